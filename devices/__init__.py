@@ -1,0 +1,1 @@
+"""Device drivers for the kiosk: ID-card reader, scanner, receipt printer (no Qt here)."""

@@ -1,0 +1,1 @@
+"""The kiosk application: Qt screens over plain-Python flows."""

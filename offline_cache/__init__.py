@@ -1,0 +1,1 @@
+"""Kiosk-local SQLite store: transactions, print jobs, audit (no Qt)."""

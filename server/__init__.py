@@ -1,0 +1,1 @@
+"""Central server: catalog, patients, registrations, payments (no Qt)."""
