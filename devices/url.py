@@ -49,8 +49,8 @@ def parse_device_url(url: str) -> DeviceURL:
 
 def open_serial(url: str, *, timeout: float = 0.5, default_baud: int = 115200) -> serial.SerialBase:
     """Open a serial transport chosen by URL; ``DeviceUnavailable`` if it cannot be opened."""
-    dev = parse_device_url(url)
     try:
+        dev = parse_device_url(url)
         if dev.scheme == "serial":
             baud = int(dev.params.get("baud", default_baud))
             return serial.Serial(dev.path, baudrate=baud, bytesize=8, parity="N", stopbits=1, timeout=timeout)
