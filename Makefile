@@ -1,0 +1,29 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both set everything up first.
+.PHONY: setup demo test tour lint bench translations clean
+
+PY := .venv/bin/python
+
+setup:
+	@bash packaging/bootstrap.sh
+
+demo: setup
+	$(PY) main.py --demo
+
+tour: setup
+	QT_QPA_PLATFORM=offscreen $(PY) main.py --demo --tour tour
+
+test: setup lint
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy devices offline_cache sync server kiosk_app
+
+bench: setup
+	$(PY) bench/startup.py
+
+translations: setup
+	.venv/bin/pyside6-lupdate $$(git ls-files 'kiosk_app/*.py') -ts kiosk_app/translations/kiosk_zh_CN.ts
+
+clean:
+	rm -rf .venv var tour .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,98 @@
+"""Assembles the kiosk from a config: store, server client, printer, flow shell, devices, window."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import QApplication
+from sync.client import ServerClient
+
+from devices.printer import PROFILES, ReceiptPrinter
+from kiosk_app.config import Config
+from kiosk_app.controller import KioskController
+from kiosk_app.hub import DeviceHub
+from kiosk_app.i18n import Translations
+from kiosk_app.idle import IdleWatcher
+from kiosk_app.services.registration import PaySettings, RegistrationService
+from kiosk_app.tasks import TaskManager
+from kiosk_app.window import DESIGN_SIZE, KioskWindow
+from offline_cache.journal import Journal
+from offline_cache.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Kiosk:
+    config: Config
+    store: Store
+    journal: Journal
+    client: ServerClient
+    tasks: TaskManager
+    controller: KioskController
+    hub: DeviceHub
+    idle: IdleWatcher
+    translations: Translations
+    window: KioskWindow
+
+    def start_devices(self) -> None:
+        """Open the devices; called after the first paint so start-up is never held up by them."""
+        self.hub.start()
+
+    def shutdown(self) -> None:
+        self.idle.stop()
+        self.hub.stop()
+        self.tasks.shutdown(wait=True)
+        self.client.close()
+        self.store.close()
+        self.window.close()
+
+
+def build(config: Config, app: QApplication) -> Kiosk:
+    store = Store(config.data_dir / "kiosk.db")
+    journal = Journal(store)
+    client = ServerClient(
+        config.server_url,
+        kiosk_id=config.kiosk_id,
+        connect_timeout=config.connect_timeout_s,
+        read_timeout=config.read_timeout_s,
+    )
+    printer = None
+    if config.printer.enabled:
+        profile = PROFILES[str(config.printer.options.get("profile", "default-80mm"))]
+        printer = ReceiptPrinter(config.printer.url, profile)
+    tasks = TaskManager()
+    service = RegistrationService(
+        client=client,
+        journal=journal,
+        printer=printer,
+        kiosk_id=config.kiosk_id,
+        hospital_name=config.hospital_name_zh,
+        pay=PaySettings(config.pay_poll_interval_s, config.pay_deadline_s),
+    )
+    controller = KioskController(service, tasks)
+    hub = DeviceHub(config)
+    hub.sig_card_read.connect(controller.on_card_read)
+    hub.sig_scanned.connect(controller.on_scanned)
+    hub.sig_device_error.connect(controller.on_device_error)
+    idle = IdleWatcher(config.idle_timeout_s, config.idle_warning_s)
+    app.installEventFilter(idle)
+    hub.sig_card_read.connect(idle.touch)
+    hub.sig_scanned.connect(idle.touch)
+    translations = Translations()
+    translations.switch(config.language)
+    window = KioskWindow(config, controller, translations, idle)
+    window.resize(*_fit(app))
+    return Kiosk(config, store, journal, client, tasks, controller, hub, idle, translations, window)
+
+
+def _fit(app: QApplication) -> tuple[int, int]:
+    """The 9:16 design size scaled to fit the screen's available height."""
+    screen = app.primaryScreen()
+    w, h = DESIGN_SIZE
+    if screen is None:
+        return w // 2, h // 2
+    avail = screen.availableGeometry()
+    scale = min(1.0, avail.height() * 0.95 / h, avail.width() * 0.95 / w)
+    return max(360, int(w * scale)), max(640, int(h * scale))

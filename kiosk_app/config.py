@@ -1,0 +1,221 @@
+"""One TOML config file, validated at start.
+
+An unknown key or a bad value stops start-up with a message naming the key
+(``ConfigError("kiosk.idle_timeout_s: must be an integer between 15 and 600")``), so a typo
+in the field never silently falls back to a default. No Qt here: the config is read before
+the QApplication exists.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from devices.url import parse_device_url
+
+
+class ConfigError(ValueError):
+    """A config problem, its message names the offending key."""
+
+
+Check = Callable[[Any], Any]
+
+
+def _int(lo: int, hi: int) -> Check:
+    def check(v: Any) -> int:
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise ValueError(f"must be an integer between {lo} and {hi}")
+        return v
+
+    return check
+
+
+def _float(lo: float, hi: float) -> Check:
+    def check(v: Any) -> float:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= v <= hi:
+            raise ValueError(f"must be a number between {lo} and {hi}")
+        return float(v)
+
+    return check
+
+
+def _choice(*options: str) -> Check:
+    def check(v: Any) -> str:
+        if v not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return str(v)
+
+    return check
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str) or not v.strip():
+        raise ValueError("must be a non-empty string")
+    return v
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise ValueError("must be true or false")
+    return v
+
+
+def _device_url(v: Any) -> str:
+    parse_device_url(_str(v))  # raises ValueError naming the problem
+    return str(v)
+
+
+def _http_url(v: Any) -> str:
+    if not isinstance(v, str) or not v.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return v.rstrip("/")
+
+
+# section -> key -> validator; the single source of truth for what a config may hold.
+SCHEMA: dict[str, dict[str, Check]] = {
+    "kiosk": {
+        "id": _str,
+        "role": _choice("lobby", "cashier"),
+        "hospital_name_zh": _str,
+        "hospital_name_en": _str,
+        "language": _choice("zh_CN", "en"),
+        "elderly_mode": _bool,
+        "idle_timeout_s": _int(15, 600),
+        "idle_warning_s": _int(3, 60),
+        "data_dir": _str,
+    },
+    "server": {
+        "url": _http_url,
+        "connect_timeout_s": _float(0.1, 30),
+        "read_timeout_s": _float(0.5, 120),
+    },
+    "payment": {
+        "poll_interval_s": _float(0.1, 30),
+        "deadline_s": _float(5, 600),
+    },
+    "devices.id_reader": {"url": _device_url, "enabled": _bool, "poll_interval_s": _float(0.05, 5)},
+    "devices.scanner": {"url": _device_url, "enabled": _bool},
+    "devices.printer": {"url": _device_url, "enabled": _bool, "profile": _str},
+}
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    url: str
+    enabled: bool = True
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    kiosk_id: str = "KIOSK-01"
+    role: str = "lobby"
+    hospital_name_zh: str = "示范医院"
+    hospital_name_en: str = "Demo Hospital"
+    language: str = "zh_CN"
+    elderly_mode: bool = False
+    idle_timeout_s: int = 60
+    idle_warning_s: int = 10
+    data_dir: Path = Path("var")
+    server_url: str = "http://127.0.0.1:8700"
+    connect_timeout_s: float = 3.05
+    read_timeout_s: float = 10.0
+    pay_poll_interval_s: float = 1.0
+    pay_deadline_s: float = 90.0
+    id_reader: DeviceConfig = DeviceConfig("serial:///dev/kiosk/idreader?baud=115200")
+    scanner: DeviceConfig = DeviceConfig("serial:///dev/kiosk/scanner?baud=9600")
+    printer: DeviceConfig = DeviceConfig("tcp://127.0.0.1:9100", options={"profile": "default-80mm"})
+
+    def with_devices(self, *, id_reader: str, scanner: str, printer: str) -> Config:
+        """The same config with other device URLs (the demo points them at emulators)."""
+        return replace(
+            self,
+            id_reader=replace(self.id_reader, url=id_reader),
+            scanner=replace(self.scanner, url=scanner),
+            printer=replace(self.printer, url=printer),
+        )
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """Turn nested TOML tables into {"devices.printer": {...}} sections."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            scalars = {k: v for k, v in value.items() if not isinstance(v, Mapping)}
+            if scalars or name in SCHEMA:
+                out[name] = scalars
+            out.update(_flatten({k: v for k, v in value.items() if isinstance(v, Mapping)}, f"{name}."))
+        else:
+            raise ConfigError(f"{name}: unknown key (top-level keys must be tables)")
+    return out
+
+
+def validate(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Check every key against SCHEMA; return the validated sections."""
+    sections = _flatten(data)
+    checked: dict[str, dict[str, Any]] = {}
+    for section, values in sections.items():
+        if section not in SCHEMA:
+            raise ConfigError(f"{section}: unknown section")
+        for key, value in values.items():
+            check = SCHEMA[section].get(key)
+            if check is None:
+                raise ConfigError(f"{section}.{key}: unknown key")
+            try:
+                checked.setdefault(section, {})[key] = check(value)
+            except ValueError as err:
+                raise ConfigError(f"{section}.{key}: {err}") from err
+    kiosk = checked.get("kiosk", {})
+    if kiosk.get("idle_warning_s", 10) >= kiosk.get("idle_timeout_s", 60):
+        raise ConfigError("kiosk.idle_warning_s: must be shorter than kiosk.idle_timeout_s")
+    return checked
+
+
+def _device(base: DeviceConfig, values: Mapping[str, Any]) -> DeviceConfig:
+    options = dict(base.options)
+    options.update({k: v for k, v in values.items() if k not in ("url", "enabled")})
+    return DeviceConfig(values.get("url", base.url), values.get("enabled", base.enabled), options)
+
+
+def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Config:
+    s = validate(data)
+    d = Config()
+    k, srv, pay = s.get("kiosk", {}), s.get("server", {}), s.get("payment", {})
+    data_dir = Path(k.get("data_dir", str(d.data_dir)))
+    if base_dir is not None and not data_dir.is_absolute():
+        data_dir = base_dir / data_dir
+    return Config(
+        kiosk_id=k.get("id", d.kiosk_id),
+        role=k.get("role", d.role),
+        hospital_name_zh=k.get("hospital_name_zh", d.hospital_name_zh),
+        hospital_name_en=k.get("hospital_name_en", d.hospital_name_en),
+        language=k.get("language", d.language),
+        elderly_mode=k.get("elderly_mode", d.elderly_mode),
+        idle_timeout_s=k.get("idle_timeout_s", d.idle_timeout_s),
+        idle_warning_s=k.get("idle_warning_s", d.idle_warning_s),
+        data_dir=data_dir,
+        server_url=srv.get("url", d.server_url),
+        connect_timeout_s=srv.get("connect_timeout_s", d.connect_timeout_s),
+        read_timeout_s=srv.get("read_timeout_s", d.read_timeout_s),
+        pay_poll_interval_s=pay.get("poll_interval_s", d.pay_poll_interval_s),
+        pay_deadline_s=pay.get("deadline_s", d.pay_deadline_s),
+        id_reader=_device(d.id_reader, s.get("devices.id_reader", {})),
+        scanner=_device(d.scanner, s.get("devices.scanner", {})),
+        printer=_device(d.printer, s.get("devices.printer", {})),
+    )
+
+
+def load(path: Path) -> Config:
+    """Read and validate a TOML file; every failure is a ConfigError with a clear message."""
+    path = path.resolve()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError(f"config file not found: {path}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from err
+    return from_mapping(raw, base_dir=path.parent.parent if path.parent.name == "config" else path.parent)

@@ -1,0 +1,109 @@
+"""Demo mode: the central server on loopback plus emulated devices at the wire.
+
+The kiosk's real drivers talk to these emulators exactly as they would to hardware: the ID
+reader and the scanner on pseudo-terminals, the printer over TCP. Nothing here is imported
+outside demo mode, tests and the tour.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import requests
+from devices.emulators.scanner import ScannerEmulator
+
+from devices.emulators.idcard import IdCardEmulator, sample_cards
+from devices.emulators.printer import PrinterEmulator
+from kiosk_app.config import Config
+
+log = logging.getLogger(__name__)
+
+# Payment codes that select the server sandbox's behaviour (last digit, see server/payments/sandbox.py).
+DEMO_CODES = {
+    "success": "134567890123456780",
+    "userpaying": "134567890123456786",
+    "never_confirmed": "134567890123456787",
+    "insufficient": "134567890123456788",
+    "lost_response": "134567890123456789",
+    "not_payment": "HOSPITAL-LEAFLET-42",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class DemoEnvironment:
+    """Starts and stops everything the demo needs; ``config`` points the kiosk at it."""
+
+    def __init__(self, base: Config, data_dir: Path) -> None:
+        self.base, self.data_dir = base, data_dir
+        self.id_reader = IdCardEmulator()
+        self.scanner = ScannerEmulator()
+        self.printer = PrinterEmulator()
+        self.cards = sample_cards()
+        self.server: subprocess.Popen[bytes] | None = None
+        self.server_url = ""
+
+    def start(self) -> Config:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        self.server_url = f"http://127.0.0.1:{port}"
+        log_file = (self.data_dir / "server.log").open("ab")
+        self.server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "--db",
+                str(self.data_dir / "server.db"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--fast-payments",
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        log_file.close()
+        self.id_reader.start()
+        self.scanner.start()
+        self.printer.start()
+        config = self.base.with_devices(
+            id_reader=self.id_reader.url, scanner=self.scanner.url, printer=self.printer.url
+        )
+        return replace(config, server_url=self.server_url, data_dir=self.data_dir)
+
+    def wait_for_server(self, timeout: float = 30) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.server is not None and self.server.poll() is not None:
+                log.error("demo server exited with %s; see %s", self.server.returncode, self.data_dir / "server.log")
+                return False
+            try:
+                if requests.get(f"{self.server_url}/health", timeout=1).ok:
+                    return True
+            except requests.RequestException:
+                time.sleep(0.2)
+        return False
+
+    def stop(self) -> None:
+        for emulator in (self.id_reader, self.scanner, self.printer):
+            emulator.stop()
+        if self.server is not None and self.server.poll() is None:
+            self.server.terminate()
+            try:
+                self.server.wait(10)
+            except subprocess.TimeoutExpired:
+                self.server.kill()

@@ -1,0 +1,54 @@
+"""A small window beside the demo kiosk that plays the patient's part on the emulators."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from kiosk_app.demo import DEMO_CODES, DemoEnvironment
+
+
+class DemoPanel(QWidget):
+    def __init__(self, demo: DemoEnvironment) -> None:
+        super().__init__()
+        self.demo = demo
+        self.setWindowTitle(self.tr("Demo devices"))
+        box = QVBoxLayout(self)
+        box.addWidget(QLabel(self.tr("Emulated hardware: these act as the patient would.")))
+
+        cards = QGroupBox(self.tr("ID card reader"))
+        cbox = QVBoxLayout(cards)
+        for key, card in demo.cards.items():
+            button = QPushButton(self.tr("Place card: {name}").format(name=f"{key} ({card.card_type})"))
+            button.clicked.connect(lambda _=False, c=card: demo.id_reader.place_card(c))
+            cbox.addWidget(button)
+        self._add(cbox, self.tr("Remove card"), demo.id_reader.remove_card)
+        self._add(cbox, self.tr("Next read: bad checksum"), lambda: demo.id_reader.inject("bad_checksum"))
+        self._add(cbox, self.tr("Next read: card pulled away"), lambda: demo.id_reader.inject("pull_mid_read"))
+        box.addWidget(cards)
+
+        scans = QGroupBox(self.tr("Payment code scanner"))
+        sbox = QVBoxLayout(scans)
+        labels = {
+            "success": self.tr("WeChat code: pays at once"),
+            "userpaying": self.tr("WeChat code: asks for the password, then pays"),
+            "never_confirmed": self.tr("WeChat code: never confirmed (reversed)"),
+            "insufficient": self.tr("WeChat code: balance too low"),
+            "lost_response": self.tr("WeChat code: answer lost, found by query"),
+            "not_payment": self.tr("Not a payment code"),
+        }
+        for key, text in labels.items():
+            self._add(sbox, text, lambda _=False, c=DEMO_CODES[key]: demo.scanner.scan(c))
+        box.addWidget(scans)
+
+        printer = QGroupBox(self.tr("Receipt printer"))
+        pbox = QVBoxLayout(printer)
+        self._add(pbox, self.tr("Paper out"), lambda: demo.printer.set_state(paper_end=True))
+        self._add(pbox, self.tr("Paper refilled"), lambda: demo.printer.set_state())
+        box.addWidget(printer)
+        box.addStretch(1)
+
+    @staticmethod
+    def _add(layout: QVBoxLayout, text: str, slot: object) -> None:
+        button = QPushButton(text)
+        button.clicked.connect(slot)
+        layout.addWidget(button)

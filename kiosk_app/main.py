@@ -1,0 +1,131 @@
+"""Command line entry: ``python main.py [--demo] [--tour DIR] [--kiosk] [--config FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from kiosk_app.config import Config, ConfigError, load
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+T0 = time.perf_counter()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="kiosk", description="Hospital self-service kiosk")
+    p.add_argument("--config", type=Path, default=Path(os.environ.get("KIOSK_CONFIG", ROOT / "config" / "kiosk.toml")))
+    p.add_argument("--demo", action="store_true", help="start the central server and emulated devices too")
+    p.add_argument("--tour", type=Path, metavar="DIR", help="walk the demo unattended, saving a PNG per screen")
+    p.add_argument("--kiosk", action="store_true", help="frameless full screen with the cursor hidden")
+    p.add_argument("--language", choices=("zh_CN", "en"))
+    p.add_argument("--elderly", action="store_true", help="start in elderly (large text) mode")
+    p.add_argument("--size", metavar="WxH", help="fixed window size, e.g. 720x1280 (the tour's default)")
+    p.add_argument("--exit-after-first-paint", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--version", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.version:
+        from importlib.metadata import version
+
+        print(f"kiosk {version('hospital-kiosk')}")
+        return 0
+    if args.tour:
+        args.demo = True
+        args.size = args.size or "720x1280"
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        config = load(args.config)
+    except ConfigError as err:
+        print(f"kiosk: configuration error: {err}", file=sys.stderr)
+        return 2
+    if args.language:
+        config = replace(config, language=args.language)
+    if args.elderly:
+        config = replace(config, elderly_mode=True)
+    return run(config, args)
+
+
+def run(config: Config, args: argparse.Namespace) -> int:
+    from kiosk_app.logsetup import setup_logging
+
+    if args.demo:
+        config = replace(config, data_dir=config.data_dir / ("tour" if args.tour else "demo"))
+    setup_logging(config.data_dir / "log", to_stderr=not args.exit_after_first_paint)
+
+    from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    from kiosk_app import theme
+    from kiosk_app.app import build
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setFont(QFont(theme.FONT_FAMILY))
+    demo = None
+    if args.demo:
+        from kiosk_app.demo import DemoEnvironment
+
+        demo = DemoEnvironment(config, config.data_dir)
+        config = demo.start()
+    kiosk = build(config, app)
+    window = kiosk.window
+    if args.size:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+        window.setFixedSize(w, h)
+    if args.kiosk:
+        window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+        app.setOverrideCursor(Qt.CursorShape.BlankCursor)
+
+    class FirstPaint(QObject):
+        """Starts devices (and the tour) once the home screen is on the glass."""
+
+        done = False
+
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and not self.done:
+                self.done = True
+                ms = (time.perf_counter() - T0) * 1000
+                log.info("first paint after %.0f ms", ms)
+                if args.exit_after_first_paint:
+                    print(f"first_paint_ms={ms:.1f}", flush=True)
+                    QTimer.singleShot(0, app.quit)
+                else:
+                    QTimer.singleShot(0, kiosk.start_devices)
+            return False
+
+    first_paint = FirstPaint()
+    window.installEventFilter(first_paint)
+    if args.tour:
+        from kiosk_app.tour import Tour
+
+        assert demo is not None
+        tour = Tour(kiosk, demo, args.tour)
+        QTimer.singleShot(0, tour.start)
+    elif demo is not None:
+        from kiosk_app.demo_panel import DemoPanel
+
+        panel = DemoPanel(demo)
+        panel.move(window.x() + window.width() + 20, window.y())
+        panel.show()
+    if args.kiosk:
+        window.showFullScreen()
+    else:
+        window.show()
+    rc = app.exec()
+    if args.tour:
+        rc = tour.exit_code
+    kiosk.shutdown()
+    if demo is not None:
+        demo.stop()
+    return rc

@@ -1,0 +1,106 @@
+"""Message keys → translated text. Drivers, services and the server client raise errors with
+a ``tr_key``; only this table turns a key into words, in the current language."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,  # marks strings for lupdate
+    QCoreApplication,
+)
+
+
+def _t(source: str) -> str:
+    return QCoreApplication.translate("messages", source)
+
+
+def text(key: str) -> str:
+    """The translated message for ``key``; an unknown key still gives a sensible sentence."""
+    if not key:
+        return ""
+    if key.startswith("pay.failed."):
+        reason = _PAY_FAILURES.get(key.removeprefix("pay.failed."), _MESSAGES["pay.failed"])
+        return _t(reason) + " " + _t(_MESSAGES["pay.retry"])
+    if key.startswith("server.rejected.") and key not in _MESSAGES:
+        return _t(_MESSAGES["server.rejected"])
+    return _t(_MESSAGES.get(key, _MESSAGES["error.unexpected"]))
+
+
+def is_error(key: str) -> bool:
+    return bool(key) and key not in _INFO
+
+
+_INFO = {"pay.waiting", "pay.userpaying", "pay.success", "card.reading"}
+
+_PAY_FAILURES = {
+    "NOTENOUGH": QT_TRANSLATE_NOOP("messages", "The balance of the payment account is not enough."),
+    "AUTHCODEEXPIRE": QT_TRANSLATE_NOOP("messages", "The payment code has expired."),
+    "AUTH_CODE_INVALID": QT_TRANSLATE_NOOP("messages", "The payment code is not valid."),
+    "USERPAYING": QT_TRANSLATE_NOOP("messages", "The payment was not confirmed on the phone in time."),
+    "already_paid": QT_TRANSLATE_NOOP("messages", "This registration has already been paid."),
+    "amount_mismatch": QT_TRANSLATE_NOOP("messages", "The amount has changed since it was shown."),
+}
+
+_MESSAGES = {
+    "device.error": QT_TRANSLATE_NOOP("messages", "A device is not working. Please ask the staff for help."),
+    "device.unavailable": QT_TRANSLATE_NOOP("messages", "The device is not connected. Please ask the staff for help."),
+    "device.timeout": QT_TRANSLATE_NOOP("messages", "The device did not answer in time. Please try again."),
+    "device.protocol": QT_TRANSLATE_NOOP("messages", "The card could not be read correctly. Please place it again."),
+    "card.read_failed": QT_TRANSLATE_NOOP(
+        "messages", "The card was moved while it was being read. Please place it again and hold it still."
+    ),
+    "card.reading": QT_TRANSLATE_NOOP("messages", "Reading the card, please hold it still…"),
+    "printer.error": QT_TRANSLATE_NOOP("messages", "The printer has a problem. Please ask the staff for your receipt."),
+    "printer.paper_out": QT_TRANSLATE_NOOP(
+        "messages", "The printer is out of paper. Please ask the staff for your receipt."
+    ),
+    "printer.cover_open": QT_TRANSLATE_NOOP("messages", "The printer cover is open. Please ask the staff for help."),
+    "printer.offline": QT_TRANSLATE_NOOP(
+        "messages", "The printer is not responding. Please ask the staff for your receipt."
+    ),
+    "printer.unavailable": QT_TRANSLATE_NOOP(
+        "messages", "No printer is connected. Please ask the staff for your receipt."
+    ),
+    "printer.needs_staff": QT_TRANSLATE_NOOP(
+        "messages", "This receipt may already have printed. The staff can reprint it."
+    ),
+    "server.unavailable": QT_TRANSLATE_NOOP(
+        "messages", "The hospital system cannot be reached. Please try again in a moment."
+    ),
+    "server.timeout": QT_TRANSLATE_NOOP(
+        "messages", "The hospital system is not answering. Please try again in a moment."
+    ),
+    "server.error": QT_TRANSLATE_NOOP("messages", "The hospital system reported an error. Please try again."),
+    "server.rejected.slot_full": QT_TRANSLATE_NOOP(
+        "messages", "That time is now fully booked. Please choose another time."
+    ),
+    "server.rejected.already_paid": QT_TRANSLATE_NOOP("messages", "This registration has already been paid."),
+    "server.rejected.not_found": QT_TRANSLATE_NOOP("messages", "The record was not found. Please start again."),
+    "reg.no_departments": QT_TRANSLATE_NOOP("messages", "No departments are open for registration today."),
+    "reg.no_doctors": QT_TRANSLATE_NOOP("messages", "No doctors are on duty in this department today."),
+    "reg.no_slots": QT_TRANSLATE_NOOP("messages", "This doctor has no free times left today."),
+    "reg.doctor_full": QT_TRANSLATE_NOOP(
+        "messages", "This doctor is fully booked today. Please choose another doctor."
+    ),
+    "pay.not_payment_code": QT_TRANSLATE_NOOP(
+        "messages", "That is not a payment code. Please show the WeChat or Alipay payment code."
+    ),
+    "pay.waiting": QT_TRANSLATE_NOOP("messages", "Processing the payment…"),
+    "pay.userpaying": QT_TRANSLATE_NOOP("messages", "Please confirm the payment on your phone."),
+    "pay.success": QT_TRANSLATE_NOOP("messages", "Payment received."),
+    "pay.failed": QT_TRANSLATE_NOOP("messages", "The payment did not go through."),
+    "pay.unknown": QT_TRANSLATE_NOOP(
+        "messages",
+        "We could not confirm the payment yet. No money is lost: if it was charged, it will be "
+        "registered or refunded automatically. Please ask at the cashier window.",
+    ),
+    "pay.retry": QT_TRANSLATE_NOOP("messages", "Please scan the payment code again, or go to the cashier window."),
+    "server.rejected": QT_TRANSLATE_NOOP(
+        "messages", "The hospital system refused the request. Please go to the service desk."
+    ),
+    "error.unexpected": QT_TRANSLATE_NOOP(
+        "messages", "Something went wrong. Please try again or ask the staff for help."
+    ),
+    "feature.coming_soon": QT_TRANSLATE_NOOP(
+        "messages", "This service is coming soon. Please use the service desk for now."
+    ),
+}

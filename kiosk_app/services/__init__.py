@@ -1,0 +1,1 @@
+"""Blocking work behind the flows (server, store, printer); runs in workers, never on the Qt thread."""

@@ -1,0 +1,184 @@
+"""``--tour DIR``: walk the registration slice unattended on the demo emulators.
+
+Each step acts as a patient would (a card on the reader, a code under the scanner, a touch on
+a button) and waits for the screen to show the result before saving a PNG of it, in Chinese
+and then in English, including the bad-input screens. The receipt as decoded by the printer
+emulator goes to ``DIR/receipt.txt`` (and ``receipt.png``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QPushButton
+
+from devices.emulators.escpos_decode import decode_escpos
+from devices.emulators.printer import render_png
+from kiosk_app.app import Kiosk
+from kiosk_app.demo import DEMO_CODES, DemoEnvironment
+from kiosk_app.flows.registration import PrintState, Step
+from kiosk_app.screens.choice import ChoiceScreen
+
+log = logging.getLogger(__name__)
+
+Wait = Callable[[], bool]
+STEP_TIMEOUT_S = 45
+
+
+class TourFailed(RuntimeError):
+    pass
+
+
+class Tour:
+    def __init__(self, kiosk: Kiosk, demo: DemoEnvironment, out_dir: Path) -> None:
+        self.kiosk, self.demo, self.out = kiosk, demo, out_dir
+        self.flow = kiosk.controller.flow
+        self.exit_code = 1
+        self.shots: list[Path] = []
+        self._script: Generator[Wait, None, None] | None = None
+        self._waiting: Wait | None = None
+        self._deadline = 0.0
+        self._timer = QTimer()
+        self._timer.setInterval(50)
+        self._timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        if not self.demo.wait_for_server():
+            log.error("tour: the demo server did not start")
+            QApplication.quit()
+            return
+        self._script = self.script()
+        self._timer.start()
+
+    # ---- Runner
+
+    def _tick(self) -> None:
+        assert self._script is not None
+        try:
+            if self._waiting is not None and not self._waiting():
+                if time.monotonic() > self._deadline:
+                    raise TourFailed(f"timed out at step {self.flow.step} ({self.flow.message})")
+                return
+            self._waiting = next(self._script)
+            self._deadline = time.monotonic() + STEP_TIMEOUT_S
+        except StopIteration:
+            self.exit_code = 0
+            self._finish()
+        except Exception:
+            log.exception("tour failed")
+            self._finish()
+
+    def _finish(self) -> None:
+        self._timer.stop()
+        log.info("tour finished with %d screenshots, exit code %d", len(self.shots), self.exit_code)
+        QApplication.quit()
+
+    # ---- Helpers
+
+    def shot(self, name: str) -> None:
+        QApplication.processEvents()
+        path = self.out / f"{name}.png"
+        self.kiosk.window.grab().save(str(path))
+        self.shots.append(path)
+
+    def idle(self) -> bool:
+        return not self.flow.busy and self.kiosk.tasks.pending == 0
+
+    def at(self, step: Step) -> Wait:
+        return lambda: self.flow.step is step and self.idle()
+
+    def click(self, button: QPushButton) -> None:
+        if not button.isEnabled() or not button.isVisible():
+            raise TourFailed(f"button {button.text()!r} is not clickable")
+        button.click()
+
+    def first_choice(self, step: Step) -> None:
+        screen = self.kiosk.window.screens[step]
+        assert isinstance(screen, ChoiceScreen)
+        self.click(next(b for b in screen.buttons if b.isVisible() and b.isEnabled()))
+
+    def register_until_pay(self, suffix: str, *, bad_card: bool) -> Generator[Wait, None, None]:
+        w = self.kiosk.window
+        self.click(w.screens[Step.HOME].register_button)  # type: ignore[attr-defined]
+        yield self.at(Step.IDENTIFY)
+        self.shot(f"02_identify{suffix}")
+        card = self.demo.cards["zhangsan"]
+        if bad_card:
+            self.demo.id_reader.inject("pull_mid_read")
+            self.demo.id_reader.place_card(card)
+            yield lambda: self.flow.message.startswith(("card.", "device."))
+            self.shot(f"03_card_pulled_away{suffix}")
+            self.demo.id_reader.remove_card()
+            yield lambda: not self.demo.id_reader.card_present
+        self.demo.id_reader.place_card(card)
+        yield self.at(Step.DEPARTMENT)
+        self.shot(f"04_departments{suffix}")
+        self.demo.id_reader.remove_card()
+        self.first_choice(Step.DEPARTMENT)
+        yield self.at(Step.DOCTOR)
+        self.shot(f"05_doctors{suffix}")
+        self.first_choice(Step.DOCTOR)
+        yield self.at(Step.SLOT)
+        self.shot(f"06_slots{suffix}")
+        self.first_choice(Step.SLOT)
+        yield self.at(Step.CONFIRM)
+        self.shot(f"07_confirm{suffix}")
+        self.click(w.screens[Step.CONFIRM].button)  # type: ignore[attr-defined]
+        yield self.at(Step.PAY)
+        self.shot(f"08_pay{suffix}")
+
+    # ---- The walk
+
+    def script(self) -> Generator[Wait, None, None]:
+        w, demo = self.kiosk.window, self.demo
+        yield lambda: True
+        self.shot("01_home")
+
+        # Chinese: a bad card frame, a non-payment scan, then USERPAYING that succeeds.
+        yield from self.register_until_pay("", bad_card=True)
+        demo.scanner.scan(DEMO_CODES["not_payment"])
+        yield lambda: self.flow.message == "pay.not_payment_code"
+        self.shot("09_not_a_payment_code")
+        demo.scanner.scan(DEMO_CODES["userpaying"])
+        yield lambda: self.flow.message == "pay.userpaying"
+        self.shot("10_confirm_on_phone")
+        yield lambda: self.flow.step is Step.RESULT and self.flow.print_state is PrintState.PRINTED
+        self.shot("11_done")
+        job = demo.printer.wait_for_jobs(1, timeout=10)[-1]
+        (self.out / "receipt.txt").write_text(job.text, encoding="utf-8")
+        render_png(decode_escpos(job.raw), self.out / "receipt.png")
+        self.click(w.screens[Step.RESULT].done)  # type: ignore[attr-defined]
+        yield self.at(Step.HOME)
+
+        # English + elderly mode: insufficient funds, then paper out after a good payment.
+        w.toggle_language()
+        w.elderly_button.click()
+        yield lambda: True
+        self.shot("01_home_en_elderly")
+        yield from self.register_until_pay("_en", bad_card=False)
+        demo.scanner.scan(DEMO_CODES["insufficient"])
+        yield lambda: self.flow.step is Step.PAY and self.flow.message.startswith("pay.failed")
+        self.shot("09_payment_failed_en")
+        demo.printer.set_state(paper_end=True)
+        demo.scanner.scan(DEMO_CODES["success"])
+        yield lambda: self.flow.step is Step.RESULT and self.flow.print_state is PrintState.FAILED
+        self.shot("11_done_paper_out_en")
+        demo.printer.set_state()
+
+        # Idle timeout: the countdown, then the session is wiped.
+        self.kiosk.idle.timeout_s, self.kiosk.idle.warning_s = 4, 3
+        self.kiosk.idle.touch()
+        yield lambda: w.countdown.isVisible()
+        self.shot("12_idle_countdown_en")
+        yield self.at(Step.HOME)
+        if self.flow.registration is not None or self.flow.patient is not None:
+            raise TourFailed("session data survived the idle timeout")
+        w.elderly_button.click()
+        w.toggle_language()
+        yield lambda: True
+        self.shot("13_home_after_timeout")

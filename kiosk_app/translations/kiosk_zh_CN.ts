@@ -1,0 +1,618 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>ConfirmScreen</name>
+    <message>
+        <location filename="../screens/confirm.py" line="44"/>
+        <source>Please check your registration</source>
+        <translation>请核对挂号信息</translation>
+    </message>
+    <message>
+        <location filename="../screens/confirm.py" line="47"/>
+        <source>Patient</source>
+        <translation>患者</translation>
+    </message>
+    <message>
+        <location filename="../screens/confirm.py" line="48"/>
+        <source>Department</source>
+        <translation>科室</translation>
+    </message>
+    <message>
+        <location filename="../screens/confirm.py" line="49"/>
+        <source>Doctor</source>
+        <translation>医生</translation>
+    </message>
+    <message>
+        <location filename="../screens/confirm.py" line="50"/>
+        <source>Title</source>
+        <translation>职称</translation>
+    </message>
+    <message>
+        <location filename="../screens/confirm.py" line="51"/>
+        <source>Time</source>
+        <translation>就诊时间</translation>
+    </message>
+    <message>
+        <location filename="../screens/confirm.py" line="52"/>
+        <source>Fee</source>
+        <translation>挂号费</translation>
+    </message>
+    <message>
+        <location filename="../screens/confirm.py" line="57"/>
+        <source>Registering…</source>
+        <translation>正在挂号…</translation>
+    </message>
+    <message>
+        <location filename="../screens/confirm.py" line="57"/>
+        <source>Confirm and pay</source>
+        <translation>确认并缴费</translation>
+    </message>
+</context>
+<context>
+    <name>DemoPanel</name>
+    <message>
+        <location filename="../demo_panel.py" line="14"/>
+        <source>Demo devices</source>
+        <translation>演示设备</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="16"/>
+        <source>Emulated hardware: these act as the patient would.</source>
+        <translation>模拟硬件：以下按钮模拟患者的操作。</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="18"/>
+        <source>ID card reader</source>
+        <translation>身份证阅读器</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="21"/>
+        <source>Place card: {name}</source>
+        <translation>放置身份证：{name}</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="24"/>
+        <source>Remove card</source>
+        <translation>拿走身份证</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="25"/>
+        <source>Next read: bad checksum</source>
+        <translation>下次读卡：校验和错误</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="26"/>
+        <source>Next read: card pulled away</source>
+        <translation>下次读卡：中途拿开卡片</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="29"/>
+        <source>Payment code scanner</source>
+        <translation>付款码扫描器</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="32"/>
+        <source>WeChat code: pays at once</source>
+        <translation>微信付款码：立即支付成功</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="33"/>
+        <source>WeChat code: asks for the password, then pays</source>
+        <translation>微信付款码：需输入密码后支付</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="34"/>
+        <source>WeChat code: never confirmed (reversed)</source>
+        <translation>微信付款码：始终未确认（撤销）</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="35"/>
+        <source>WeChat code: balance too low</source>
+        <translation>微信付款码：余额不足</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="36"/>
+        <source>WeChat code: answer lost, found by query</source>
+        <translation>微信付款码：应答丢失，查询后确认</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="37"/>
+        <source>Not a payment code</source>
+        <translation>非付款码</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="43"/>
+        <source>Receipt printer</source>
+        <translation>凭条打印机</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="45"/>
+        <source>Paper out</source>
+        <translation>缺纸</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="46"/>
+        <source>Paper refilled</source>
+        <translation>已装纸</translation>
+    </message>
+</context>
+<context>
+    <name>DepartmentScreen</name>
+    <message>
+        <location filename="../screens/choice.py" line="117"/>
+        <source>Choose a department</source>
+        <translation>请选择科室</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="118"/>
+        <source>Patient: {name}</source>
+        <translation>患者：{name}</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="119"/>
+        <source>Previous</source>
+        <translation>上一页</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="120"/>
+        <source>Next</source>
+        <translation>下一页</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="121"/>
+        <source>Page {page} of {pages}</source>
+        <translation>第 {page} / {pages} 页</translation>
+    </message>
+</context>
+<context>
+    <name>DoctorScreen</name>
+    <message>
+        <location filename="../screens/choice.py" line="132"/>
+        <source>{n} places left</source>
+        <translation>余号 {n} 个</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="132"/>
+        <source>Fully booked</source>
+        <translation>已约满</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="141"/>
+        <source>Choose a doctor</source>
+        <translation>请选择医生</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="142"/>
+        <source>Department: {dept} · today</source>
+        <translation>科室：{dept} · 今日</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="143"/>
+        <source>Previous</source>
+        <translation>上一页</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="144"/>
+        <source>Next</source>
+        <translation>下一页</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="145"/>
+        <source>Page {page} of {pages}</source>
+        <translation>第 {page} / {pages} 页</translation>
+    </message>
+</context>
+<context>
+    <name>HomeScreen</name>
+    <message>
+        <location filename="../screens/home.py" line="40"/>
+        <source>Welcome</source>
+        <translation>欢迎使用自助服务</translation>
+    </message>
+    <message>
+        <location filename="../screens/home.py" line="41"/>
+        <source>Please choose a service</source>
+        <translation>请选择您要办理的业务</translation>
+    </message>
+    <message>
+        <location filename="../screens/home.py" line="42"/>
+        <source>Registration</source>
+        <translation>挂号</translation>
+    </message>
+    <message>
+        <location filename="../screens/home.py" line="42"/>
+        <source>Book a doctor for today</source>
+        <translation>预约今日门诊医生</translation>
+    </message>
+    <message>
+        <location filename="../screens/home.py" line="43"/>
+        <source>coming soon</source>
+        <translation>即将开放</translation>
+    </message>
+    <message>
+        <location filename="../screens/home.py" line="44"/>
+        <source>Pay bills</source>
+        <translation>门诊缴费</translation>
+    </message>
+    <message>
+        <location filename="../screens/home.py" line="44"/>
+        <source>Print reports</source>
+        <translation>报告打印</translation>
+    </message>
+    <message>
+        <location filename="../screens/home.py" line="44"/>
+        <source>New patient</source>
+        <translation>新患者建档</translation>
+    </message>
+    <message>
+        <location filename="../screens/home.py" line="47"/>
+        <source>Touch a service to begin. Your data is cleared when you finish.</source>
+        <translation>点击业务开始办理。办理结束后，您的信息将被清除。</translation>
+    </message>
+</context>
+<context>
+    <name>IdentifyScreen</name>
+    <message>
+        <location filename="../screens/identify.py" line="65"/>
+        <source>Identify yourself</source>
+        <translation>身份识别</translation>
+    </message>
+    <message>
+        <location filename="../screens/identify.py" line="66"/>
+        <source>Please place your resident ID card on the reader below the screen.</source>
+        <translation>请将居民身份证放在屏幕下方的读卡区。</translation>
+    </message>
+    <message>
+        <location filename="../screens/identify.py" line="67"/>
+        <source>Checking your identity…</source>
+        <translation>正在核验身份…</translation>
+    </message>
+    <message>
+        <location filename="../screens/identify.py" line="67"/>
+        <source>Waiting for the card…</source>
+        <translation>等待放置身份证…</translation>
+    </message>
+</context>
+<context>
+    <name>KioskWindow</name>
+    <message>
+        <location filename="../window.py" line="125"/>
+        <source>Large text</source>
+        <translation>长者模式</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="126"/>
+        <source>‹ Back</source>
+        <translation>‹ 返回</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="127"/>
+        <source>Home</source>
+        <translation>首页</translation>
+    </message>
+    <message>
+        <location filename="../window.py" line="172"/>
+        <source>Returning to the start in {n} s — touch to continue</source>
+        <translation>{n} 秒后返回首页，触摸屏幕继续操作</translation>
+    </message>
+</context>
+<context>
+    <name>PayScreen</name>
+    <message>
+        <location filename="../screens/pay.py" line="30"/>
+        <source>Pay the registration fee</source>
+        <translation>支付挂号费</translation>
+    </message>
+    <message>
+        <location filename="../screens/pay.py" line="38"/>
+        <source>Payment in progress. Please keep your phone ready.</source>
+        <translation>正在支付，请保持手机在手边。</translation>
+    </message>
+    <message>
+        <location filename="../screens/pay.py" line="40"/>
+        <source>Open the WeChat or Alipay payment code on your phone and hold it under the scanner.</source>
+        <translation>请打开手机微信或支付宝付款码，对准下方扫码口。</translation>
+    </message>
+    <message>
+        <location filename="../screens/pay.py" line="42"/>
+        <source>WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive</source>
+        <translation>微信：我 → 服务 → 收付款   ·   支付宝：首页 → 收付款</translation>
+    </message>
+    <message>
+        <location filename="../screens/pay.py" line="45"/>
+        <source>Please enter your password on your phone if asked.</source>
+        <translation>如手机提示，请输入支付密码。</translation>
+    </message>
+    <message>
+        <location filename="../screens/pay.py" line="47"/>
+        <source>Waiting for the code…</source>
+        <translation>等待扫描付款码…</translation>
+    </message>
+</context>
+<context>
+    <name>ResultScreen</name>
+    <message>
+        <location filename="../screens/result.py" line="34"/>
+        <source>Registration complete</source>
+        <translation>挂号成功</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="34"/>
+        <source>Payment not confirmed yet</source>
+        <translation>支付结果尚未确认</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="39"/>
+        <source>Your queue number</source>
+        <translation>您的挂号序号</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="42"/>
+        <source>Department</source>
+        <translation>科室</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="43"/>
+        <source>Doctor</source>
+        <translation>医生</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="44"/>
+        <source>Time</source>
+        <translation>就诊时间</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="45"/>
+        <source>Paid</source>
+        <translation>已付金额</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="53"/>
+        <source>Printing your receipt…</source>
+        <translation>正在打印凭条…</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="54"/>
+        <source>Please take your receipt from the slot below.</source>
+        <translation>请从下方出纸口取走凭条。</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="55"/>
+        <source>The receipt could not be printed. Your registration is valid.</source>
+        <translation>凭条未能打印，您的挂号依然有效。</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="60"/>
+        <source>Finish</source>
+        <translation>完成</translation>
+    </message>
+</context>
+<context>
+    <name>SlotScreen</name>
+    <message>
+        <location filename="../screens/choice.py" line="154"/>
+        <source>{n} left</source>
+        <translation>余 {n} 个</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="154"/>
+        <source>Full</source>
+        <translation>已满</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="163"/>
+        <source>Choose a time</source>
+        <translation>请选择就诊时段</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="164"/>
+        <source>Doctor: {doctor}</source>
+        <translation>医生：{doctor}</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="165"/>
+        <source>Previous</source>
+        <translation>上一页</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="166"/>
+        <source>Next</source>
+        <translation>下一页</translation>
+    </message>
+    <message>
+        <location filename="../screens/choice.py" line="167"/>
+        <source>Page {page} of {pages}</source>
+        <translation>第 {page} / {pages} 页</translation>
+    </message>
+</context>
+<context>
+    <name>messages</name>
+    <message>
+        <location filename="../messages.py" line="35"/>
+        <source>The balance of the payment account is not enough.</source>
+        <translation>付款账户余额不足。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="36"/>
+        <source>The payment code has expired.</source>
+        <translation>付款码已过期。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="37"/>
+        <source>The payment code is not valid.</source>
+        <translation>付款码无效。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="38"/>
+        <source>The payment was not confirmed on the phone in time.</source>
+        <translation>未能及时在手机上确认支付。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="39"/>
+        <location filename="../messages.py" line="76"/>
+        <source>This registration has already been paid.</source>
+        <translation>该挂号已支付。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="40"/>
+        <source>The amount has changed since it was shown.</source>
+        <translation>金额已发生变化。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="44"/>
+        <source>A device is not working. Please ask the staff for help.</source>
+        <translation>设备故障，请联系工作人员。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="45"/>
+        <source>The device is not connected. Please ask the staff for help.</source>
+        <translation>设备未连接，请联系工作人员。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="46"/>
+        <source>The device did not answer in time. Please try again.</source>
+        <translation>设备响应超时，请重试。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="47"/>
+        <source>The card could not be read correctly. Please place it again.</source>
+        <translation>未能正确读取卡片，请重新放置。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="48"/>
+        <source>The card was moved while it was being read. Please place it again and hold it still.</source>
+        <translation>读卡时卡片被移开，请重新放置并保持不动。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="51"/>
+        <source>Reading the card, please hold it still…</source>
+        <translation>正在读卡，请保持卡片不动…</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="52"/>
+        <source>The printer has a problem. Please ask the staff for your receipt.</source>
+        <translation>打印机故障，请向工作人员索取凭条。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="53"/>
+        <source>The printer is out of paper. Please ask the staff for your receipt.</source>
+        <translation>打印机缺纸，请向工作人员索取凭条。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="56"/>
+        <source>The printer cover is open. Please ask the staff for help.</source>
+        <translation>打印机盖未关闭，请联系工作人员。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="57"/>
+        <source>The printer is not responding. Please ask the staff for your receipt.</source>
+        <translation>打印机无响应，请向工作人员索取凭条。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="60"/>
+        <source>No printer is connected. Please ask the staff for your receipt.</source>
+        <translation>未连接打印机，请向工作人员索取凭条。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="63"/>
+        <source>This receipt may already have printed. The staff can reprint it.</source>
+        <translation>该凭条可能已打印，如需补打请联系工作人员。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="66"/>
+        <source>The hospital system cannot be reached. Please try again in a moment.</source>
+        <translation>无法连接医院系统，请稍后重试。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="69"/>
+        <source>The hospital system is not answering. Please try again in a moment.</source>
+        <translation>医院系统响应超时，请稍后重试。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="72"/>
+        <source>The hospital system reported an error. Please try again.</source>
+        <translation>医院系统出错，请重试。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="73"/>
+        <source>That time is now fully booked. Please choose another time.</source>
+        <translation>该时段已约满，请选择其他时段。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="77"/>
+        <source>The record was not found. Please start again.</source>
+        <translation>未找到记录，请重新开始。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="78"/>
+        <source>No departments are open for registration today.</source>
+        <translation>今日暂无可挂号的科室。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="79"/>
+        <source>No doctors are on duty in this department today.</source>
+        <translation>该科室今日无出诊医生。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="80"/>
+        <source>This doctor has no free times left today.</source>
+        <translation>该医生今日已无可预约时段。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="81"/>
+        <source>This doctor is fully booked today. Please choose another doctor.</source>
+        <translation>该医生今日号源已满，请选择其他医生。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="84"/>
+        <source>That is not a payment code. Please show the WeChat or Alipay payment code.</source>
+        <translation>这不是付款码，请出示微信或支付宝付款码。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="87"/>
+        <source>Processing the payment…</source>
+        <translation>正在处理支付…</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="88"/>
+        <source>Please confirm the payment on your phone.</source>
+        <translation>请在手机上确认支付。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="89"/>
+        <source>Payment received.</source>
+        <translation>支付成功。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="90"/>
+        <source>The payment did not go through.</source>
+        <translation>支付未成功。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="91"/>
+        <source>We could not confirm the payment yet. No money is lost: if it was charged, it will be registered or refunded automatically. Please ask at the cashier window.</source>
+        <translation>暂未确认支付结果。您的资金不会损失：如已扣款，系统将自动完成挂号或退款。请到收费窗口咨询。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="96"/>
+        <source>Please scan the payment code again, or go to the cashier window.</source>
+        <translation>请重新扫描付款码，或到收费窗口办理。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="97"/>
+        <source>The hospital system refused the request. Please go to the service desk.</source>
+        <translation>医院系统拒绝了该请求，请到服务台咨询。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="100"/>
+        <source>Something went wrong. Please try again or ask the staff for help.</source>
+        <translation>出现问题，请重试或联系工作人员。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="103"/>
+        <source>This service is coming soon. Please use the service desk for now.</source>
+        <translation>该业务即将开放，目前请到服务台办理。</translation>
+    </message>
+</context>
+</TS>

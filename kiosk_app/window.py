@@ -1,0 +1,184 @@
+"""The kiosk window: header (language, elderly mode), message banner, one screen per step,
+and a footer whose Back and Home buttons sit in the same place on every screen."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QEvent, Qt, Slot
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+
+from kiosk_app import messages, theme
+from kiosk_app.config import Config
+from kiosk_app.controller import KioskController
+from kiosk_app.flows.registration import BACK, Step
+from kiosk_app.i18n import Translations
+from kiosk_app.idle import IdleWatcher
+from kiosk_app.screens.base import Screen, View, label
+from kiosk_app.screens.choice import DepartmentScreen, DoctorScreen, SlotScreen
+from kiosk_app.screens.confirm import ConfirmScreen
+from kiosk_app.screens.home import HomeScreen
+from kiosk_app.screens.identify import IdentifyScreen
+from kiosk_app.screens.pay import PayScreen
+from kiosk_app.screens.result import ResultScreen
+
+log = logging.getLogger(__name__)
+
+DESIGN_SIZE = (1080, 1920)  # portrait kiosk panel
+
+
+class KioskWindow(QWidget):
+    def __init__(
+        self, config: Config, controller: KioskController, translations: Translations, idle: IdleWatcher
+    ) -> None:
+        super().__init__()
+        self.setObjectName("KioskWindow")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.config, self.controller, self.translations, self.idle = config, controller, translations, idle
+        self.elderly = config.elderly_mode
+        self._base = 0
+
+        self.header = QWidget()
+        self.header.setObjectName("Header")
+        self.header.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.hospital = label("HospitalName")
+        self.language_button = QPushButton()
+        self.elderly_button = QPushButton()
+        self.elderly_button.setCheckable(True)
+        self.elderly_button.setChecked(self.elderly)
+        self.language_button.clicked.connect(self.toggle_language)
+        self.elderly_button.toggled.connect(self.set_elderly)
+        top = QHBoxLayout(self.header)
+        top.setContentsMargins(20, 12, 20, 12)
+        top.addWidget(self.hospital, 1)
+        top.addWidget(self.elderly_button)
+        top.addWidget(self.language_button)
+
+        self.banner = label("Banner")
+        self.stack = QStackedWidget()
+        self.screens: dict[Step, Screen] = {
+            Step.HOME: HomeScreen(controller),
+            Step.IDENTIFY: IdentifyScreen(controller),
+            Step.DEPARTMENT: DepartmentScreen(controller),
+            Step.DOCTOR: DoctorScreen(controller),
+            Step.SLOT: SlotScreen(controller),
+            Step.CONFIRM: ConfirmScreen(controller),
+            Step.PAY: PayScreen(controller),
+            Step.RESULT: ResultScreen(controller),
+        }
+        self.screens[Step.PAYING] = self.screens[Step.PAY]
+        for screen in dict.fromkeys(self.screens.values()):
+            self.stack.addWidget(screen)
+
+        self.footer = QWidget()
+        self.footer.setObjectName("Footer")
+        self.footer.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.back_button, self.home_button = QPushButton(), QPushButton()
+        self.back_button.setObjectName("Nav")
+        self.home_button.setObjectName("Nav")
+        self.back_button.clicked.connect(lambda: controller.dispatch(lambda f: f.back()))
+        self.home_button.clicked.connect(controller.wipe)
+        for button in (self.back_button, self.home_button):
+            policy = button.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)  # Back and Home never move
+            button.setSizePolicy(policy)
+        self.countdown = label("Countdown", center=True)
+        bottom = QHBoxLayout(self.footer)
+        bottom.setContentsMargins(20, 12, 20, 12)
+        bottom.addWidget(self.back_button)
+        bottom.addStretch(1)
+        bottom.addWidget(self.home_button)
+
+        body = QVBoxLayout()
+        body.setContentsMargins(24, 16, 24, 8)
+        body.addWidget(self.banner)
+        body.addWidget(self.stack, 1)
+        body.addWidget(self.countdown)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self.header)
+        outer.addLayout(body, 1)
+        outer.addWidget(self.footer)
+
+        controller.sig_changed.connect(self.render)
+        idle.sig_countdown.connect(self.show_countdown)
+        idle.sig_timeout.connect(controller.wipe)
+        self._countdown_left = 0
+        self.render()
+
+    # ---- Public API
+
+    @property
+    def view(self) -> View:
+        name = self.config.hospital_name_zh if self.translations.language == "zh_CN" else self.config.hospital_name_en
+        return View(self.translations.language, self.elderly, name)
+
+    @property
+    def current_screen(self) -> Screen:
+        return self.screens[self.controller.flow.step]
+
+    @Slot()
+    def render(self) -> None:
+        flow, view = self.controller.flow, self.view
+        screen = self.screens[flow.step]
+        screen.refresh(flow, view)
+        self.stack.setCurrentWidget(screen)
+        self.hospital.setText(view.hospital_name)
+        self.language_button.setText("English" if view.language == "zh_CN" else "中文")
+        self.elderly_button.setText(self.tr("Large text"))
+        self.back_button.setText(self.tr("‹ Back"))
+        self.home_button.setText(self.tr("Home"))
+        at_home = flow.step is Step.HOME
+        self.back_button.setVisible(flow.can_go_back or (flow.step in BACK and flow.busy))
+        self.back_button.setEnabled(flow.can_go_back)
+        self.home_button.setVisible(not at_home)
+        self.home_button.setEnabled(flow.interruptible)
+        text = messages.text(flow.message)
+        self.banner.setText(text)
+        self.banner.setProperty("kind", "error" if messages.is_error(flow.message) else "info")
+        self.banner.style().unpolish(self.banner)
+        self.banner.style().polish(self.banner)
+        self.banner.setVisible(bool(text))
+        self.idle.set_armed(not at_home and flow.interruptible)
+        self._render_countdown()
+
+    @Slot()
+    def toggle_language(self) -> None:
+        self.translations.switch("en" if self.translations.language == "zh_CN" else "zh_CN")
+
+    @Slot(bool)
+    def set_elderly(self, on: bool) -> None:
+        self.elderly = on
+        self._apply_scale(force=True)
+        self.render()
+
+    @Slot(int)
+    def show_countdown(self, seconds: int) -> None:
+        self._countdown_left = seconds
+        self._render_countdown()
+
+    # ---- Qt overrides
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.render()
+        super().changeEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._apply_scale()
+        super().resizeEvent(event)
+
+    # ---- Internals
+
+    def _render_countdown(self) -> None:
+        left = self._countdown_left
+        self.countdown.setText(self.tr("Returning to the start in {n} s — touch to continue").format(n=left))
+        self.countdown.setVisible(left > 0)
+
+    def _apply_scale(self, force: bool = False) -> None:
+        base = theme.base_px(self.height(), self.elderly)
+        if base != self._base or force:
+            self._base = base
+            self.setStyleSheet(theme.stylesheet(base))

@@ -1,0 +1,136 @@
+"""Transaction journal and print-job records on top of :class:`Store`.
+
+Every external step (server call, payment, print) is bracketed by a journal write: the state
+is recorded *before* the call with the idempotency key that call will carry, and again after
+with its outcome. After a crash the row says exactly where the transaction stood.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+from offline_cache.store import Store
+
+# Transaction states, in the order a registration passes through them.
+CREATED = "created"
+REGISTERING = "registering"  # registration request about to be sent (key stored)
+REGISTERED = "registered"  # server holds the slot, unpaid
+PAYING = "paying"  # payment key stored, request about to be sent
+PAYMENT_PENDING = "payment_pending"  # provider has not decided yet (USERPAYING / unclear)
+PAID = "paid"
+PAYMENT_FAILED = "payment_failed"
+PAYMENT_UNKNOWN = "payment_unknown"  # kiosk stopped waiting; the server settles it
+CANCELLED = "cancelled"
+FAILED = "failed"
+
+# Print-job states.
+PRINT_PENDING = "pending"
+PRINTING = "printing"
+PRINTED = "printed"
+PRINT_FAILED = "failed"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class PrintClaim:
+    """Whether a print job may go ahead; ``already_printed`` means never print it again."""
+
+    job_id: str
+    allowed: bool
+    already_printed: bool
+
+
+class Journal:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create(self, txn_id: str, kind: str, *, patient_masked: str, patient_ref: str) -> None:
+        def op(db: sqlite_utils.Database) -> None:
+            ts = now()
+            db["transactions"].insert(
+                {
+                    "id": txn_id,
+                    "kind": kind,
+                    "state": CREATED,
+                    "created_at": ts,
+                    "updated_at": ts,
+                    "patient_masked": patient_masked,
+                    "patient_ref": patient_ref,
+                }
+            )
+            db["events"].insert({"txn_id": txn_id, "at": ts, "state": CREATED, "detail": kind})
+
+        self.store.write(op)
+
+    def update(self, txn_id: str, state: str, detail: str = "", **fields: Any) -> None:
+        """Move a transaction to ``state`` and record the step in the audit trail."""
+
+        def op(db: sqlite_utils.Database) -> None:
+            ts = now()
+            values = {k: (json.dumps(v, ensure_ascii=False) if k == "details" else v) for k, v in fields.items()}
+            db["transactions"].update(txn_id, {"state": state, "updated_at": ts, **values})
+            db["events"].insert({"txn_id": txn_id, "at": ts, "state": state, "detail": detail})
+
+        self.store.write(op)
+
+    def get(self, txn_id: str) -> dict[str, Any] | None:
+        rows = list(self.store.read().query("SELECT * FROM transactions WHERE id = ?", [txn_id]))
+        return rows[0] if rows else None
+
+    def events(self, txn_id: str) -> list[dict[str, Any]]:
+        return list(self.store.read().query("SELECT * FROM events WHERE txn_id = ? ORDER BY id", [txn_id]))
+
+    def recent(self, limit: int = 20) -> list[dict[str, Any]]:
+        return list(self.store.read().query("SELECT * FROM transactions ORDER BY created_at DESC LIMIT ?", [limit]))
+
+    # ---- Print jobs: a job id plus a print-back record means nothing prints twice by accident
+
+    def claim_print(self, job_id: str, txn_id: str, receipt: dict[str, Any]) -> PrintClaim:
+        """Record the job before printing; refuse a job that already printed."""
+
+        def op(db: sqlite_utils.Database) -> PrintClaim:
+            ts = now()
+            rows = list(db.query("SELECT status, attempts FROM print_jobs WHERE job_id = ?", [job_id]))
+            if rows and rows[0]["status"] == PRINTED:
+                return PrintClaim(job_id, allowed=False, already_printed=True)
+            if rows and rows[0]["status"] == PRINTING:
+                # A crash mid-print: the paper may or may not have come out. Only a person can
+                # tell, so an automatic retry is refused; staff reprint it deliberately.
+                return PrintClaim(job_id, allowed=False, already_printed=False)
+            attempts = rows[0]["attempts"] + 1 if rows else 1
+            db["print_jobs"].upsert(
+                {
+                    "job_id": job_id,
+                    "txn_id": txn_id,
+                    "status": PRINTING,
+                    "attempts": attempts,
+                    "receipt": json.dumps(receipt, ensure_ascii=False),
+                    "created_at": ts,
+                    "updated_at": ts,
+                },
+                pk="job_id",
+            )
+            return PrintClaim(job_id, allowed=True, already_printed=False)
+
+        return self.store.write(op)
+
+    def finish_print(self, job_id: str, *, ok: bool, error_code: str = "") -> None:
+        def op(db: sqlite_utils.Database) -> None:
+            db["print_jobs"].update(
+                job_id,
+                {"status": PRINTED if ok else PRINT_FAILED, "error_code": error_code, "updated_at": now()},
+            )
+
+        self.store.write(op)
+
+    def print_job(self, job_id: str) -> dict[str, Any] | None:
+        rows = list(self.store.read().query("SELECT * FROM print_jobs WHERE job_id = ?", [job_id]))
+        return rows[0] if rows else None

@@ -1,0 +1,78 @@
+"""Named, ordered schema migrations; each runs in one transaction with its record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def _m001_transactions(db: sqlite_utils.Database) -> None:
+    # One row per patient transaction; `state` records where it stood at the last external step.
+    db["transactions"].create(
+        {
+            "id": str,
+            "kind": str,
+            "state": str,
+            "created_at": str,
+            "updated_at": str,
+            "patient_masked": str,
+            "patient_ref": str,
+            "registration_key": str,
+            "registration_id": str,
+            "reg_no": str,
+            "amount_cents": int,
+            "payment_key": str,
+            "payment_status": str,
+            "error_code": str,
+            "details": str,  # JSON: department, doctor, time (no identity data)
+        },
+        pk="id",
+        not_null={"kind", "state", "created_at", "updated_at"},
+    )
+    db["transactions"].create_index(["payment_key"], unique=True)
+    db["transactions"].create_index(["registration_key"], unique=True)
+    db["events"].create(
+        {"id": int, "txn_id": str, "at": str, "state": str, "detail": str},
+        pk="id",
+        foreign_keys=[("txn_id", "transactions", "id")],
+    )
+    db["print_jobs"].create(
+        {
+            "job_id": str,
+            "txn_id": str,
+            "status": str,  # pending | printing | printed | failed
+            "attempts": int,
+            "error_code": str,
+            "receipt": str,  # JSON of the masked receipt, for a reprint
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="job_id",
+        foreign_keys=[("txn_id", "transactions", "id")],
+    )
+
+
+MIGRATIONS: list[tuple[str, Migration]] = [("001_transactions", _m001_transactions)]
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations; return the names applied."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    done = {row["name"] for row in db.query("SELECT name FROM _migrations")}
+    applied = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            fn(db)
+            db.execute("INSERT INTO _migrations VALUES (?, datetime('now'))", [name])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
