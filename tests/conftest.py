@@ -13,6 +13,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+pytest_plugins = ["conftest_server"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
@@ -69,3 +71,16 @@ def printer_emu() -> Iterator[object]:
     emu.start()
     yield emu
     emu.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _translations_built() -> None:
+    """The .qm files are build products (packaging/bootstrap.sh); build them if a test run starts bare."""
+    import shutil
+    import subprocess
+
+    for ts in (ROOT / "kiosk_app" / "translations").glob("*.ts"):
+        qm = ts.with_suffix(".qm")
+        if not qm.exists() or qm.stat().st_mtime < ts.stat().st_mtime:
+            lrelease = shutil.which("pyside6-lrelease") or str(Path(os.sys.executable).parent / "pyside6-lrelease")
+            subprocess.run([lrelease, "-silent", str(ts), "-qm", str(qm)], check=True)

@@ -47,7 +47,10 @@ def test_importing_core_loads_no_qt() -> None:
         "kiosk_app.services.registration",
         "kiosk_app.config",
     ]
-    code = f"import sys; [__import__(m) for m in {modules!r}]; print(sorted(m for m in sys.modules if m.startswith({QT!r})))"
+    code = (
+        f"import sys; [__import__(m) for m in {modules!r}]; "
+        f"print(sorted(m for m in sys.modules if m.startswith({QT!r})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]"
 

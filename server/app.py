@@ -1,0 +1,77 @@
+"""Application factory: wires the store, the payment provider, the sandbox and the routers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+
+from server import catalog, patients, registrations
+from server.db import Database
+from server.errors import install_error_handlers
+from server.payments import api as payments_api
+from server.payments.sandbox import SandboxStore, make_sandbox_router
+from server.payments.service import PaymentService
+from server.payments.wechat import WeChatPayClient
+from server.seed import seed_if_empty
+from server.settings import ServerSettings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    """Build the app. The database is created (and seeded when empty) here, before serving."""
+    db = Database(settings.db_path)
+    db.init()
+    if settings.seed_demo:
+        with db.connection() as conn:
+            seed_if_empty(conn, settings.seed_today)
+
+    provider = WeChatPayClient(
+        settings.provider_base_url,
+        appid=settings.pay_appid,
+        mch_id=settings.pay_mch_id,
+        key=settings.merchant_key,
+        connect_timeout=settings.provider_connect_timeout_s,
+        read_timeout=settings.provider_read_timeout_s,
+        client_cert=settings.pay_client_cert,
+    )
+    payments = PaymentService(db, provider, settings)
+    sandbox = SandboxStore(
+        key=settings.merchant_key,
+        appid=settings.pay_appid,
+        mch_id=settings.pay_mch_id,
+        userpaying_s=settings.sandbox_userpaying_s,
+        lost_response_s=settings.lost_response_s,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        payments.resume_pending()
+        yield
+        sandbox.stop()
+        payments.shutdown()
+        provider.close()
+
+    app = FastAPI(title="Hospital kiosk server", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = db
+    app.state.payments = payments
+    app.state.sandbox = sandbox
+    install_error_handlers(app)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "time": datetime.now().astimezone().isoformat(timespec="seconds")}
+
+    app.include_router(catalog.router)
+    app.include_router(patients.router)
+    app.include_router(registrations.router)
+    app.include_router(payments_api.router)
+    if settings.sandbox_enabled:
+        app.include_router(make_sandbox_router(sandbox))
+    return app

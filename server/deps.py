@@ -1,0 +1,24 @@
+"""FastAPI dependencies: the shared objects live on ``app.state`` (set up by ``create_app``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, cast
+
+from fastapi import Depends, Request
+
+from server.db import Database
+
+if TYPE_CHECKING:
+    from server.payments.service import PaymentService
+
+
+def get_db(request: Request) -> Database:
+    return cast(Database, request.app.state.db)
+
+
+def get_payments(request: Request) -> PaymentService:
+    return cast("PaymentService", request.app.state.payments)
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+PaymentsDep = Annotated["PaymentService", Depends(get_payments)]

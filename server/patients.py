@@ -1,0 +1,102 @@
+"""Patient identification: find-or-create by (id_type, id_number).
+
+Only the mainland resident ID card (居民身份证, GB 11643-1999) is accepted for now; the number is
+checked fully (date of birth, ISO 7064 MOD 11-2 check digit) and must agree with the stated sex
+and birth date, because a card reader never produces an inconsistent record and a typo should not
+create a second patient. Logs carry the patient_id or a masked number, never a name or full ID.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from server.db import utc_now, write_tx
+from server.deps import DbDep
+from server.errors import ApiError
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/api/v1", tags=["patients"])
+
+_RESIDENT_RE = re.compile(r"^\d{17}[\dX]$")
+_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+_CHECK = "10X98765432"
+_SEX = {"M": "M", "F": "F", "男": "M", "女": "F", "MALE": "M", "FEMALE": "F"}
+
+
+def resident_check_digit(first17: str) -> str:
+    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+def mask_id_number(id_number: str) -> str:
+    """``110101********123X`` style: region and last four stay, enough for an operator to match."""
+    if len(id_number) <= 8:
+        return "*" * len(id_number)
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+def parse_resident_id(id_number: str) -> tuple[date, str]:
+    """Returns (birth date, sex "M"/"F") or raises ValueError naming the problem."""
+    if not _RESIDENT_RE.match(id_number):
+        raise ValueError("a resident ID number has 17 digits and a check digit (0-9 or X)")
+    try:
+        birth = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        raise ValueError("the ID number holds an invalid date of birth") from None
+    if birth.year < 1900 or birth > date.today():
+        raise ValueError("the ID number holds an impossible date of birth")
+    if resident_check_digit(id_number[:17]) != id_number[17]:
+        raise ValueError("the ID number check digit is wrong")
+    return birth, "M" if int(id_number[16]) % 2 else "F"
+
+
+class IdentifyRequest(BaseModel):
+    id_type: str = Field(min_length=1, max_length=32)
+    id_number: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=64)
+    sex: str = Field(min_length=1, max_length=8)
+    birth: date
+
+
+def _validate(req: IdentifyRequest) -> tuple[str, str, str, str]:
+    if req.id_type != "resident":
+        raise ApiError(422, "unsupported_id_type", "only id_type 'resident' is supported")
+    id_number = req.id_number.strip().upper()
+    try:
+        birth, sex_from_id = parse_resident_id(id_number)
+    except ValueError as exc:
+        raise ApiError(422, "invalid_id_number", str(exc)) from None
+    sex = _SEX.get(req.sex.strip().upper())
+    if sex is None:
+        raise ApiError(422, "invalid_request", "sex must be M or F")
+    if sex != sex_from_id or birth != req.birth:
+        raise ApiError(422, "id_mismatch", "sex or birth date disagrees with the ID number")
+    name = " ".join(req.name.split())
+    if not name:
+        raise ApiError(422, "invalid_request", "name is empty")
+    return id_number, name, sex, birth.isoformat()
+
+
+@router.post("/patients/identify")
+def identify(req: IdentifyRequest, db: DbDep) -> dict[str, Any]:
+    id_number, name, sex, birth = _validate(req)
+    with db.connection() as conn, write_tx(conn):
+        row = conn.execute(
+            "SELECT id FROM patients WHERE id_type = ? AND id_number = ?", (req.id_type, id_number)
+        ).fetchone()
+        if row is not None:
+            logger.info("identified patient_id=%d (%s)", row["id"], mask_id_number(id_number))
+            return {"patient_id": row["id"], "is_new": False}
+        cur = conn.execute(
+            "INSERT INTO patients(id_type, id_number, name, sex, birth, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (req.id_type, id_number, name, sex, birth, utc_now()),
+        )
+        patient_id = cur.lastrowid
+    logger.info("new patient_id=%s (%s)", patient_id, mask_id_number(id_number))
+    return {"patient_id": patient_id, "is_new": True}

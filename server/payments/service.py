@@ -1,0 +1,369 @@
+"""Payment state machine: PENDING -> SUCCESS | FAILED | REVERSED, never charged twice.
+
+1. The idempotency key is committed (UNIQUE, never pruned) together with a PENDING row and our
+   own out_trade_no BEFORE the provider is called, so a crash or a retry can never start a second
+   charge: a retried POST finds the row and answers its current state.
+2. micropay is called once. SUCCESS -> paid; a definitive failure -> FAILED; anything unclear
+   (USERPAYING, SYSTEMERROR, timeout, bad signature) stays PENDING and goes to a resolver thread.
+3. The resolver follows the official rules (protocols.md §3.2): orderquery every
+   ``query_interval_s`` until ``query_deadline_s`` after the charge; SUCCESS -> paid; otherwise
+   reverse, not sooner than ``reverse_delay_s`` after the charge, again while recall=Y -> REVERSED.
+4. On startup every PENDING row is handed to a resolver again (crash recovery).
+
+Resolvers stop promptly on shutdown and leave the row PENDING for the next start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import sqlite3
+import threading
+import time
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from server.db import Database, utc_now, write_tx
+from server.errors import ApiError
+from server.payments.codes import SUPPORTED_CHANNELS, detect_channel, mask_auth_code
+from server.payments.wechat import MicropayAnswer, Outcome, QueryAnswer, ReverseAnswer
+from server.registrations import IDEMPOTENCY_KEY_PATTERN
+from server.settings import ServerSettings
+
+logger = logging.getLogger(__name__)
+
+# trade_state values after which the order will not become paid any more
+_DEAD_STATES = frozenset({"CLOSED", "PAYERROR", "REFUND"})
+_MAX_BACKOFF_S = 60.0
+
+_MESSAGES = {
+    "USERPAYING": "waiting for the payer to confirm on their phone",
+    "NOTENOUGH": "insufficient balance",
+    "AUTH_CODE_INVALID": "the payment code is invalid; refresh it and scan again",
+    "AUTHCODEEXPIRE": "the payment code has expired; refresh it and scan again",
+    "CHANNEL_UNSUPPORTED": "this wallet is not accepted here",
+}
+
+
+class PayProvider(Protocol):
+    def micropay(
+        self, *, out_trade_no: str, total_fee: int, auth_code: str, body: str, device_info: str = ...
+    ) -> MicropayAnswer: ...
+
+    def orderquery(self, out_trade_no: str) -> QueryAnswer: ...
+
+    def reverse(self, out_trade_no: str) -> ReverseAnswer: ...
+
+    def close(self) -> None: ...
+
+
+class PaymentRequest(BaseModel):
+    idempotency_key: str = Field(pattern=IDEMPOTENCY_KEY_PATTERN)
+    registration_id: int = Field(gt=0)
+    amount_cents: int = Field(ge=0)
+    auth_code: str = Field(min_length=1, max_length=64)
+    kiosk_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")
+
+
+def new_out_trade_no() -> str:
+    """29 characters (the provider allows 32): time for humans reading bills, randomness for uniqueness."""
+    return f"K{datetime.now():%y%m%d%H%M%S}{secrets.token_hex(8)}"
+
+
+def _message(status: str, error_code: str | None) -> str:
+    if status == "SUCCESS":
+        return "payment confirmed"
+    if status == "REVERSED":
+        return "the payment was not confirmed and has been cancelled; any amount taken is returned"
+    if error_code in _MESSAGES:
+        return _MESSAGES[error_code]
+    if status == "PENDING":
+        return "payment result not known yet; checking with the provider"
+    return "payment failed"
+
+
+def payment_view(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+    reg = conn.execute("SELECT status FROM registrations WHERE id = ?", (row["registration_id"],)).fetchone()
+    return {
+        "idempotency_key": row["idempotency_key"],
+        "status": row["status"],
+        "error_code": row["error_code"],
+        "message": _message(row["status"], row["error_code"]),
+        "registration_status": reg["status"] if reg else None,
+        "registration_id": row["registration_id"],
+        "amount_cents": row["amount_cents"],
+    }
+
+
+class PaymentService:
+    def __init__(self, db: Database, provider: PayProvider, settings: ServerSettings) -> None:
+        self.db = db
+        self.provider = provider
+        self.settings = settings
+        self._stop = threading.Event()
+        self._threads: dict[int, threading.Thread] = {}
+        self._lock = threading.Lock()
+
+    # -- API ---------------------------------------------------------------------------------------
+
+    def _request_hash(self, req: PaymentRequest) -> str:
+        # Keyed, because an 18-digit code with a known prefix is cheap to brute-force from a bare hash.
+        text = json.dumps([req.registration_id, req.amount_cents, req.auth_code.strip(), req.kiosk_id])
+        return hmac.new(self.settings.merchant_key.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+    def create(self, req: PaymentRequest) -> tuple[int, dict[str, Any]]:
+        """Returns (HTTP status, body): 201 for a new payment, 200 for a replay."""
+        auth_code = req.auth_code.strip()
+        request_hash = self._request_hash(req)
+        channel = detect_channel(auth_code)
+        with self.db.connection() as conn:
+            with write_tx(conn):
+                row = conn.execute(
+                    "SELECT * FROM payments WHERE idempotency_key = ?", (req.idempotency_key,)
+                ).fetchone()
+                if row is not None:
+                    if not hmac.compare_digest(row["request_hash"], request_hash):
+                        raise ApiError(
+                            422, "idempotency_key_reused", "this idempotency_key was used for another payment"
+                        )
+                    return 200, payment_view(conn, row)
+                reg = self._payable_registration(conn, req)
+                status, error_code = "PENDING", None
+                if channel not in SUPPORTED_CHANNELS:
+                    # Nothing is sent to any provider, so this is definitive and safe to answer now.
+                    status = "FAILED"
+                    error_code = "AUTH_CODE_INVALID" if channel == "unknown" else "CHANNEL_UNSUPPORTED"
+                now = utc_now()
+                cur = conn.execute(
+                    "INSERT INTO payments(idempotency_key, request_hash, registration_id, amount_cents,"
+                    " auth_code_masked, channel, kiosk_id, status, out_trade_no, error_code, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        req.idempotency_key,
+                        request_hash,
+                        req.registration_id,
+                        req.amount_cents,
+                        mask_auth_code(auth_code),
+                        channel,
+                        req.kiosk_id,
+                        status,
+                        new_out_trade_no(),
+                        error_code,
+                        now,
+                        now,
+                    ),
+                )
+                payment_id = int(cur.lastrowid or 0)
+                out_trade_no = conn.execute("SELECT out_trade_no FROM payments WHERE id = ?", (payment_id,)).fetchone()[
+                    0
+                ]
+            logger.info(
+                "payment %d for registration %d, %d cents, %s code %s from kiosk %s: %s",
+                payment_id,
+                req.registration_id,
+                req.amount_cents,
+                channel,
+                mask_auth_code(auth_code),
+                req.kiosk_id,
+                status,
+            )
+            if status == "PENDING":
+                # Outside the transaction: the key is durable before any money can move.
+                try:
+                    answer = self.provider.micropay(
+                        out_trade_no=out_trade_no,
+                        total_fee=req.amount_cents,
+                        auth_code=auth_code,
+                        body=f"挂号费-{reg['department_name_zh']}",
+                        device_info=req.kiosk_id,
+                    )
+                except Exception:  # an adapter bug must not strand the row: treat it as an unclear outcome
+                    logger.exception("micropay for payment %d raised", payment_id)
+                    answer = MicropayAnswer(Outcome.UNKNOWN, "PROVIDER_ERROR", "adapter error")
+                self._apply_micropay(payment_id, answer)
+            row = conn.execute("SELECT * FROM payments WHERE id = ?", (payment_id,)).fetchone()
+            return 201, payment_view(conn, row)
+
+    def _payable_registration(self, conn: sqlite3.Connection, req: PaymentRequest) -> sqlite3.Row:
+        reg = conn.execute(
+            "SELECT r.status, r.amount_cents, dep.name_zh AS department_name_zh FROM registrations r"
+            " JOIN slots s ON s.id = r.slot_id JOIN doctors d ON d.code = s.doctor_code"
+            " JOIN departments dep ON dep.code = d.department_code WHERE r.id = ?",
+            (req.registration_id,),
+        ).fetchone()
+        if reg is None:
+            raise ApiError(404, "registration_not_found", f"no registration {req.registration_id}")
+        if reg["status"] == "paid":
+            raise ApiError(409, "already_paid", "this registration is already paid")
+        if reg["status"] == "cancelled":
+            raise ApiError(409, "registration_cancelled", "this registration was cancelled")
+        pending = conn.execute(
+            "SELECT 1 FROM payments WHERE registration_id = ? AND status = 'PENDING'", (req.registration_id,)
+        ).fetchone()
+        if pending is not None:
+            raise ApiError(409, "payment_pending", "another payment for this registration is still being resolved")
+        if req.amount_cents != reg["amount_cents"]:
+            raise ApiError(409, "amount_mismatch", f"the fee is {reg['amount_cents']} cents")
+        return reg
+
+    def get(self, idempotency_key: str) -> dict[str, Any] | None:
+        with self.db.connection() as conn:
+            row = conn.execute("SELECT * FROM payments WHERE idempotency_key = ?", (idempotency_key,)).fetchone()
+            return payment_view(conn, row) if row is not None else None
+
+    # -- state changes -----------------------------------------------------------------------------
+
+    def _apply_micropay(self, payment_id: int, answer: MicropayAnswer) -> None:
+        if answer.outcome is Outcome.SUCCESS:
+            self._finish(payment_id, "SUCCESS", None, answer.raw, answer.transaction_id)
+        elif answer.outcome is Outcome.FAILED:
+            self._finish(payment_id, "FAILED", answer.code, answer.raw)
+        else:
+            with self.db.connection() as conn, write_tx(conn):
+                conn.execute(
+                    "UPDATE payments SET error_code = ?, response_json = ?, updated_at = ?"
+                    " WHERE id = ? AND status = 'PENDING'",
+                    (answer.code, json.dumps(answer.raw, ensure_ascii=False), utc_now(), payment_id),
+                )
+            self._start_resolver(payment_id)
+
+    def _finish(
+        self,
+        payment_id: int,
+        status: str,
+        error_code: str | None,
+        raw: dict[str, str],
+        provider_trade_no: str | None = None,
+    ) -> None:
+        """Move a PENDING payment to its final state; a paid one pays its registration in the same transaction."""
+        with self.db.connection() as conn, write_tx(conn):
+            cur = conn.execute(
+                "UPDATE payments SET status = ?, error_code = ?, response_json = ?, updated_at = ?,"
+                " provider_trade_no = coalesce(?, provider_trade_no) WHERE id = ? AND status = 'PENDING'",
+                (status, error_code, json.dumps(raw, ensure_ascii=False), utc_now(), provider_trade_no, payment_id),
+            )
+            if cur.rowcount == 0:
+                return  # already final: a resolver and a request raced, the first one won
+            if status == "SUCCESS":
+                conn.execute(
+                    "UPDATE registrations SET status = 'paid', updated_at = ? WHERE id ="
+                    " (SELECT registration_id FROM payments WHERE id = ?) AND status = 'unpaid'",
+                    (utc_now(), payment_id),
+                )
+        logger.info("payment %d -> %s %s", payment_id, status, error_code or "")
+
+    # -- resolver ----------------------------------------------------------------------------------
+
+    def resume_pending(self) -> int:
+        """Hand every PENDING payment (left by a crash or a shutdown) to a resolver."""
+        with self.db.connection() as conn:
+            ids = [r[0] for r in conn.execute("SELECT id FROM payments WHERE status = 'PENDING' ORDER BY id")]
+        for payment_id in ids:
+            self._start_resolver(payment_id)
+        if ids:
+            logger.info("resuming %d pending payment(s)", len(ids))
+        return len(ids)
+
+    def _start_resolver(self, payment_id: int) -> None:
+        with self._lock:
+            if self._stop.is_set():
+                return
+            running = self._threads.get(payment_id)
+            if running is not None and running.is_alive():
+                return
+            thread = threading.Thread(
+                target=self._resolve_safely, args=(payment_id,), name=f"pay-resolve-{payment_id}", daemon=True
+            )
+            self._threads[payment_id] = thread
+        thread.start()
+
+    def pending_resolvers(self) -> int:
+        with self._lock:
+            return sum(t.is_alive() for t in self._threads.values())
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        with self._lock:
+            threads = list(self._threads.values())
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _sleep(self, seconds: float) -> bool:
+        """Wait; False when the service is shutting down."""
+        return not self._stop.wait(max(0.0, seconds))
+
+    def _resolve_safely(self, payment_id: int) -> None:
+        try:
+            self._resolve(payment_id)
+        except Exception:  # a resolver must never die silently; the row stays PENDING for the next start
+            logger.exception("resolver for payment %d failed", payment_id)
+        finally:
+            with self._lock:
+                if self._threads.get(payment_id) is threading.current_thread():
+                    del self._threads[payment_id]
+
+    def _resolve(self, payment_id: int) -> None:
+        with self.db.connection() as conn:
+            row = conn.execute(
+                "SELECT status, out_trade_no, error_code, created_at FROM payments WHERE id = ?", (payment_id,)
+            ).fetchone()
+        if row is None or row["status"] != "PENDING":
+            return
+        out_trade_no = row["out_trade_no"]
+        reason = row["error_code"] or "NOT_CONFIRMED"
+        charged_at = datetime.fromisoformat(row["created_at"]).timestamp()
+        s = self.settings
+
+        # Query phase: at least one query, even when resuming long after the deadline.
+        while True:
+            if not self._sleep(s.query_interval_s):
+                return
+            q = self.provider.orderquery(out_trade_no)
+            if q.trade_state == "SUCCESS":
+                self._finish(payment_id, "SUCCESS", None, q.raw, q.transaction_id)
+                return
+            if q.trade_state == "REVOKED":
+                self._finish(payment_id, "REVERSED", reason, q.raw)
+                return
+            if q.trade_state in _DEAD_STATES or time.time() >= charged_at + s.query_deadline_s:
+                break
+
+        # Reverse phase: never sooner than reverse_delay_s after the charge; again while recall=Y.
+        attempt = 0
+        while True:
+            if not self._sleep(charged_at + s.reverse_delay_s - time.time()):
+                return
+            r = self.provider.reverse(out_trade_no)
+            if r.reversed:
+                self._finish(payment_id, "REVERSED", reason, r.raw)
+                return
+            if r.recall or r.transport_error:
+                attempt += 1
+                backoff = s.query_interval_s * (2 ** min(attempt - 1, 6) if r.transport_error else 1)
+                if not self._sleep(min(backoff, _MAX_BACKOFF_S)):
+                    return
+                continue
+            if r.code == "ORDERNOTEXIST":
+                # the charge never reached the provider (e.g. a crash right after the row was written)
+                self._finish(payment_id, "REVERSED", reason, r.raw)
+                return
+            # A definitive refusal to reverse: if the money did arrive, honour it rather than strand it.
+            q = self.provider.orderquery(out_trade_no)
+            if q.trade_state == "SUCCESS":
+                self._finish(payment_id, "SUCCESS", None, q.raw, q.transaction_id)
+                return
+            logger.error(
+                "payment %d (%s): reverse refused (%s), trade_state %s; needs manual reconciliation",
+                payment_id,
+                out_trade_no,
+                r.code,
+                q.trade_state,
+            )
+            self._finish(payment_id, "REVERSED", r.code or reason, r.raw)
+            return

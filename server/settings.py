@@ -1,0 +1,67 @@
+"""Server settings: one frozen dataclass, so a test or the demo states every knob it changes."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    db_path: Path
+    host: str = "127.0.0.1"
+    port: int = 8700
+
+    # Payment provider. ``None`` means the WeChat Pay sandbox mounted in this same server
+    # (``http://host:port/sandbox/wxpay``), so the demo needs no network and no real merchant.
+    pay_base_url: str | None = None
+    pay_appid: str = "wx00000000sandbox"  # fictitious: only the sandbox accepts these
+    pay_mch_id: str = "1900000001"
+    merchant_key: str = "sandbox0merchant0key0000000000ab"  # the 32-char v2 API key
+    # PEM file (cert + key) for the mutual-TLS reverse call at the real provider; the sandbox needs none.
+    pay_client_cert: str | None = None
+
+    # Official micropay guidance (protocols.md §3.2): query every 10 s until 30 s, then reverse,
+    # never sooner than 15 s after the charge. The demo and tests shrink these.
+    query_interval_s: float = 10.0
+    query_deadline_s: float = 30.0
+    reverse_delay_s: float = 15.0
+    provider_connect_timeout_s: float = 3.0
+    provider_read_timeout_s: float = 10.0
+
+    sandbox_enabled: bool = True
+    sandbox_userpaying_s: float = 4.0
+    # How long the sandbox withholds the answer for auth codes ending in 9; None = read timeout + 2 s,
+    # so the provider call always times out and the server has to find the payment by querying.
+    sandbox_lost_response_s: float | None = None
+
+    seed_demo: bool = True
+    # The first day of the seeded week; None = the local date when the DB is first created.
+    seed_today: date | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def provider_base_url(self) -> str:
+        return self.pay_base_url or f"{self.base_url}/sandbox/wxpay"
+
+    @property
+    def lost_response_s(self) -> float:
+        if self.sandbox_lost_response_s is not None:
+            return self.sandbox_lost_response_s
+        return self.provider_read_timeout_s + 2.0
+
+    def with_fast_payments(self) -> ServerSettings:
+        """Timings for the demo and tests: a full USERPAYING -> reverse cycle takes ~5 s, not ~45 s."""
+        return dataclasses.replace(
+            self,
+            query_interval_s=0.5,
+            query_deadline_s=4.0,
+            reverse_delay_s=1.0,
+            sandbox_userpaying_s=2.0,
+            provider_read_timeout_s=2.0,
+        )

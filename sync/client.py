@@ -1,0 +1,320 @@
+"""The kiosk's HTTP client for the central server (``server/``): JSON over one keep-alive session.
+
+Every call has a (connect, read) timeout and ends either in a plain dataclass or in one of:
+
+``ServerUnavailable``  the request never reached the server (refused, DNS, connect timeout): safe
+                       to retry or to fall back to offline mode.
+``ServerTimeout``      the request was sent but no answer came (read timeout, connection dropped
+                       mid-request). The OUTCOME IS UNKNOWN: the server may have acted. Callers must
+                       not assume failure; for payments ask ``payment_status(key)`` (None = the POST
+                       never arrived), for registrations re-send with the SAME idempotency key.
+``BusinessError``      a 4xx with a code (``slot_full``, ``already_paid``, ``amount_mismatch``, ...):
+                       terminal, retrying the same request gives the same answer.
+``ServerError``        the base class; raised as such for 5xx and unreadable answers.
+
+``tr_key`` on each error is the key the UI translates ("server.rejected.slot_full", ...). No
+exception from requests or json escapes. The auth_code is never logged beyond its last 4 digits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, TypeVar
+
+import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+logger = logging.getLogger(__name__)
+
+API = "/api/v1"
+FINAL_PAYMENT_STATES = frozenset({"SUCCESS", "FAILED", "REVERSED"})
+
+T = TypeVar("T")
+
+
+# -- errors ----------------------------------------------------------------------------------------
+
+
+class ServerError(Exception):
+    """Base of every client error; ``code`` for logs, ``tr_key`` for the screen."""
+
+    tr_key = "server.error"
+
+    def __init__(self, code: str, message: str = "", status: int | None = None) -> None:
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class ServerUnavailable(ServerError):
+    """Connection refused, DNS failure or connect timeout: the server never saw the request."""
+
+    tr_key = "server.unavailable"
+
+
+class ServerTimeout(ServerError):
+    """Sent but unanswered: the outcome is UNKNOWN. Query by idempotency key before doing anything else."""
+
+    tr_key = "server.timeout"
+
+
+class BusinessError(ServerError):
+    """The server refused the request (4xx) with a stable code such as ``slot_full``."""
+
+    def __init__(self, code: str, message: str = "", status: int | None = None) -> None:
+        super().__init__(code, message, status)
+        self.tr_key = f"server.rejected.{code}"
+
+
+# -- results ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Doctor:
+    code: str
+    name_zh: str
+    name_en: str
+    title_zh: str
+    title_en: str
+    fee_cents: int
+    slots_left: int
+
+
+@dataclass(frozen=True)
+class Slot:
+    slot_id: int
+    date: str
+    start: str
+    end: str
+    left: int
+
+
+@dataclass(frozen=True)
+class PatientRef:
+    patient_id: int
+    is_new: bool
+
+
+@dataclass(frozen=True)
+class Registration:
+    registration_id: int
+    reg_no: str
+    status: str  # unpaid | paid | cancelled
+    amount_cents: int
+    department_code: str
+    department_name_zh: str
+    department_name_en: str
+    doctor_name_zh: str
+    doctor_name_en: str
+    doctor_title_zh: str
+    doctor_title_en: str
+    date: str
+    start: str
+    end: str
+    replayed: bool = False  # True when the server answered a retry from its idempotency store
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    idempotency_key: str
+    status: str  # SUCCESS | PENDING | FAILED | REVERSED
+    error_code: str | None
+    message: str
+    registration_status: str | None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_PAYMENT_STATES
+
+
+def mask_auth_code(auth_code: str) -> str:
+    return "*" * max(len(auth_code) - 4, 0) + auth_code[-4:]
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """True when the TCP connection was never established (so the server cannot have acted)."""
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, NewConnectionError)  # NameResolutionError is a subclass
+
+
+def _build(cls: type[T], data: Any, **extra: Any) -> T:
+    """Dataclass from a JSON object; a missing field or a wrong shape is a bad server answer."""
+    values = dict(extra)
+    try:
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if f.name in values:
+                continue
+            if f.name in data or f.default is dataclasses.MISSING:
+                values[f.name] = data[f.name]
+        return cls(**values)
+    except (KeyError, TypeError) as exc:
+        raise ServerError("bad_response", f"unexpected {cls.__name__} answer: {exc!r}") from None
+
+
+def _list(cls: type[T], data: Any) -> list[T]:
+    if not isinstance(data, list):
+        raise ServerError("bad_response", f"expected a list of {cls.__name__}")
+    return [_build(cls, item) for item in data]
+
+
+def _day(value: date | str) -> str:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+class ServerClient:
+    """Thin, blocking, typed access to the server API. Not thread-safe: one per worker thread."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        kiosk_id: str,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 10.0,
+        pay_read_timeout: float = 15.0,
+    ) -> None:
+        # pay_read_timeout exceeds the server's own provider read timeout (10 s), so a slow
+        # provider still gives the kiosk an answer (PENDING) instead of an unknown outcome.
+        self.base_url = base_url.rstrip("/")
+        self.kiosk_id = kiosk_id
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.pay_read_timeout = pay_read_timeout
+        self._session = requests.Session()
+        self._session.headers.update({"Accept": "application/json", "User-Agent": f"hospital-kiosk/{kiosk_id}"})
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> ServerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transport ---------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        read_timeout: float | None = None,
+        not_found_ok: bool = False,
+    ) -> tuple[int, Any]:
+        url = self.base_url + path
+        timeout = (self.connect_timeout, read_timeout or self.read_timeout)
+        started = time.monotonic()
+        try:
+            resp = self._session.request(method, url, json=json, params=params, timeout=timeout)
+        except requests.ConnectTimeout:
+            raise ServerUnavailable("unavailable", f"connect timeout to {self.base_url}") from None
+        except requests.ReadTimeout:
+            logger.warning("%s %s: no answer in %.1f s, outcome unknown", method, path, timeout[1])
+            raise ServerTimeout("timeout", f"no answer within {timeout[1]} s") from None
+        except requests.ConnectionError as exc:
+            if _never_connected(exc):
+                raise ServerUnavailable("unavailable", f"cannot connect to {self.base_url}") from None
+            logger.warning("%s %s: connection lost mid-request, outcome unknown", method, path)
+            raise ServerTimeout("connection_lost", "the connection dropped before the answer") from None
+        except requests.exceptions.ChunkedEncodingError:
+            # the answer was cut off mid-body: the server did act, we just can't read what it said
+            raise ServerTimeout("connection_lost", "the answer was cut off") from None
+        except requests.RequestException as exc:
+            raise ServerError("request_failed", type(exc).__name__) from None
+        elapsed = time.monotonic() - started
+        logger.debug("%s %s -> %d in %.0f ms", method, path, resp.status_code, elapsed * 1000)
+
+        try:
+            body: Any = resp.json()
+        except ValueError:
+            body = None
+        if resp.status_code < 300:
+            if body is None:
+                raise ServerError("bad_response", f"HTTP {resp.status_code} without a JSON body", resp.status_code)
+            return resp.status_code, body
+        error = body.get("error") if isinstance(body, dict) else None
+        code = error.get("code") if isinstance(error, dict) else None
+        message = error.get("message", "") if isinstance(error, dict) else ""
+        if resp.status_code == 404 and not_found_ok and code == "not_found":
+            return 404, None
+        if 400 <= resp.status_code < 500 and isinstance(code, str):
+            logger.info("%s %s rejected: %d %s", method, path, resp.status_code, code)
+            raise BusinessError(code, str(message), resp.status_code)
+        logger.warning("%s %s failed: HTTP %d %s", method, path, resp.status_code, code or "(no JSON error)")
+        raise ServerError(code or f"http_{resp.status_code}", str(message or resp.reason), resp.status_code)
+
+    # -- API ---------------------------------------------------------------------------------------
+
+    def health(self) -> bool:
+        """True when the server answers ``/health`` with status ok; never raises."""
+        try:
+            _, body = self._request("GET", "/health")
+        except ServerError:
+            return False
+        return isinstance(body, dict) and body.get("status") == "ok"
+
+    def departments(self) -> list[Department]:
+        return _list(Department, self._request("GET", f"{API}/departments")[1])
+
+    def doctors(self, dept_code: str, date: date | str) -> list[Doctor]:
+        _, body = self._request("GET", f"{API}/departments/{dept_code}/doctors", params={"date": _day(date)})
+        return _list(Doctor, body)
+
+    def slots(self, doctor_code: str, date: date | str) -> list[Slot]:
+        _, body = self._request("GET", f"{API}/doctors/{doctor_code}/slots", params={"date": _day(date)})
+        return _list(Slot, body)
+
+    def identify(self, id_type: str, id_number: str, name: str, sex: str, birth: date | str) -> PatientRef:
+        payload = {"id_type": id_type, "id_number": id_number, "name": name, "sex": sex, "birth": _day(birth)}
+        _, body = self._request("POST", f"{API}/patients/identify", json=payload)
+        return _build(PatientRef, body)
+
+    def create_registration(self, key: str, patient_id: int, slot_id: int) -> Registration:
+        """Hold a slot. Safe to repeat with the same ``key`` after a ServerTimeout."""
+        payload = {"idempotency_key": key, "patient_id": patient_id, "slot_id": slot_id}
+        status, body = self._request("POST", f"{API}/registrations", json=payload)
+        return _build(Registration, body, replayed=status == 200)
+
+    def cancel_registration(self, reg_id: int) -> None:
+        """Release an unpaid registration's slot; cancelling twice is fine."""
+        self._request("POST", f"{API}/registrations/{reg_id}/cancel")
+
+    def pay(self, key: str, registration_id: int, amount_cents: int, auth_code: str) -> PaymentResult:
+        """Charge a scanned payment code. PENDING means: poll ``payment_status(key)`` until final.
+
+        After a ServerTimeout, never call ``pay`` with a NEW key for the same scan: query this key.
+        """
+        payload = {
+            "idempotency_key": key,
+            "registration_id": registration_id,
+            "amount_cents": amount_cents,
+            "auth_code": auth_code,
+            "kiosk_id": self.kiosk_id,
+        }
+        logger.info("pay registration %d, %d cents, code %s", registration_id, amount_cents, mask_auth_code(auth_code))
+        _, body = self._request("POST", f"{API}/payments", json=payload, read_timeout=self.pay_read_timeout)
+        result = _build(PaymentResult, body)
+        logger.info("payment %s: %s %s", key, result.status, result.error_code or "")
+        return result
+
+    def payment_status(self, key: str) -> PaymentResult | None:
+        """The payment's current state, or None when the server never received that key."""
+        _, body = self._request("GET", f"{API}/payments/{key}", not_found_ok=True)
+        return None if body is None else _build(PaymentResult, body)

@@ -1,0 +1,51 @@
+"""`python main.py --demo --tour DIR` walks the slice unattended, as a newcomer would run it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_tour_writes_every_screen_and_the_receipt(tmp_path: Path) -> None:
+    out = tmp_path / "tour"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KIOSK_CONFIG": str(ROOT / "config" / "kiosk.toml")}
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        (ROOT / "config" / "kiosk.toml")
+        .read_text(encoding="utf-8")
+        .replace('data_dir = "var"', f'data_dir = "{tmp_path / "var"}"'),
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "main.py", "--demo", "--tour", str(out), "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    shots = sorted(p.name for p in out.glob("*.png"))
+    for name in (
+        "01_home",
+        "03_card_pulled_away",
+        "08_pay",
+        "09_not_a_payment_code",
+        "10_confirm_on_phone",
+        "11_done",
+        "08_pay_en",
+        "09_payment_failed_en",
+        "11_done_paper_out_en",
+        "12_idle_countdown_en",
+    ):
+        assert f"{name}.png" in shots
+    receipt = (out / "receipt.txt").read_text(encoding="utf-8")
+    assert "挂号凭条" in receipt and "￥" in receipt and "[QR REG:" in receipt
+    assert "110***********" in receipt and "11010119800101" not in receipt
+    log = (tmp_path / "var" / "tour" / "log" / "kiosk.log").read_text(encoding="utf-8")
+    assert "11010119800101" not in log and "张三" not in log
