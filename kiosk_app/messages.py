@@ -9,8 +9,9 @@ from PySide6.QtCore import (
 )
 
 
-def _t(source: str) -> str:
-    return QCoreApplication.translate("messages", source)
+def _t(source: object) -> str:
+    # QT_TRANSLATE_NOOP hands back its source text, typed as object in the stubs
+    return QCoreApplication.translate("messages", str(source))
 
 
 def text(key: str) -> str:

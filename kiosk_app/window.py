@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLay
 from kiosk_app import messages, theme
 from kiosk_app.config import Config
 from kiosk_app.controller import KioskController
-from kiosk_app.flows.registration import BACK, Step
+from kiosk_app.flows.registration import BACK, RegistrationFlow, Step
 from kiosk_app.i18n import Translations
 from kiosk_app.idle import IdleWatcher
 from kiosk_app.screens.base import Screen, View, label
@@ -102,11 +102,12 @@ class KioskWindow(QWidget):
         outer.addLayout(body, 1)
         outer.addWidget(self.footer)
 
-        controller.sig_changed.connect(self.render)
+        controller.sig_changed.connect(self.refresh)
+        controller.sig_session_wiped.connect(self.wipe_screens)
         idle.sig_countdown.connect(self.show_countdown)
         idle.sig_timeout.connect(controller.wipe)
         self._countdown_left = 0
-        self.render()
+        self.refresh()
 
     # ---- Public API
 
@@ -120,7 +121,7 @@ class KioskWindow(QWidget):
         return self.screens[self.controller.flow.step]
 
     @Slot()
-    def render(self) -> None:
+    def refresh(self) -> None:
         flow, view = self.controller.flow, self.view
         screen = self.screens[flow.step]
         screen.refresh(flow, view)
@@ -145,14 +146,22 @@ class KioskWindow(QWidget):
         self._render_countdown()
 
     @Slot()
+    def wipe_screens(self) -> None:
+        """Re-render every screen from an empty session so no widget keeps the last patient's data."""
+        empty, view = RegistrationFlow(), self.view
+        for screen in dict.fromkeys(self.screens.values()):
+            screen.refresh(empty, view)
+
+    @Slot()
     def toggle_language(self) -> None:
         self.translations.switch("en" if self.translations.language == "zh_CN" else "zh_CN")
+        self.refresh()  # LanguageChange is posted, not sent: show the new language now
 
     @Slot(bool)
     def set_elderly(self, on: bool) -> None:
         self.elderly = on
         self._apply_scale(force=True)
-        self.render()
+        self.refresh()
 
     @Slot(int)
     def show_countdown(self, seconds: int) -> None:
@@ -163,7 +172,7 @@ class KioskWindow(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
-            self.render()
+            self.refresh()
         super().changeEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -55,7 +55,7 @@ class Journal:
     def create(self, txn_id: str, kind: str, *, patient_masked: str, patient_ref: str) -> None:
         def op(db: sqlite_utils.Database) -> None:
             ts = now()
-            db["transactions"].insert(
+            db.table("transactions").insert(
                 {
                     "id": txn_id,
                     "kind": kind,
@@ -66,7 +66,7 @@ class Journal:
                     "patient_ref": patient_ref,
                 }
             )
-            db["events"].insert({"txn_id": txn_id, "at": ts, "state": CREATED, "detail": kind})
+            db.table("events").insert({"txn_id": txn_id, "at": ts, "state": CREATED, "detail": kind})
 
         self.store.write(op)
 
@@ -76,8 +76,8 @@ class Journal:
         def op(db: sqlite_utils.Database) -> None:
             ts = now()
             values = {k: (json.dumps(v, ensure_ascii=False) if k == "details" else v) for k, v in fields.items()}
-            db["transactions"].update(txn_id, {"state": state, "updated_at": ts, **values})
-            db["events"].insert({"txn_id": txn_id, "at": ts, "state": state, "detail": detail})
+            db.table("transactions").update(txn_id, {"state": state, "updated_at": ts, **values})
+            db.table("events").insert({"txn_id": txn_id, "at": ts, "state": state, "detail": detail})
 
         self.store.write(op)
 
@@ -106,7 +106,7 @@ class Journal:
                 # tell, so an automatic retry is refused; staff reprint it deliberately.
                 return PrintClaim(job_id, allowed=False, already_printed=False)
             attempts = rows[0]["attempts"] + 1 if rows else 1
-            db["print_jobs"].upsert(
+            db.table("print_jobs").upsert(
                 {
                     "job_id": job_id,
                     "txn_id": txn_id,
@@ -124,7 +124,7 @@ class Journal:
 
     def finish_print(self, job_id: str, *, ok: bool, error_code: str = "") -> None:
         def op(db: sqlite_utils.Database) -> None:
-            db["print_jobs"].update(
+            db.table("print_jobs").update(
                 job_id,
                 {"status": PRINTED if ok else PRINT_FAILED, "error_code": error_code, "updated_at": now()},
             )

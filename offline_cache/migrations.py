@@ -11,7 +11,7 @@ Migration = Callable[[sqlite_utils.Database], None]
 
 def _m001_transactions(db: sqlite_utils.Database) -> None:
     # One row per patient transaction; `state` records where it stood at the last external step.
-    db["transactions"].create(
+    db.table("transactions").create(
         {
             "id": str,
             "kind": str,
@@ -32,14 +32,14 @@ def _m001_transactions(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"kind", "state", "created_at", "updated_at"},
     )
-    db["transactions"].create_index(["payment_key"], unique=True)
-    db["transactions"].create_index(["registration_key"], unique=True)
-    db["events"].create(
+    db.table("transactions").create_index(["payment_key"], unique=True)
+    db.table("transactions").create_index(["registration_key"], unique=True)
+    db.table("events").create(
         {"id": int, "txn_id": str, "at": str, "state": str, "detail": str},
         pk="id",
         foreign_keys=[("txn_id", "transactions", "id")],
     )
-    db["print_jobs"].create(
+    db.table("print_jobs").create(
         {
             "job_id": str,
             "txn_id": str,

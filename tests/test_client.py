@@ -24,7 +24,6 @@ from sync.client import (
 if TYPE_CHECKING:
     from conftest_server import Api, StubServer
 
-pytest_plugins = ["conftest_server"]
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from server.testing import ServerThread
 if TYPE_CHECKING:
     from conftest_server import Api
 
-pytest_plugins = ["conftest_server"]
 
 
 def _error(r: requests.Response) -> dict[str, Any]:

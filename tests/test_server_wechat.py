@@ -14,7 +14,6 @@ from server.payments.wechat import Outcome, WeChatPayClient, from_xml, sign_md5,
 if TYPE_CHECKING:
     from conftest_server import Api, StubServer
 
-pytest_plugins = ["conftest_server"]
 
 
 def _client(api: Api, *, key: str | None = None, base: str | None = None, read: float = 5.0) -> WeChatPayClient:

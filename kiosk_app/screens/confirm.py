@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QGridLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QWidget
 
 from kiosk_app.controller import KioskController
 from kiosk_app.flows.registration import RegistrationFlow
 from kiosk_app.screens.base import Screen, View, busy_bar, label, yuan
 
 
-def summary_card(rows: int) -> tuple[QFrame, list[tuple[object, object]]]:
+def summary_card(rows: int) -> tuple[QFrame, list[tuple[QLabel, QLabel]]]:
     card = QFrame()
     card.setObjectName("Card")
     grid = QGridLayout(card)
@@ -52,8 +52,8 @@ class ConfirmScreen(Screen):
             (self.tr("Fee"), yuan(doc.fee_cents) if doc else ""),
         ]
         for (key, value), (k, v) in zip(self.cells, rows, strict=True):
-            key.setText(k)  # type: ignore[attr-defined]
-            value.setText(v)  # type: ignore[attr-defined]
+            key.setText(k)
+            value.setText(v)
         self.button.setText(self.tr("Registering…") if flow.busy else self.tr("Confirm and pay"))
         self.button.setEnabled(not flow.busy)
         self.bar.setVisible(flow.busy)

@@ -45,8 +45,8 @@ class ResultScreen(Screen):
                 (self.tr("Paid"), yuan(reg.amount_cents)),
             ]
             for (key, value), (k, v) in zip(self.cells, rows, strict=True):
-                key.setText(k)  # type: ignore[attr-defined]
-                value.setText(v)  # type: ignore[attr-defined]
+                key.setText(k)
+                value.setText(v)
         state = flow.print_state
         self.print_status.setText(
             {

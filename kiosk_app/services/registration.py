@@ -155,7 +155,7 @@ class RegistrationService:
         self.journal.update(
             cmd.txn_id,
             state,
-            final.error_code if final else "kiosk deadline",
+            (final.error_code or "") if final else "kiosk deadline",
             payment_status=final.status if final else "UNKNOWN",
         )
         return lambda f: f.payment_finished(final)
