@@ -17,7 +17,7 @@ from server.payments import api as payments_api
 from server.payments.sandbox import SandboxStore, make_sandbox_router
 from server.payments.service import PaymentService
 from server.payments.wechat import WeChatPayClient
-from server.seed import seed_if_empty
+from server.seed import extend_schedules, seed_if_empty
 from server.settings import ServerSettings
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     db.init()
     if settings.seed_demo:
         with db.connection() as conn:
-            seed_if_empty(conn, settings.seed_today)
+            if not seed_if_empty(conn, settings.seed_today):
+                extend_schedules(conn, settings.seed_today)
 
     provider = WeChatPayClient(
         settings.provider_base_url,

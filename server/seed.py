@@ -110,24 +110,41 @@ def seed_if_empty(conn: sqlite3.Connection, today: date | None = None) -> bool:
             "INSERT INTO departments(code, name_zh, name_en, sort_order) VALUES (?, ?, ?, ?)",
             [(code, zh, en, i) for i, (code, zh, en) in enumerate(DEPARTMENTS)],
         )
-        seen_dept: set[str] = set()
-        slot_rows = []
         for code, dept, name_zh, name_en, title in DOCTORS:
-            title_zh, title_en, fee, capacity = TITLES[title]
+            title_zh, title_en, fee, _capacity = TITLES[title]
             conn.execute(
                 "INSERT INTO doctors(code, department_code, name_zh, name_en, title_zh, title_en, fee_cents)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (code, dept, name_zh, name_en, title_zh, title_en, fee),
             )
+    logger.info("seeded demo hospital: %d departments, %d doctors", len(DEPARTMENTS), len(DOCTORS))
+    extend_schedules(conn, today)
+    return True
+
+
+def extend_schedules(conn: sqlite3.Connection, today: date | None = None) -> int:
+    """Give every day of the coming week that has no schedule one, so a demo database started
+    again next month still has today's slots. Days already scheduled are left alone."""
+    today = today or date.today()
+    days = [today + timedelta(days=offset) for offset in range(DAYS)]
+    slot_rows = []
+    with write_tx(conn):
+        scheduled = {
+            row[0] for row in conn.execute("SELECT DISTINCT date FROM slots WHERE date >= ?", (today.isoformat(),))
+        }
+        seen_dept: set[str] = set()
+        for code, dept, _zh, _en, title in DOCTORS:
+            capacity = TITLES[title][3]
             first_of_dept = dept not in seen_dept
             seen_dept.add(dept)
-            for offset in range(DAYS):
-                day = today + timedelta(days=offset)
+            for day in days:
+                if day.isoformat() in scheduled:
+                    continue
                 rng = random.Random(f"booked-{code}-{day.isoformat()}")
                 for session in _sessions(code, first_of_dept, day):
                     for start, end in half_hours(*session):
                         roll = rng.random()
-                        if (code == FULL_ON_FIRST_DAY and offset == 0) or roll < 0.08:
+                        if (code == FULL_ON_FIRST_DAY and day == today) or roll < 0.08:
                             booked = capacity  # a few slots already taken by other channels
                         elif roll < 0.35:
                             booked = rng.randint(1, capacity - 1)
@@ -138,11 +155,6 @@ def seed_if_empty(conn: sqlite3.Connection, today: date | None = None) -> bool:
             'INSERT INTO slots(doctor_code, date, start, "end", capacity, booked) VALUES (?, ?, ?, ?, ?, ?)',
             slot_rows,
         )
-    logger.info(
-        "seeded demo hospital: %d departments, %d doctors, %d slots from %s",
-        len(DEPARTMENTS),
-        len(DOCTORS),
-        len(slot_rows),
-        today.isoformat(),
-    )
-    return True
+    if slot_rows:
+        logger.info("scheduled %d demo slots from %s", len(slot_rows), today.isoformat())
+    return len(slot_rows)

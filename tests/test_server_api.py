@@ -383,3 +383,21 @@ def test_pending_payments_are_resolved_after_a_restart(api: Api, tmp_path: Path)
         helper.close()
     assert (paid["status"], paid["registration_status"]) == ("SUCCESS", "paid")
     assert (never_sent["status"], never_sent["registration_status"]) == ("REVERSED", "unpaid")
+
+
+def test_demo_schedules_roll_forward_when_the_database_is_reused(tmp_path) -> None:
+    from datetime import date, timedelta
+
+    from server.db import Database
+    from server.seed import DAYS, extend_schedules, seed_if_empty
+
+    db = Database(tmp_path / "s.db")
+    db.init()
+    first = date(2026, 1, 5)
+    with db.connection() as conn:
+        assert seed_if_empty(conn, first)
+        later = first + timedelta(days=30)
+        assert extend_schedules(conn, later) > 0
+        assert extend_schedules(conn, later) == 0  # idempotent: scheduled days are left alone
+        dates = {r[0] for r in conn.execute("SELECT DISTINCT date FROM slots")}
+    assert {(later + timedelta(days=i)).isoformat() for i in range(DAYS)} <= dates
