@@ -17,12 +17,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import serial
-from escpos.exceptions import DeviceNotFoundError
-from escpos.printer import Dummy, File, Network, Serial
 
 from devices.errors import (
     CoverOpen,
@@ -35,6 +33,12 @@ from devices.errors import (
 from devices.printer.profile import PrinterProfile
 from devices.printer.receipt import Receipt, layout_rows, wrap
 from devices.url import parse_device_url
+
+if TYPE_CHECKING:
+    from escpos.printer import Dummy
+
+# python-escpos is imported where it is used: loading it (its capability database above all)
+# costs ~160 ms, which would otherwise delay the kiosk's first paint.
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +68,7 @@ class PrinterStatus:
     known: bool
 
 
-UNKNOWN_STATUS = PrinterStatus(online=False, cover_open=False, paper_end=False, paper_near_end=False,
-                               known=False)
+UNKNOWN_STATUS = PrinterStatus(online=False, cover_open=False, paper_end=False, paper_near_end=False, known=False)
 
 
 def valid_status_byte(b: int) -> bool:
@@ -110,15 +113,22 @@ def qr_native(data: str) -> bytes:
     store_len = (len(payload) + 3).to_bytes(2, "little")
     return (
         b"\x1d\x28\x6b\x04\x00\x31\x41\x32\x00"
-        + b"\x1d\x28\x6b\x03\x00\x31\x43" + bytes([QR_MODULE_SIZE])
-        + b"\x1d\x28\x6b\x03\x00\x31\x45" + bytes([48 + QR_EC_M])
-        + b"\x1d\x28\x6b" + store_len + b"\x31\x50\x30" + payload
+        + b"\x1d\x28\x6b\x03\x00\x31\x43"
+        + bytes([QR_MODULE_SIZE])
+        + b"\x1d\x28\x6b\x03\x00\x31\x45"
+        + bytes([48 + QR_EC_M])
+        + b"\x1d\x28\x6b"
+        + store_len
+        + b"\x31\x50\x30"
+        + payload
         + b"\x1d\x28\x6b\x03\x00\x31\x51\x30"
     )
 
 
 def qr_raster(data: str, profile: PrinterProfile) -> bytes:
     """python-escpos renders the QR as a GS v 0 image, for printers without GS ( k."""
+    from escpos.printer import Dummy
+
     dummy = Dummy()
     # Private copy: profile_data is shared by every printer object of the default profile.
     dummy.profile.profile_data = copy.deepcopy(dummy.profile.profile_data)
@@ -182,7 +192,11 @@ class ReceiptPrinter:
         self._status_off = self._dev.params.get("status", "").lower() in ("off", "0", "no")
         self._status_timeout = min(timeout, 2.0)
         self._lock = threading.Lock()
-        self._dummy: Dummy | None = Dummy() if self._dev.scheme == "dummy" else None
+        self._dummy: Dummy | None = None
+        if self._dev.scheme == "dummy":
+            from escpos.printer import Dummy
+
+            self._dummy = Dummy()
 
     @property
     def dummy_output(self) -> bytes:
@@ -198,8 +212,9 @@ class ReceiptPrinter:
         """Print one receipt, or raise a ``DeviceError`` saying why not (nothing printed before)."""
         job, bad = build_job(receipt, self.profile)
         if bad:
-            log.warning("job %s: %d characters not encodable in %s printed as '?'",
-                        receipt.job_id, bad, self.profile.encoding)
+            log.warning(
+                "job %s: %d characters not encodable in %s printed as '?'", receipt.job_id, bad, self.profile.encoding
+            )
         with self._lock, self._connection() as conn:
             self._check(self._read_status(conn), receipt.job_id, "before")
             conn._raw(job)
@@ -223,6 +238,9 @@ class ReceiptPrinter:
                     log.debug("closing %s: %s", self._dev.scheme, err)
 
     def _open(self) -> Any:
+        from escpos.exceptions import DeviceNotFoundError
+        from escpos.printer import File, Network, Serial
+
         dev = self._dev
         if self._dummy is not None:
             return self._dummy
@@ -232,8 +250,7 @@ class ReceiptPrinter:
                 conn = Network(dev.host, dev.port, timeout=self.timeout)
             elif dev.scheme == "serial":
                 dsrdtr = dev.params.get("dsrdtr", "1").lower() not in ("0", "false", "off")
-                conn = Serial(dev.path, baudrate=int(dev.params.get("baud", 9600)),
-                              timeout=self.timeout, dsrdtr=dsrdtr)
+                conn = Serial(dev.path, baudrate=int(dev.params.get("baud", 9600)), timeout=self.timeout, dsrdtr=dsrdtr)
             elif dev.scheme == "usb":
                 conn = self._make_usb()
             else:
@@ -261,8 +278,13 @@ class ReceiptPrinter:
         if not Usb.is_usable():
             # Checked first: a Usb object built without pyusb raises again from its __del__.
             raise DeviceUnavailable("USB printing needs pyusb, which is not installed")
-        return Usb(vid, pid, timeout=max(1, int(self.timeout * 1000)),  # 0 would block forever
-                   in_ep=int(params.get("in_ep", "0x82"), 0), out_ep=int(params.get("out_ep", "0x01"), 0))
+        return Usb(
+            vid,
+            pid,
+            timeout=max(1, int(self.timeout * 1000)),  # 0 would block forever
+            in_ep=int(params.get("in_ep", "0x82"), 0),
+            out_ep=int(params.get("out_ep", "0x01"), 0),
+        )
 
     @contextmanager
     def _mapped_errors(self) -> Iterator[None]:
@@ -337,8 +359,7 @@ class ReceiptPrinter:
 
     def _check(self, st: PrinterStatus, job_id: str, when: str) -> None:
         if not st.known:
-            log.info("job %s: printer status unknown %s printing (%s transport)", job_id, when,
-                     self._dev.scheme)
+            log.info("job %s: printer status unknown %s printing (%s transport)", job_id, when, self._dev.scheme)
             return
         if st.cover_open:
             raise CoverOpen(f"cover open {when} job {job_id}")
