@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 
 from PySide6.QtWidgets import QApplication
-from sync.client import ServerClient
 
 from devices.printer import PROFILES, ReceiptPrinter
 from kiosk_app.config import Config
@@ -19,6 +18,7 @@ from kiosk_app.tasks import TaskManager
 from kiosk_app.window import DESIGN_SIZE, KioskWindow
 from offline_cache.journal import Journal
 from offline_cache.store import Store
+from sync.client import ServerClient
 
 log = logging.getLogger(__name__)
 

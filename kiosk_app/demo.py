@@ -17,10 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import requests
-from devices.emulators.scanner import ScannerEmulator
 
 from devices.emulators.idcard import IdCardEmulator, sample_cards
 from devices.emulators.printer import PrinterEmulator
+from devices.emulators.scanner import ScannerEmulator
 from kiosk_app.config import Config
 
 log = logging.getLogger(__name__)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sync.client import Registration
-
 from devices.printer import Receipt
+from sync.client import Registration
 
 
 def registration_receipt(
