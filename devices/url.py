@@ -16,6 +16,15 @@ import serial
 
 from devices.errors import DeviceUnavailable
 
+try:
+    from termios import error as _TermiosError
+except ImportError:  # not POSIX: pyserial reports everything as SerialException/OSError there
+    _TermiosError = OSError  # type: ignore[misc,assignment]
+
+# What a serial port raises when the device behind it vanishes (USB unplugged, pty peer gone):
+# pyserial's SerialException is an OSError, but termios calls raise termios.error, which is not.
+PORT_LOST: tuple[type[BaseException], ...] = (OSError, serial.SerialException, _TermiosError)
+
 SCHEMES = ("serial", "tcp", "pcsc", "camera", "usb", "file", "loop", "socket", "spy", "hwgrep", "dummy")
 
 

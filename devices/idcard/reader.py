@@ -23,7 +23,7 @@ from devices.errors import (
 from devices.idcard import protocol as p
 from devices.idcard.masking import mask_id
 from devices.idcard.parser import IdCardData, parse_read_reply
-from devices.url import open_serial
+from devices.url import PORT_LOST, open_serial
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +155,7 @@ class IdCardReader:
                 continue
             try:
                 self._poll(session)
-            except OSError as err:
-                # pyserial raises SerialException (an OSError) when the device vanishes.
+            except PORT_LOST as err:
                 self._outage(DeviceState.UNAVAILABLE, DeviceUnavailable(f"port lost: {err}"))
             except Exception:
                 if self._stop.is_set():
@@ -184,7 +183,7 @@ class IdCardReader:
         session = _SamSession(port, self._stop)
         try:
             session.check_status()
-        except OSError as err:
+        except PORT_LOST as err:
             self._close_port()
             self._outage(DeviceState.UNAVAILABLE, DeviceUnavailable(f"port lost: {err}"))
             return None

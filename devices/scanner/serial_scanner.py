@@ -17,7 +17,7 @@ import serial
 
 from devices.errors import DeviceError, DeviceState, DeviceUnavailable, ProtocolError
 from devices.scanner.codes import mask_code
-from devices.url import open_serial
+from devices.url import PORT_LOST, open_serial
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ class SerialScanner:
         while not self._stop.is_set():
             try:
                 data = port.read(max(1, port.in_waiting))
-            except (OSError, serial.SerialException) as err:
+            except PORT_LOST as err:
                 if self._stop.is_set():
                     return
                 log.warning("scanner port lost: %s", err)
