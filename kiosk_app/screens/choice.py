@@ -75,7 +75,9 @@ class ChoiceScreen(Screen):
         self.page = min(self.page, pages - 1)
         shown = items[self.page * size : (self.page + 1) * size]
         while len(self.buttons) < size:
-            button = QPushButton()
+            # Parented at once: a parentless widget shown and then put in a layout is reparented,
+            # and reparenting hides it again.
+            button = QPushButton(self)
             button.setObjectName("Choice")
             # the grid, not the text, decides the width: a long name must never widen the window
             button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -84,12 +86,12 @@ class ChoiceScreen(Screen):
             self.buttons.append(button)
         for i, button in enumerate(self.buttons):
             self.grid.removeWidget(button)
-            button.setVisible(i < len(shown))
             if i < len(shown):
                 text, enabled = self.describe(shown[i], view)
                 button.setText(text)
                 button.setEnabled(enabled and not flow.busy)
                 self.grid.addWidget(button, i // columns, i % columns)
+            button.setVisible(i < len(shown))
         self.prev_button.setText(prev_text)
         self.next_button.setText(next_text)
         self.prev_button.setEnabled(self.page > 0)
