@@ -71,11 +71,12 @@ def build(config: Config, app: QApplication) -> Kiosk:
         hospital_name=config.hospital_name_zh,
         pay=PaySettings(config.pay_poll_interval_s, config.pay_deadline_s),
     )
-    controller = KioskController(service, tasks)
     hub = DeviceHub(config)
+    controller = KioskController(service, tasks, hub.states)
     hub.sig_card_read.connect(controller.on_card_read)
     hub.sig_scanned.connect(controller.on_scanned)
     hub.sig_device_error.connect(controller.on_device_error)
+    hub.sig_state_changed.connect(controller.on_device_state)
     idle = IdleWatcher(config.idle_timeout_s, config.idle_warning_s)
     app.installEventFilter(idle)
     hub.sig_card_read.connect(idle.touch)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from devices.errors import DeviceError
+from devices.errors import DeviceError, DeviceState
 from kiosk_app.flows.registration import Command, RegistrationFlow, Step, describe
 from kiosk_app.services.registration import Outcome, RegistrationService
 from kiosk_app.tasks import TaskManager
@@ -20,6 +20,10 @@ from kiosk_app.tasks import TaskManager
 log = logging.getLogger(__name__)
 
 Event = Callable[[RegistrationFlow], list[Command]]
+
+# The device a step waits on; if it is known to be down, the patient is told at once.
+STEP_DEVICE = {Step.IDENTIFY: "id_reader", Step.PAY: "scanner"}
+DOWN = (DeviceState.UNAVAILABLE, DeviceState.ERROR)
 
 
 class KioskController(QObject):
@@ -29,11 +33,18 @@ class KioskController(QObject):
     sig_session_wiped = Signal()
     """The session ended (home or idle timeout): every screen must drop patient data."""
 
-    def __init__(self, service: RegistrationService, tasks: TaskManager, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        service: RegistrationService,
+        tasks: TaskManager,
+        device_states: dict[str, DeviceState] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.flow = RegistrationFlow()
         self.service = service
         self.tasks = tasks
+        self.device_states = device_states if device_states is not None else {}
         self._generation = 0
 
     # ---- Public API
@@ -42,6 +53,8 @@ class KioskController(QObject):
         """Apply one event on the GUI thread and start the commands it yields."""
         before = self.flow.step
         commands = event(self.flow)
+        if self.flow.step is not before:
+            self._warn_if_device_down()
         log.info("flow %s", describe(self.flow))
         if self.flow.step is Step.HOME and before is not Step.HOME:
             self._generation += 1
@@ -71,7 +84,17 @@ class KioskController(QObject):
         if relevant:
             self.dispatch(lambda f: f.failed(key))
 
+    @Slot(str, str)
+    def on_device_state(self, name: str, state: str) -> None:
+        if STEP_DEVICE.get(self.flow.step) == name and DeviceState(state) in DOWN:
+            self.dispatch(lambda f: f.notify("device.unavailable"))
+
     # ---- Internals
+
+    def _warn_if_device_down(self) -> None:
+        device = STEP_DEVICE.get(self.flow.step)
+        if device and self.device_states.get(device) in DOWN and not self.flow.message:
+            self.flow.notify("device.unavailable")
 
     def _run(self, cmd: Command) -> None:
         generation = self._generation

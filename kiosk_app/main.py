@@ -62,6 +62,12 @@ def run(config: Config, args: argparse.Namespace) -> int:
         config = replace(config, data_dir=config.data_dir / ("tour" if args.tour else "demo"))
     setup_logging(config.data_dir / "log", to_stderr=not args.exit_after_first_paint)
 
+    def excepthook(kind: type[BaseException], value: BaseException, tb: object) -> None:
+        # A bug in a slot must be recorded, and must not take the kiosk down in front of a patient.
+        log.critical("unhandled exception", exc_info=(kind, value, tb))  # type: ignore[arg-type]
+
+    sys.excepthook = excepthook
+
     from PySide6.QtCore import QEvent, QObject, Qt, QTimer
     from PySide6.QtGui import QFont
     from PySide6.QtWidgets import QApplication

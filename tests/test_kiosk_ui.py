@@ -48,7 +48,9 @@ def settled(k: Kiosk, step: Step) -> bool:
 def first_choice(qtbot, k: Kiosk, step: Step) -> None:
     screen = k.window.screens[step]
     assert isinstance(screen, ChoiceScreen)
-    click(qtbot, next(b for b in screen.buttons if b.isVisible() and b.isEnabled()))
+    choices = [b for b in screen.buttons if b.isVisible() and b.isEnabled()]
+    assert choices, f"nothing to choose at {step}: message={k.controller.flow.message!r}"
+    click(qtbot, choices[0])
 
 
 def walk_to_pay(qtbot, k: Kiosk, card_emu) -> None:
@@ -155,3 +157,26 @@ def test_back_from_pay_releases_the_slot(qtbot, kiosk: Kiosk, id_reader_emu) -> 
     click(qtbot, kiosk.window.back_button)
     qtbot.waitUntil(lambda: settled(kiosk, Step.SLOT), timeout=WAIT_MS)
     assert any(s.slot_id == slot_id for s in flow.slots)
+
+
+def test_unplugged_reader_is_reported_on_the_identify_screen(qtbot, kiosk: Kiosk, id_reader_emu) -> None:
+    from devices.errors import DeviceState
+
+    qtbot.waitUntil(lambda: kiosk.hub.states["id_reader"] is DeviceState.READY, timeout=WAIT_MS)
+    id_reader_emu.stop()  # the reader's cable is pulled while the kiosk sits at home
+    qtbot.waitUntil(lambda: kiosk.hub.states["id_reader"] is DeviceState.UNAVAILABLE, timeout=WAIT_MS)
+    click(qtbot, kiosk.window.screens[Step.HOME].register_button)  # type: ignore[attr-defined]
+    assert kiosk.controller.flow.message == "device.unavailable"
+    assert kiosk.window.banner.isVisible() and "工作人员" in kiosk.window.banner.text()
+
+
+def test_reader_unplugged_while_waiting_for_a_card(qtbot, kiosk: Kiosk, id_reader_emu) -> None:
+    from devices.errors import DeviceState
+
+    qtbot.waitUntil(lambda: kiosk.hub.states["id_reader"] is DeviceState.READY, timeout=WAIT_MS)
+    click(qtbot, kiosk.window.screens[Step.HOME].register_button)  # type: ignore[attr-defined]
+    assert not kiosk.window.banner.isVisible()
+    id_reader_emu.stop()
+    qtbot.waitUntil(lambda: kiosk.window.banner.isVisible(), timeout=WAIT_MS)
+    assert kiosk.controller.flow.step is Step.IDENTIFY
+    assert kiosk.controller.flow.message in {"device.unavailable", "card.read_failed"}
