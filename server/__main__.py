@@ -1,4 +1,4 @@
-"""``python -m server --db PATH [--host 127.0.0.1] [--port 8700] [--fast-payments]``."""
+"""``python -m server --db PATH [--key PATH] [--host 127.0.0.1] [--port 8700] [--fast-payments]``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from server.app import create_app
+from server.crypto import KeyFileError
 from server.settings import ServerSettings
 from server.testing import bind_socket
 
@@ -31,6 +32,9 @@ class _AnnouncingServer(uvicorn.Server):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description="Hospital kiosk central server")
     parser.add_argument("--db", required=True, type=Path, help="SQLite file (created and seeded if missing)")
+    parser.add_argument(
+        "--key", type=Path, default=None, help="patient-data key (default: server.key beside --db, created if missing)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8700, help="0 picks a free port")
     parser.add_argument(
@@ -45,10 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
-    settings = ServerSettings(db_path=args.db, host=args.host, port=sock.getsockname()[1])
+    settings = ServerSettings(db_path=args.db, key_path=args.key, host=args.host, port=sock.getsockname()[1])
     if args.fast_payments:
         settings = settings.with_fast_payments()
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except KeyFileError as exc:
+        sock.close()
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 2
     server = _AnnouncingServer(uvicorn.Config(app, log_level=args.log_level, timeout_graceful_shutdown=10))
     server.announce = f"server listening on {settings.base_url}"
     try:

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from server import catalog, patients, registrations
+from server.crypto import FieldCipher, load_or_create_key
 from server.db import Database
 from server.errors import install_error_handlers
 from server.payments import api as payments_api
@@ -25,8 +26,10 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: ServerSettings) -> FastAPI:
     """Build the app. The database is created (and seeded when empty) here, before serving."""
+    # Loaded once: the key stays in this process's memory, never in the database or the logs.
+    cipher = FieldCipher(load_or_create_key(settings.resolved_key_path))
     db = Database(settings.db_path)
-    db.init()
+    db.init(cipher)
     if settings.seed_demo:
         with db.connection() as conn:
             if not seed_if_empty(conn, settings.seed_today):
@@ -61,6 +64,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app = FastAPI(title="Hospital kiosk server", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.db = db
+    app.state.cipher = cipher
     app.state.payments = payments
     app.state.sandbox = sandbox
     install_error_handlers(app)

@@ -3,7 +3,7 @@
 One connection per request or worker thread (never shared), WAL so readers don't block the
 writer, ``BEGIN IMMEDIATE`` for every write so two writers serialize at the start of the
 transaction instead of failing halfway with SQLITE_BUSY. The SQL is kept plain (no SQLite-only
-types beyond INTEGER/TEXT) so a later move to PostgreSQL is a driver change, not a redesign.
+types beyond INTEGER/TEXT/BLOB) so a later move to PostgreSQL is a driver change, not a redesign.
 """
 
 from __future__ import annotations
@@ -15,12 +15,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from server.crypto import DecryptError, FieldCipher
+from server.migrations import PATIENTS_V2, migrate
+from server.patient_store import check_key
+
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+# v2: patient name and ID number encrypted at rest (server/migrations.py upgrades a v1 file).
+SCHEMA_VERSION = 2
 
-# Patient identity columns stay separate (not a JSON blob) so encryption at rest can later wrap
-# id_number/name and add a keyed hash column for lookups without touching the other tables.
+# The patients table comes from migrations.PATIENTS_V2 so a new file and an upgraded one match.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER NOT NULL
@@ -53,16 +57,6 @@ CREATE TABLE IF NOT EXISTS slots (
     UNIQUE (doctor_code, date, start)
 );
 CREATE INDEX IF NOT EXISTS slots_by_date ON slots(date, doctor_code);
-CREATE TABLE IF NOT EXISTS patients (
-    id INTEGER PRIMARY KEY,
-    id_type TEXT NOT NULL,
-    id_number TEXT NOT NULL,
-    name TEXT NOT NULL,
-    sex TEXT NOT NULL,
-    birth TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    UNIQUE (id_type, id_number)
-);
 CREATE TABLE IF NOT EXISTS registrations (
     id INTEGER PRIMARY KEY,
     reg_no TEXT NOT NULL UNIQUE,
@@ -95,7 +89,7 @@ CREATE TABLE IF NOT EXISTS payments (
 );
 CREATE INDEX IF NOT EXISTS payments_by_registration ON payments(registration_id, status);
 CREATE INDEX IF NOT EXISTS payments_by_status ON payments(status);
-"""
+""" + PATIENTS_V2.format(table="patients")
 
 
 def utc_now() -> str:
@@ -143,22 +137,63 @@ class Database:
         finally:
             conn.close()
 
-    def init(self) -> None:
-        """Create the file and schema if missing; refuse a file written by a newer server."""
+    def init(self, cipher: FieldCipher | None = None) -> None:
+        """Create the file and schema if missing, upgrade an older one, refuse a newer one.
+
+        ``cipher`` is needed to upgrade a v1 file (plain-text patients) and to check that the key
+        matches the data; it may be omitted only for a database without patients to read.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connection() as conn:
             # journal_mode is persistent in the file, so setting it once here is enough.
             conn.execute("PRAGMA journal_mode=WAL")
             # executescript would COMMIT a surrounding transaction, so the script carries its own.
+            # On a v1 file CREATE ... IF NOT EXISTS leaves the old patients table for migrate().
             conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
-            with write_tx(conn):
-                row = conn.execute("SELECT max(version) AS v FROM schema_version").fetchone()
-                version = row["v"]
-                if version is None:
-                    conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
-                elif version > SCHEMA_VERSION:
-                    raise RuntimeError(f"database schema v{version} is newer than this server (v{SCHEMA_VERSION})")
+            migrated = self._check_version(conn, cipher)
+            if migrated:
+                # The dropped plain-text pages were zeroed (secure_delete); copy them over the main
+                # file and empty the WAL, so no old name or ID number survives anywhere on disk.
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if busy:
+                    logger.warning("WAL checkpoint after the migration was blocked; it completes on a later one")
+            if cipher is not None:
+                try:
+                    check_key(conn, cipher)
+                except DecryptError:
+                    raise RuntimeError(
+                        f"the server key does not decrypt the patients in {self.path}: "
+                        "restore the key file this database was created with"
+                    ) from None
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 logger.error("database quick_check failed: %s", check)
         logger.info("database ready at %s (schema v%d)", self.path, SCHEMA_VERSION)
+
+    @staticmethod
+    def _check_version(conn: sqlite3.Connection, cipher: FieldCipher | None) -> bool:
+        """Record, upgrade or refuse the schema version; True if an upgrade ran."""
+        # Foreign keys can't be switched inside a transaction, and the upgrade rebuilds patients,
+        # which registrations reference; migrate() runs PRAGMA foreign_key_check itself.
+        conn.execute("PRAGMA foreign_keys=OFF")
+        # Pages freed by dropping the plain-text table are overwritten with zeros, not left readable.
+        secure_delete = conn.execute("PRAGMA secure_delete").fetchone()[0]
+        conn.execute("PRAGMA secure_delete=ON")
+        try:
+            with write_tx(conn):
+                version = conn.execute("SELECT max(version) AS v FROM schema_version").fetchone()["v"]
+                if version is None:
+                    conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
+                    return False
+                if version > SCHEMA_VERSION:
+                    raise RuntimeError(f"database schema v{version} is newer than this server (v{SCHEMA_VERSION})")
+                if version == SCHEMA_VERSION:
+                    return False
+                migrate(conn, version, cipher)
+                conn.execute("DELETE FROM schema_version")
+                conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
+            logger.info("database upgraded from schema v%d to v%d", version, SCHEMA_VERSION)
+            return True
+        finally:
+            conn.execute(f"PRAGMA secure_delete={int(secure_delete)}")
+            conn.execute("PRAGMA foreign_keys=ON")

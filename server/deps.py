@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 from fastapi import Depends, Request
 
+from server.crypto import FieldCipher
 from server.db import Database
 
 if TYPE_CHECKING:
@@ -16,9 +17,14 @@ def get_db(request: Request) -> Database:
     return cast(Database, request.app.state.db)
 
 
+def get_cipher(request: Request) -> FieldCipher:
+    return cast(FieldCipher, request.app.state.cipher)
+
+
 def get_payments(request: Request) -> PaymentService:
     return cast("PaymentService", request.app.state.payments)
 
 
 DbDep = Annotated[Database, Depends(get_db)]
+CipherDep = Annotated[FieldCipher, Depends(get_cipher)]
 PaymentsDep = Annotated["PaymentService", Depends(get_payments)]

@@ -4,6 +4,7 @@ Only the mainland resident ID card (居民身份证, GB 11643-1999) is accepted 
 checked fully (date of birth, ISO 7064 MOD 11-2 check digit) and must agree with the stated sex
 and birth date, because a card reader never produces an inconsistent record and a typo should not
 create a second patient. Logs carry the patient_id or a masked number, never a name or full ID.
+The name and number are stored encrypted (server/patient_store.py); lookups use a blind index.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from server.db import utc_now, write_tx
-from server.deps import DbDep
+from server.deps import CipherDep, DbDep
 from server.errors import ApiError
+from server.patient_store import find_patient_id, insert_patient, mask_id_number
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +34,6 @@ _SEX = {"M": "M", "F": "F", "男": "M", "女": "F", "MALE": "M", "FEMALE": "F"}
 
 def resident_check_digit(first17: str) -> str:
     return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
-
-
-def mask_id_number(id_number: str) -> str:
-    """``110101********123X`` style: region and last four stay, enough for an operator to match."""
-    if len(id_number) <= 8:
-        return "*" * len(id_number)
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
 
 
 def parse_resident_id(id_number: str) -> tuple[date, str]:
@@ -84,19 +79,22 @@ def _validate(req: IdentifyRequest) -> tuple[str, str, str, str]:
 
 
 @router.post("/patients/identify")
-def identify(req: IdentifyRequest, db: DbDep) -> dict[str, Any]:
+def identify(req: IdentifyRequest, db: DbDep, cipher: CipherDep) -> dict[str, Any]:
     id_number, name, sex, birth = _validate(req)
     with db.connection() as conn, write_tx(conn):
-        row = conn.execute(
-            "SELECT id FROM patients WHERE id_type = ? AND id_number = ?", (req.id_type, id_number)
-        ).fetchone()
-        if row is not None:
-            logger.info("identified patient_id=%d (%s)", row["id"], mask_id_number(id_number))
-            return {"patient_id": row["id"], "is_new": False}
-        cur = conn.execute(
-            "INSERT INTO patients(id_type, id_number, name, sex, birth, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (req.id_type, id_number, name, sex, birth, utc_now()),
+        existing = find_patient_id(conn, cipher, req.id_type, id_number)
+        if existing is not None:
+            logger.info("identified patient_id=%d (%s)", existing, mask_id_number(id_number))
+            return {"patient_id": existing, "is_new": False}
+        patient_id = insert_patient(
+            conn,
+            cipher,
+            id_type=req.id_type,
+            id_number=id_number,
+            name=name,
+            sex=sex,
+            birth=birth,
+            created_at=utc_now(),
         )
-        patient_id = cur.lastrowid
-    logger.info("new patient_id=%s (%s)", patient_id, mask_id_number(id_number))
+    logger.info("new patient_id=%d (%s)", patient_id, mask_id_number(id_number))
     return {"patient_id": patient_id, "is_new": True}

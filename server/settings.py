@@ -13,6 +13,9 @@ class ServerSettings:
     db_path: Path
     host: str = "127.0.0.1"
     port: int = 8700
+    # The 32-byte key that encrypts patient identities in the database. None = "server.key" beside
+    # the database file; created (mode 0600) on first start. Back it up apart from the database.
+    key_path: Path | None = None
 
     # Payment provider. ``None`` means the WeChat Pay sandbox mounted in this same server
     # (``http://host:port/sandbox/wxpay``), so the demo needs no network and no real merchant.
@@ -44,6 +47,10 @@ class ServerSettings:
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def resolved_key_path(self) -> Path:
+        return self.key_path if self.key_path is not None else self.db_path.parent / "server.key"
 
     @property
     def provider_base_url(self) -> str:
