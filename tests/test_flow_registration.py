@@ -47,12 +47,17 @@ def result(status: str, code: str | None = None) -> PaymentResult:
     return PaymentResult("k", status, code, "", None)
 
 
-def at_pay() -> RegistrationFlow:
+def at_departments() -> RegistrationFlow:
     f = RegistrationFlow()
     f.start()
     f.card_read(sample_cards()["zhangsan"])
     f.identified(PATIENT)
     f.departments_loaded([DEPT])
+    return f
+
+
+def at_pay() -> RegistrationFlow:
+    f = at_departments()
     f.choose_department(DEPT)
     f.doctors_loaded([DOC])
     f.choose_doctor(DOC)
@@ -155,11 +160,7 @@ def test_back_from_pay_releases_the_hold() -> None:
 
 
 def test_back_walks_the_steps_and_home_wipes() -> None:
-    f = RegistrationFlow()
-    f.start()
-    f.card_read(sample_cards()["zhangsan"])
-    f.identified(PATIENT)
-    f.departments_loaded([DEPT])
+    f = at_departments()
     assert f.back() == [] and f.step is Step.IDENTIFY
     f.back()
     assert f.step is Step.HOME and f.patient is None
@@ -173,11 +174,7 @@ def test_paid_session_wipe_does_not_cancel() -> None:
 
 
 def test_fully_booked_doctor_and_slot_cannot_be_chosen() -> None:
-    f = RegistrationFlow()
-    f.start()
-    f.card_read(sample_cards()["zhangsan"])
-    f.identified(PATIENT)
-    f.departments_loaded([DEPT])
+    f = at_departments()
     f.choose_department(DEPT)
     f.doctors_loaded([FULL_DOC, DOC])
     assert f.choose_doctor(FULL_DOC) == [] and f.message == "reg.doctor_full" and f.step is Step.DOCTOR
