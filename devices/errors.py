@@ -16,6 +16,7 @@ class DeviceState(enum.Enum):
     UNKNOWN = "unknown"  # never probed yet: not the same as unavailable
     CONNECTING = "connecting"
     READY = "ready"
+    BUSY = "busy"  # ready, and in the middle of an operation (printing, reading a card)
     UNAVAILABLE = "unavailable"  # cannot be opened (unplugged, permission, no such port)
     ERROR = "error"  # opened but misbehaving (bad frames, paper out, SAM failure)
 

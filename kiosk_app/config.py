@@ -96,9 +96,23 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "poll_interval_s": _float(0.1, 30),
         "deadline_s": _float(5, 600),
     },
-    "devices.id_reader": {"url": _device_url, "enabled": _bool, "poll_interval_s": _float(0.05, 5)},
-    "devices.scanner": {"url": _device_url, "enabled": _bool},
+    "devices.id_reader": {
+        "url": _device_url,
+        "enabled": _bool,
+        "poll_interval_s": _float(0.05, 5),
+        "wlt_decoder": _str,  # path of the reader vendor's WLT photo library (licensed, not shipped)
+    },
+    "devices.insurance_card": {"url": _device_url, "enabled": _bool},
+    "devices.scanner": {"url": _device_url, "enabled": _bool, "suffix": _choice("CR", "LF", "CRLF", "TAB", "ANY")},
     "devices.printer": {"url": _device_url, "enabled": _bool, "profile": _str},
+    "devices.camera": {"url": _device_url, "enabled": _bool, "fps": _float(1, 60)},
+    "diagnostics": {
+        # PBKDF2-SHA256 hash of the technician PIN: "pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>";
+        # `python -m kiosk_app.diagnostics.pin` prints one. Never the PIN itself.
+        "pin_hash": _str,
+        "max_attempts": _int(3, 10),
+        "lockout_s": _int(60, 3600),
+    },
 }
 
 
@@ -128,6 +142,12 @@ class Config:
     id_reader: DeviceConfig = DeviceConfig("serial:///dev/kiosk/idreader?baud=115200")
     scanner: DeviceConfig = DeviceConfig("serial:///dev/kiosk/scanner?baud=9600")
     printer: DeviceConfig = DeviceConfig("tcp://127.0.0.1:9100", options={"profile": "default-80mm"})
+    insurance_card: DeviceConfig = DeviceConfig("pcsc://", enabled=False)
+    camera: DeviceConfig = DeviceConfig("camera://0", enabled=False, options={"fps": 15.0})
+    # Technician PIN hash (see SCHEMA["diagnostics"]); "" means diagnostics cannot be entered by PIN.
+    diagnostics_pin_hash: str = ""
+    diagnostics_max_attempts: int = 5
+    diagnostics_lockout_s: int = 300
 
     def with_devices(self, *, id_reader: str, scanner: str, printer: str) -> Config:
         """The same config with other device URLs (the demo points them at emulators)."""
@@ -206,6 +226,11 @@ def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
         id_reader=_device(d.id_reader, s.get("devices.id_reader", {})),
         scanner=_device(d.scanner, s.get("devices.scanner", {})),
         printer=_device(d.printer, s.get("devices.printer", {})),
+        insurance_card=_device(d.insurance_card, s.get("devices.insurance_card", {})),
+        camera=_device(d.camera, s.get("devices.camera", {})),
+        diagnostics_pin_hash=s.get("diagnostics", {}).get("pin_hash", d.diagnostics_pin_hash),
+        diagnostics_max_attempts=s.get("diagnostics", {}).get("max_attempts", d.diagnostics_max_attempts),
+        diagnostics_lockout_s=s.get("diagnostics", {}).get("lockout_s", d.diagnostics_lockout_s),
     )
 
 
