@@ -83,7 +83,7 @@ def build(config: Config, app: QApplication) -> Kiosk:
     hub.sig_scanned.connect(idle.touch)
     translations = Translations()
     translations.switch(config.language)
-    window = KioskWindow(config, controller, translations, idle)
+    window = KioskWindow(config, controller, translations, idle, hub)
     window.resize(*_fit(app))
     return Kiosk(config, store, journal, client, tasks, controller, hub, idle, translations, window)
 

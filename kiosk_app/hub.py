@@ -7,6 +7,7 @@ connections, so no widget is ever touched from a driver thread.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -51,6 +52,11 @@ class DeviceHub(QObject):
                 on_error=lambda err: self._error("scanner", err),
                 on_state=lambda st: self._state("scanner", st),
             )
+
+    @property
+    def devices(self) -> list[Any]:
+        """Every configured device driver (``devices.base.Device``), for diagnostics and heartbeats."""
+        return [d for d in (self._reader, self._scanner) if d is not None]
 
     def start(self) -> None:
         for drv in (self._reader, self._scanner):

@@ -13,6 +13,7 @@ from kiosk_app import messages, theme
 from kiosk_app.config import Config
 from kiosk_app.controller import KioskController
 from kiosk_app.flows.registration import BACK, RegistrationFlow, Step
+from kiosk_app.hub import DeviceHub
 from kiosk_app.i18n import Translations
 from kiosk_app.idle import IdleWatcher
 from kiosk_app.screens.base import Screen, View, label
@@ -30,12 +31,18 @@ DESIGN_SIZE = (1080, 1920)  # portrait kiosk panel
 
 class KioskWindow(QWidget):
     def __init__(
-        self, config: Config, controller: KioskController, translations: Translations, idle: IdleWatcher
+        self,
+        config: Config,
+        controller: KioskController,
+        translations: Translations,
+        idle: IdleWatcher,
+        hub: DeviceHub | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("KioskWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.config, self.controller, self.translations, self.idle = config, controller, translations, idle
+        self.hub = hub
         self.elderly = config.elderly_mode
         self._base = 0
 
