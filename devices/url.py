@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -66,3 +67,24 @@ def open_serial(url: str, *, timeout: float = 0.5, default_baud: int = 115200) -
         return serial.serial_for_url(url, timeout=timeout, baudrate=default_baud)
     except (serial.SerialException, OSError, ValueError) as err:
         raise DeviceUnavailable(f"cannot open {url}: {err}") from err
+
+
+def serial_identity(url: str) -> str:
+    """A stable description of a serial device: its path plus VID:PID and serial number when known.
+
+    Enumeration order (ttyUSB0 vs ttyUSB1) changes after a replug; VID:PID and serial do not.
+    """
+    try:
+        dev = parse_device_url(url)
+    except ValueError:
+        return url
+    if dev.scheme != "serial":
+        return url
+    from serial.tools import list_ports
+
+    real = os.path.realpath(dev.path)
+    for port in list_ports.comports():
+        if port.device in (dev.path, real) and port.vid is not None:
+            serial_no = f" s/n {port.serial_number}" if port.serial_number else ""
+            return f"{dev.path} [{port.vid:04X}:{port.pid:04X}{serial_no}]"
+    return dev.path

@@ -293,3 +293,54 @@ def test_read_once(emulator: IdCardEmulator) -> None:
         read_once("serial:///dev/no-such-idcard-reader", 0.3)
     with pytest.raises(DeviceUnavailable):
         read_once("bogus://x", 0.3)
+
+
+def test_unplug_is_reported_within_1s_and_replug_ready_within_3s() -> None:
+    """Issue #3's acceptance numbers, on the real driver against the emulator's stable path."""
+    import time
+
+    from devices.emulators.idcard import IdCardEmulator, sample_cards
+    from devices.errors import DeviceState
+    from devices.idcard import IdCardReader
+
+    emu = IdCardEmulator()
+    emu.start()
+    states: list[tuple[float, DeviceState]] = []
+    cards: list[object] = []
+    reader = IdCardReader(
+        emu.url,
+        on_card=cards.append,
+        on_error=lambda e: None,
+        on_state=lambda st: states.append((time.monotonic(), st)),
+        poll_interval=0.05,
+    )
+    try:
+        reader.start()
+        deadline = time.monotonic() + 5
+        while reader.state is not DeviceState.READY and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert reader.state is DeviceState.READY
+        pulled = time.monotonic()
+        emu.unplug()
+        while reader.state is DeviceState.READY and time.monotonic() < pulled + 5:
+            time.sleep(0.01)
+        lost_after = time.monotonic() - pulled
+        assert reader.state is DeviceState.UNAVAILABLE and lost_after < 1.0, lost_after
+        time.sleep(3)  # a long outage: the reconnect backoff reaches its cap
+        back = time.monotonic()
+        emu.replug()
+        while reader.state is not DeviceState.READY and time.monotonic() < back + 10:
+            time.sleep(0.01)
+        ready_after = time.monotonic() - back
+        assert reader.state is DeviceState.READY and ready_after < 3.0, ready_after
+        emu.place_card(sample_cards()["zhangsan"])
+        deadline = time.monotonic() + 5
+        while not cards and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert cards, "no card read after the replug"
+        status = reader.status()
+        assert status.counters["cards_read"] == 1 and status.reason == ""
+        assert status.counters["state_unavailable"] >= 1
+    finally:
+        reader.stop()
+        emu.stop()

@@ -154,7 +154,7 @@ def test_emulator_reassembles_commands_split_across_packets(emu: PrinterEmulator
 
 
 def test_status_ready(emu: PrinterEmulator) -> None:
-    st = ReceiptPrinter(emu.url, P80, timeout=2).status()
+    st = ReceiptPrinter(emu.url, P80, timeout=2).query_status()
     assert st.known and st.online and not (st.cover_open or st.paper_end or st.paper_near_end)
 
 
@@ -180,7 +180,7 @@ def test_bad_state_refuses_before_printing(emu: PrinterEmulator, state: dict[str
 def test_paper_near_end_still_prints(emu: PrinterEmulator, caplog: pytest.LogCaptureFixture) -> None:
     emu.set_state(paper_near_end=True)
     printer = ReceiptPrinter(emu.url, P80, timeout=2)
-    assert printer.status().paper_near_end
+    assert printer.query_status().paper_near_end
     with caplog.at_level(logging.WARNING):
         printer.print_receipt(RECEIPT)
     assert len(emu.wait_for_jobs(1)) == 1
@@ -209,7 +209,7 @@ def test_nothing_listening_fails_fast() -> None:
         printer.print_receipt(RECEIPT)
     assert info.value.__cause__ is not None
     with pytest.raises((PrinterOffline, DeviceUnavailable)):
-        printer.status()
+        printer.query_status()
     assert time.monotonic() - started < 3
 
 
@@ -233,7 +233,7 @@ def test_status_off_url_option_prints_without_answers(caplog: pytest.LogCaptureF
 def test_write_only_transports_print_with_unknown_status(tmp_path: Path) -> None:
     out = tmp_path / "printer.bin"
     printer = ReceiptPrinter(f"file://{out}", P80)
-    assert not printer.status().known
+    assert not printer.query_status().known
     printer.print_receipt(RECEIPT)
     assert out.read_bytes() == build_job(RECEIPT, P80)[0]
     dummy = ReceiptPrinter("dummy://", P80)
@@ -294,3 +294,45 @@ def test_render_png(emu: PrinterEmulator, tmp_path: Path) -> None:
     render_png(decode_escpos(build_job(RECEIPT, P58)[0]), raster, width_px=384)
     with Image.open(raster) as img:
         assert img.format == "PNG"
+
+
+def test_device_state_follows_the_printer(emu: PrinterEmulator) -> None:
+    from devices.errors import DeviceState
+
+    states: list[DeviceState] = []
+    printer = ReceiptPrinter(emu.url, P80, timeout=2, on_state=states.append)
+    assert printer.state is DeviceState.UNKNOWN  # never asked: unknown, not unavailable
+    assert printer.self_test().ok and printer.state is DeviceState.READY
+    emu.set_state(paper_end=True)
+    result = printer.self_test()
+    assert not result.ok and result.code == "paper_out"
+    assert printer.state is DeviceState.ERROR and printer.reason == "paper_out"
+    emu.set_state(paper_near_end=True)
+    assert printer.self_test().ok and printer.reason == "paper_near_end"
+    emu.set_state()
+    printer.print_test_page()
+    (job,) = emu.wait_for_jobs(1)
+    assert "打印测试" in job.text and "，。：；！？（）￥" in job.text and job.qr == ["KIOSK-PRINTER-TEST"]
+    status = printer.status()
+    assert status.counters["jobs"] == 1 and status.last_error_code == "paper_out"
+    assert states[:3] == [DeviceState.READY, DeviceState.ERROR, DeviceState.READY]
+
+
+def test_unreachable_printer_is_unavailable_and_the_poll_thread_stops() -> None:
+    import socket
+
+    from devices.errors import DeviceState
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    printer = ReceiptPrinter(f"tcp://127.0.0.1:{port}", P80, timeout=1, poll_interval_s=0.1)
+    printer.start()
+    try:
+        deadline = time.monotonic() + 5
+        while printer.state is not DeviceState.UNAVAILABLE and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert printer.state is DeviceState.UNAVAILABLE and printer.reason in ("printer_offline", "device_timeout")
+        assert not printer.self_test().ok
+    finally:
+        printer.stop()

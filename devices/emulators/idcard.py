@@ -13,6 +13,8 @@ import logging
 import os
 import random
 import select
+import shutil
+import tempfile
 import threading
 import time
 import tty
@@ -66,6 +68,10 @@ class IdCardEmulator:
         self._master = -1
         self._slave = -1
         self._path = ""
+        # A stable path (symlink) to the current pty, so unplug/replug looks like the same
+        # udev name (/dev/kiosk/idreader) going away and coming back.
+        self._link_dir = ""
+        self._link = ""
 
     # -- control -----------------------------------------------------------------------------------
 
@@ -77,12 +83,34 @@ class IdCardEmulator:
         # line-discipline rewriting before the driver opens the port.
         tty.setraw(self._slave)
         self._path = os.ttyname(self._slave)
+        if not self._link:
+            self._link_dir = tempfile.mkdtemp(prefix="idreader-emu-")
+            self._link = os.path.join(self._link_dir, "idreader")
+        tmp = self._link + ".new"
+        os.symlink(self._path, tmp)
+        os.replace(tmp, self._link)
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="idcard-emulator", daemon=True)
         self._thread.start()
 
+    def unplug(self) -> None:
+        """The cable is pulled: the pty closes and its stable path disappears."""
+        self._shutdown()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._link)
+
+    def replug(self) -> None:
+        """The cable is plugged back in: a new pty behind the same stable path."""
+        self.start()
+
     def stop(self) -> None:
-        """Stop answering and close the pty: the driver sees its port vanish."""
+        """Stop answering, close the pty and remove the stable path."""
+        self._shutdown()
+        if self._link_dir:
+            shutil.rmtree(self._link_dir, ignore_errors=True)
+            self._link_dir = self._link = ""
+
+    def _shutdown(self) -> None:
         self._stop.set()
         thread, self._thread = self._thread, None
         if thread is not None:
@@ -95,9 +123,9 @@ class IdCardEmulator:
 
     @property
     def url(self) -> str:
-        if not self._path:
+        if not self._link:
             raise RuntimeError("emulator not started")
-        return f"serial://{self._path}?baud={self.baud}"
+        return f"serial://{self._link}?baud={self.baud}"
 
     def place_card(self, card: IdCardData) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from devices.base import Device, DeviceKind, SelfTestResult
 from devices.errors import (
     CardReadError,
     DeviceError,
@@ -23,14 +24,15 @@ from devices.errors import (
 from devices.idcard import protocol as p
 from devices.idcard.masking import mask_id
 from devices.idcard.parser import IdCardData, parse_read_reply
-from devices.url import PORT_LOST, open_serial
+from devices.url import PORT_LOST, open_serial, serial_identity
 
 log = logging.getLogger(__name__)
 
 PORT_READ_TIMEOUT_S = 0.1  # one pyserial read; short so stop() is noticed quickly
 COMMAND_TIMEOUT_S = 1.0  # status/find/select: a live reader answers within a few ms
 READ_TIMEOUT_S = 1.5  # allowed silence inside the 1295/2321-byte read reply
-RECONNECT_INTERVAL_S = 3.0
+RECONNECT_INTERVAL_S = 2.0  # cap of the reconnect backoff: a returning reader is READY within ~2 s
+FIRST_RECONNECT_S = 0.5
 MAX_READ_ATTEMPTS = 3  # per card presence; the first failure is reported, the rest are silent retries
 MAX_POLL_FAILURES = 3  # consecutive find/select failures before the port is reopened
 JOIN_TIMEOUT_S = 3.0
@@ -90,8 +92,10 @@ class _SamSession:
             raise CardReadError(f"read failed: {err.code}: {err.detail}", code=err.code) from err
 
 
-class IdCardReader:
+class IdCardReader(Device):
     """Polls a GA/T 467 reader and reports each card once per placement."""
+
+    kind = DeviceKind.ID_READER
 
     def __init__(
         self,
@@ -104,14 +108,13 @@ class IdCardReader:
         with_fingerprint: bool = False,
         reconnect_interval: float = RECONNECT_INTERVAL_S,
     ) -> None:
-        self.url = url
+        super().__init__(url, on_state=on_state)
         self._on_card = on_card
         self._on_error = on_error
-        self._on_state = on_state
         self._poll_interval = poll_interval
         self._with_fingerprint = with_fingerprint
         self._reconnect_interval = reconnect_interval
-        self._state = DeviceState.UNKNOWN
+        self._backoff = min(FIRST_RECONNECT_S, reconnect_interval)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._port: Any = None
@@ -119,8 +122,29 @@ class IdCardReader:
         self._outage_reported = False
 
     @property
-    def state(self) -> DeviceState:
-        return self._state
+    def identity(self) -> str:
+        return serial_identity(self.url)
+
+    def self_test(self, timeout_s: float = 5.0) -> SelfTestResult:
+        """While running, the polling thread owns the port: READY means the SAM answered 0x90."""
+        if self._thread is not None and self._thread.is_alive():
+            if self.state is DeviceState.READY:
+                return SelfTestResult.passed("SAM status 0x90")
+            err = self.last_error
+            return SelfTestResult.failed(err) if err else SelfTestResult.failed(self.reason or self.state.value)
+        try:
+            port = open_serial(self.url, timeout=PORT_READ_TIMEOUT_S)
+        except DeviceError as err:
+            return SelfTestResult.failed(err)
+        try:
+            _SamSession(port).check_status()
+        except DeviceError as err:
+            return SelfTestResult.failed(err)
+        except PORT_LOST as err:
+            return SelfTestResult.failed("device_unavailable", str(err))
+        finally:
+            port.close()
+        return SelfTestResult.passed("SAM status 0x90")
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -151,8 +175,12 @@ class IdCardReader:
         while not self._stop.is_set():
             session = self._connect()
             if session is None:
-                self._stop.wait(self._reconnect_interval)
+                # Throttled: 0.5 s, 1 s, 2 s, ... capped, so a cable plugged back in is found fast
+                # while an absent reader is not hammered.
+                self._stop.wait(self._backoff)
+                self._backoff = min(self._backoff * 2, self._reconnect_interval)
                 continue
+            self._backoff = min(FIRST_RECONNECT_S, self._reconnect_interval)
             try:
                 self._poll(session)
             except PORT_LOST as err:
@@ -168,7 +196,7 @@ class IdCardReader:
                 self._close_port()
 
     def _connect(self) -> _SamSession | None:
-        if self._state is DeviceState.UNKNOWN:
+        if self.state is DeviceState.UNKNOWN:
             self._set_state(DeviceState.CONNECTING)
         try:
             port = open_serial(self.url, timeout=PORT_READ_TIMEOUT_S)
@@ -227,6 +255,7 @@ class IdCardReader:
                 card = session.read(self._with_fingerprint)
             except CardReadError as err:
                 attempts += 1
+                self._record_error(err)
                 log.info("ID card read failed (%s), attempt %d", err.code, attempts)
                 if attempts == 1:
                     self._emit(self._on_error, err)
@@ -235,24 +264,18 @@ class IdCardReader:
                 self._stop.wait(self._poll_interval)
                 continue
             latched = True
+            self._count("cards_read")
             log.info("ID card read: %s %s", card.card_type, mask_id(card.id_number))
             self._emit(self._on_card, card)
             self._stop.wait(self._poll_interval)
 
     def _outage(self, state: DeviceState, err: DeviceError) -> None:
-        self._set_state(state)
+        self._record_error(err)
+        self._set_state(state, err.code)
         if not self._outage_reported:
             self._outage_reported = True
             log.warning("ID-card reader %s: %s %s", state.value, err.code, err.detail)
             self._emit(self._on_error, err)
-
-    def _set_state(self, state: DeviceState) -> None:
-        if state is self._state:
-            return
-        self._state = state
-        log.info("ID-card reader state %s", state.value)
-        if self._on_state is not None:
-            self._emit(self._on_state, state)
 
     def _emit(self, callback: Callable[[Any], None], arg: Any) -> None:
         if self._stop.is_set():

@@ -9,11 +9,13 @@ the printer did not answer at all.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import errno
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,9 +24,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import serial
 
+from devices.base import Device, DeviceKind, SelfTestResult, StateListener
 from devices.errors import (
     CoverOpen,
     DeviceError,
+    DeviceState,
     DeviceTimeout,
     DeviceUnavailable,
     PaperOut,
@@ -175,16 +179,32 @@ def build_job(receipt: Receipt, profile: PrinterProfile) -> tuple[bytes, int]:
     return b"".join(parts), bad
 
 
-class ReceiptPrinter:
+class ReceiptPrinter(Device):
     """One ESC/POS printer addressed by URL; opens a fresh connection per call, thread-safe.
 
     URL query options: ``tcp://h:p?status=off`` for one-way print servers that never answer
     DLE EOT; ``serial:///dev/ttyS0?baud=9600&dsrdtr=0``; ``usb://04b8:0202?in_ep=0x82&out_ep=0x01``.
+
+    Its device state follows every status check; ``start()`` adds a slow background check so
+    "paper near end" shows in diagnostics before a patient meets an empty printer.
     """
 
-    def __init__(self, url: str, profile: PrinterProfile, timeout: float = 5.0) -> None:
-        self.url = url
+    kind = DeviceKind.PRINTER
+
+    def __init__(
+        self,
+        url: str,
+        profile: PrinterProfile,
+        timeout: float = 5.0,
+        *,
+        poll_interval_s: float = 30.0,
+        on_state: StateListener | None = None,
+    ) -> None:
+        super().__init__(url, on_state=on_state)
         self.profile = profile
+        self.poll_interval_s = poll_interval_s
+        self._poll_stop = threading.Event()
+        self._poll_thread: threading.Thread | None = None
         self.timeout = timeout
         self._dev = parse_device_url(url)  # ValueError now rather than at the first receipt
         if self._dev.scheme not in ("tcp", "serial", "usb", "file", "dummy"):
@@ -203,10 +223,16 @@ class ReceiptPrinter:
         """Everything sent so far to a ``dummy://`` printer (for development screens)."""
         return bytes(self._dummy.output) if self._dummy is not None else b""
 
-    def status(self) -> PrinterStatus:
+    def query_status(self) -> PrinterStatus:
         """Query the printer; raises only when it cannot be reached."""
-        with self._lock, self._connection() as conn:
-            return self._read_status(conn)
+        try:
+            with self._lock, self._connection() as conn:
+                st = self._read_status(conn)
+        except DeviceError as err:
+            self._note_error(err)
+            raise
+        self._note_status(st)
+        return st
 
     def print_receipt(self, receipt: Receipt) -> None:
         """Print one receipt, or raise a ``DeviceError`` saying why not (nothing printed before)."""
@@ -215,12 +241,94 @@ class ReceiptPrinter:
             log.warning(
                 "job %s: %d characters not encodable in %s printed as '?'", receipt.job_id, bad, self.profile.encoding
             )
-        with self._lock, self._connection() as conn:
-            self._check(self._read_status(conn), receipt.job_id, "before")
-            conn._raw(job)
-            after = self._read_status(conn)
-            self._check(after, receipt.job_id, "after")
-            log.info("job %s: printed %d bytes", receipt.job_id, len(job))
+        try:
+            with self._lock, self._connection() as conn:
+                self._check(self._read_status(conn), receipt.job_id, "before")
+                self._set_state(DeviceState.BUSY)
+                conn._raw(job)
+                after = self._read_status(conn)
+                self._check(after, receipt.job_id, "after")
+                log.info("job %s: printed %d bytes", receipt.job_id, len(job))
+        except DeviceError as err:
+            self._note_error(err)
+            raise
+        self._count("jobs")
+        self._note_status(after)
+
+    def print_test_page(self) -> None:
+        """A technician's test page: Chinese, full-width punctuation, a QR code and the cut."""
+        self.print_receipt(
+            Receipt(
+                title="打印测试 Test page",
+                lines=(
+                    ("纸宽 Paper", f"{self.profile.columns} 列 columns"),
+                    ("二维码 QR", "原生 native" if self.profile.supports_qr_native else "图像 raster"),
+                    ("标点 Punctuation", "，。：；！？（）￥"),
+                    ("时间 Time", time.strftime("%Y-%m-%d %H:%M:%S")),
+                ),
+                footer=("如能看清本页全部文字与二维码，打印机工作正常。",),
+                qr="KIOSK-PRINTER-TEST",
+                job_id=f"test-{time.time_ns()}",
+            )
+        )
+
+    # --- Device -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._poll_thread is not None and self._poll_thread.is_alive():
+            return
+        self._poll_stop.clear()
+        self._poll_thread = threading.Thread(target=self._poll, name="printer-status", daemon=True)
+        self._poll_thread.start()
+
+    def stop(self) -> None:
+        self._poll_stop.set()
+        thread, self._poll_thread = self._poll_thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(self.timeout + 2)
+
+    def self_test(self, timeout_s: float = 5.0) -> SelfTestResult:
+        """Non-destructive: a real-time status round trip (the test page is a separate action)."""
+        try:
+            st = self.query_status()
+        except DeviceError as err:
+            return SelfTestResult.failed(err)
+        if not st.known:
+            return SelfTestResult.passed("printing possible; this transport reports no status")
+        if self.state is DeviceState.ERROR:
+            return SelfTestResult.failed(self.reason)
+        return SelfTestResult.passed("online, paper near end" if st.paper_near_end else "online, paper ok")
+
+    def _poll(self) -> None:
+        while True:
+            with contextlib.suppress(DeviceError):  # already recorded as state and last error
+                self.query_status()
+            if self._poll_stop.wait(self.poll_interval_s):
+                return
+
+    def _note_status(self, st: PrinterStatus) -> None:
+        problem: DeviceError | None = None
+        if st.known and st.cover_open:
+            problem = CoverOpen("cover open (status)")
+        elif st.known and st.paper_end:
+            problem = PaperOut("paper end (status)")
+        elif st.known and not st.online:
+            problem = PrinterOffline("offline (status)")
+        if problem is not None:
+            if (self.state, self.reason) != (DeviceState.ERROR, problem.code):
+                self._record_error(problem)
+            self._set_state(DeviceState.ERROR, problem.code)
+        elif not st.known:
+            self._set_state(DeviceState.READY, "status_unknown")
+        else:
+            self._set_state(DeviceState.READY, "paper_near_end" if st.paper_near_end else "")
+
+    def _note_error(self, err: DeviceError) -> None:
+        self._record_error(err)
+        unreachable = isinstance(err, DeviceUnavailable | DeviceTimeout) or (
+            isinstance(err, PrinterOffline) and self.state is not DeviceState.BUSY
+        )
+        self._set_state(DeviceState.UNAVAILABLE if unreachable else DeviceState.ERROR, err.code)
 
     # --- connection -----------------------------------------------------------------------
 
