@@ -33,6 +33,7 @@ from devices.idcard.parser import (
     encode_text,
     id_check_digit,
 )
+from devices.idcard.photo import MappedPhotoDecoder
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class IdCardEmulator:
         self._card: IdCardData | None = None
         self._present = False
         self._faults: list[str] = []
+        # Stands in for the vendor's WLT library: no open decoder exists (devices/idcard/photo.py).
+        self.photos = MappedPhotoDecoder()
         self._counts: dict[p.Command, int] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -127,7 +130,10 @@ class IdCardEmulator:
             raise RuntimeError("emulator not started")
         return f"serial://{self._link}?baud={self.baud}"
 
-    def place_card(self, card: IdCardData) -> None:
+    def place_card(self, card: IdCardData, photo: bytes | None = None) -> None:
+        """Put ``card`` in the field; ``photo`` (JPEG) is what ``self.photos`` decodes its WLT to."""
+        if photo is not None:
+            self.photos.register(card.photo_wlt, photo)
         with self._lock:
             self._card, self._present = card, True
 
