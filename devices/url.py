@@ -26,7 +26,7 @@ except ImportError:  # not POSIX: pyserial reports everything as SerialException
 # pyserial's SerialException is an OSError, but termios calls raise termios.error, which is not.
 PORT_LOST: tuple[type[BaseException], ...] = (OSError, serial.SerialException, _TermiosError)
 
-SCHEMES = ("serial", "tcp", "pcsc", "camera", "usb", "file", "loop", "socket", "spy", "hwgrep", "dummy")
+SCHEMES = ("serial", "tcp", "pcsc", "camera", "usb", "file", "loop", "socket", "spy", "hwgrep", "dummy", "evdev")
 
 
 @dataclass(frozen=True)

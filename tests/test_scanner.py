@@ -1,17 +1,24 @@
-"""Code classification, and the real SerialScanner reading from a pty scanner emulator."""
+"""Code classification, and the real SerialScanner reading from a pty scanner emulator.
+
+The unplug/replug test holds the issue's acceptance numbers: UNAVAILABLE within 1 s of the port
+vanishing, READY again within 3 s of it coming back, without a restart.
+"""
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
+from devices.base import Device, DeviceKind
 from devices.emulators.scanner import ScannerEmulator
 from devices.errors import DeviceError, DeviceState, DeviceUnavailable, ProtocolError
 from devices.scanner import CodeKind, SerialScanner, classify, is_payment_code, mask_code
+from devices.scanner.framing import LineSplitter
 
 WAIT = 5.0
 WECHAT = "134567890123456789"
@@ -66,7 +73,7 @@ class Recorder:
         if state is DeviceState.UNAVAILABLE:
             self.unavailable.set()
 
-    def scanner(self, url: str, **kwargs: float) -> SerialScanner:
+    def scanner(self, url: str, **kwargs: float | str) -> SerialScanner:
         return SerialScanner(url, on_scan=self.scans.put, on_error=self.errors.put, on_state=self.on_state,
                              **kwargs)  # type: ignore[arg-type]
 
@@ -214,3 +221,146 @@ def test_missing_port_unavailable_and_stop_is_idempotent(rec: Recorder) -> None:
         scanner.stop()
         scanner.stop()
     assert rec.states[:2] == [DeviceState.CONNECTING, DeviceState.UNAVAILABLE]
+    assert scanner.reason == "no_such_port"
+
+
+def test_is_a_device(emu: ScannerEmulator, rec: Recorder, running: SerialScanner) -> None:
+    assert isinstance(running, Device) and running.kind is DeviceKind.SCANNER
+    assert running.suffix == "ANY"
+    # The stable link, and the pty it resolves to now.
+    assert running.identity == f"{emu.path} -> {emu.pty_path}"
+    emu.scan(WECHAT)
+    emu.send_raw(b"\x00\x01\r")
+    assert rec.next_scan() == WECHAT
+    assert isinstance(rec.next_error(), ProtocolError)
+    status = running.status()
+    assert status.state is DeviceState.READY and status.reason == ""
+    assert status.counters["scans"] == 1 and status.counters["rejected"] == 1
+    assert status.last_error_code == "protocol_error"
+
+
+def test_unplug_and_replug_within_acceptance_bounds(emu: ScannerEmulator, rec: Recorder,
+                                                    running: SerialScanner) -> None:
+    emu.scan(WECHAT)
+    assert rec.next_scan() == WECHAT
+    rec.ready.clear()
+
+    unplugged_at = time.monotonic()
+    emu.unplug()
+    assert rec.unavailable.wait(1.0), "driver did not notice the port vanish within 1 s"
+    unplug_s = time.monotonic() - unplugged_at
+    assert running.state is DeviceState.UNAVAILABLE
+    assert running.reason in ("port_lost", "no_such_port")  # the latter once a retry found no link
+    err = rec.next_error()
+    assert isinstance(err, DeviceUnavailable) and err.code == "port_lost"
+    # Stay unplugged long enough for the reconnect backoff to reach its cap (the slow case).
+    time.sleep(2.0)
+    assert rec.errors.empty(), "retries while unplugged must not repeat the error"
+
+    replugged_at = time.monotonic()
+    emu.replug()
+    assert rec.ready.wait(3.0), "driver did not find the replugged port within 3 s"
+    replug_s = time.monotonic() - replugged_at
+    emu.scan(ALIPAY)
+    assert rec.next_scan() == ALIPAY
+    assert running.status().counters["reconnects"] == 1
+    print(f"unplug -> UNAVAILABLE {unplug_s * 1000:.0f} ms; replug -> READY {replug_s * 1000:.0f} ms")
+
+
+def test_replug_twice_and_stop_while_unplugged(emu: ScannerEmulator, rec: Recorder,
+                                               running: SerialScanner) -> None:
+    for code in (WECHAT, ALIPAY):  # different codes: the same one within 1 s would be a duplicate
+        rec.ready.clear()
+        rec.unavailable.clear()
+        emu.unplug()
+        assert rec.unavailable.wait(1.0)
+        emu.replug()
+        assert rec.ready.wait(3.0)
+        emu.scan(code, b"\r\n")
+        assert rec.next_scan() == code
+    emu.unplug()
+    assert rec.unavailable.wait(1.0)
+    stopped_at = time.monotonic()
+    running.stop()  # interrupts the backoff wait
+    assert time.monotonic() - stopped_at < 1.0
+
+
+@pytest.mark.parametrize(("suffix", "sent"), [("CR", b"\r"), ("LF", b"\n"), ("CRLF", b"\r\n"), ("TAB", b"\t"),
+                                              ("tab", b"\t")])
+def test_suffix_option(emu: ScannerEmulator, rec: Recorder, suffix: str, sent: bytes) -> None:
+    scanner = rec.scanner(emu.url, suffix=suffix)
+    scanner.start()
+    try:
+        assert rec.ready.wait(WAIT)
+        assert scanner.suffix == suffix.upper()
+        emu.scan(WECHAT, sent, chunk_size=5)  # partial reads, and CRLF split across two reads
+        emu.scan(ALIPAY, sent)
+        assert [rec.next_scan(), rec.next_scan()] == [WECHAT, ALIPAY]
+        assert rec.errors.empty()
+    finally:
+        scanner.stop()
+
+
+def test_wrong_suffix_is_reported_not_glued(emu: ScannerEmulator, rec: Recorder) -> None:
+    scanner = rec.scanner(emu.url, suffix="TAB")
+    scanner.start()
+    try:
+        assert rec.ready.wait(WAIT)
+        emu.scan(WECHAT, b"\r")  # scanner configured for CR, driver for TAB
+        err = rec.next_error()
+        assert isinstance(err, ProtocolError) and "TAB" in err.detail
+        emu.scan(ALIPAY, b"\t")
+        assert rec.next_scan() == ALIPAY
+    finally:
+        scanner.stop()
+
+
+def test_cr_suffix_ignores_stray_lf(emu: ScannerEmulator, rec: Recorder) -> None:
+    scanner = rec.scanner(emu.url, suffix="CR")
+    scanner.start()
+    try:
+        assert rec.ready.wait(WAIT)
+        emu.scan(WECHAT, b"\r\n")
+        assert rec.next_scan() == WECHAT
+        threading.Event().wait(0.8)  # past the stale-partial limit with "\n" left in the buffer
+        emu.scan(ALIPAY, b"\r\n")
+        assert rec.next_scan() == ALIPAY
+        assert rec.errors.empty()
+    finally:
+        scanner.stop()
+
+
+def test_bad_suffix_refused_at_construction(rec: Recorder) -> None:
+    with pytest.raises(ValueError, match="CRLF"):
+        rec.scanner("serial:///dev/null", suffix="ETX")
+
+
+def test_self_test(emu: ScannerEmulator, rec: Recorder) -> None:
+    scanner = rec.scanner(emu.url)
+    result = scanner.self_test()  # not running: the port opens
+    assert result.ok and emu.pty_path in result.detail
+    assert scanner.state is DeviceState.UNKNOWN  # nothing reads yet, so not READY
+    scanner.start()
+    try:
+        assert scanner.self_test(timeout_s=WAIT).ok
+        emu.unplug()
+        assert rec.unavailable.wait(1.0)
+        result = scanner.self_test(timeout_s=0.2)
+        # "port_lost" at first, "no_such_port" once a reconnect attempt found the link gone.
+        assert not result.ok and result.code in ("port_lost", "no_such_port")
+    finally:
+        scanner.stop()
+
+
+def test_self_test_missing_port(rec: Recorder) -> None:
+    scanner = rec.scanner("serial:///dev/no-such-scanner?baud=9600")
+    result = scanner.self_test()
+    assert not result.ok and result.code == "no_such_port"
+    assert scanner.state is DeviceState.UNAVAILABLE and scanner.reason == "no_such_port"
+
+
+def test_splitter_keeps_crlf_half_when_dropping_overlong_line() -> None:
+    splitter = LineSplitter("CRLF", max_len=4)
+    assert [line.overlong for line in splitter.feed(b"123456\r")] == [True]
+    assert list(splitter.feed(b"\nabc\r")) == []  # the "\n" ends the dropped line, not a new one
+    assert [line.raw for line in splitter.feed(b"\n")] == [b"abc"]

@@ -193,8 +193,12 @@ class _DeadlineReader:
 
 
 def _resync_offset(buf: bytes) -> int:
-    """How many leading bytes to drop so ``buf`` could still be the start of a preamble."""
-    for i in range(1, len(buf)):
+    """How many leading bytes to drop so ``buf`` could still be the start of a preamble.
+
+    Offset 0 counts: a buffer that is itself a preamble prefix (a read ended inside the
+    preamble) must be kept whole, or the frame it starts is lost.
+    """
+    for i in range(len(buf)):
         if PREAMBLE.startswith(buf[i : i + len(PREAMBLE)]):
             return i
     return len(buf)
