@@ -10,6 +10,7 @@ APT_PACKAGES=(
   fonts-noto-cjk            # Chinese on screen and in the receipt preview
   socat                     # handy to poke at serial emulators by hand
   pcscd libpcsclite-dev swig  # PC/SC for the insurance-card reader (pyscard builds against it)
+  vsmartcard-vpcd           # virtual PC/SC reader: tests and the demo insert emulated insurance cards
   libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0 libxcb-image0
 )
