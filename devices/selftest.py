@@ -110,7 +110,34 @@ def _extra_emulated_rigs(stack: contextlib.ExitStack) -> list[Rig]:
         h, w = later.image.shape[:2]
         return SelfTestResult.passed(f"{w}x{h} frames, {camera.fps:.1f} fps")
 
-    return [Rig(camera, grab_frames)]
+    return [Rig(camera, grab_frames), *_insurance_rig(stack)]
+
+
+def _insurance_rig(stack: contextlib.ExitStack) -> list[Rig]:
+    from devices.emulators import pcsc_service
+    from devices.emulators.vpcd import VirtualSsCard, sample_cards
+    from devices.sscard import InsuranceCardReader
+
+    config, started = pcsc_service.virtual_reader()
+    if started:
+        stack.callback(pcsc_service.stop_pcscd)
+    if config is None:
+        print(f"insurance_card: no virtual reader: {pcsc_service.last_reason()}", file=sys.stderr)
+        reader = InsuranceCardReader("pcsc://Kiosk Virtual PCD")  # reports itself unavailable
+        return [Rig(reader)]
+    card = VirtualSsCard(port=config.port)
+    card.start()
+    stack.callback(card.stop)
+    read: list[object] = []
+    reader = InsuranceCardReader(f"pcsc://{config.reader_name()}", on_card=read.append)
+
+    def read_a_card() -> SelfTestResult:
+        card.insert(next(iter(sample_cards().values())))
+        ok = _wait(lambda: bool(read), 10)
+        card.remove()
+        return SelfTestResult.passed("card read") if ok else SelfTestResult.failed("no_card_read")
+
+    return [Rig(reader, read_a_card)]
 
 
 def rigs_from_config(path: Path) -> list[Rig]:

@@ -222,3 +222,38 @@ def _stop_child(timeout_s: float = 5.0) -> None:
 def stop_pcscd(timeout_s: float = 5.0) -> None:
     """Stop the pcscd started by ``ensure_pcscd`` (a pcscd we did not start is left alone)."""
     _stop_child(timeout_s)
+
+
+def _free_port_block(size: int = 2, first: int = 36200, last: int = 37000) -> int:
+    def free(port: int) -> bool:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+            return True
+
+    for base in range(first, last, 4):
+        if all(free(base + i) for i in range(size)):
+            return base
+    raise RuntimeError("no free ports for vpcd")
+
+
+def virtual_reader(name: str = "Kiosk Virtual PCD") -> tuple[VpcdConfig | None, bool]:
+    """A vpcd reader behind a running pcscd, for the demo and the self-test.
+
+    Returns (config, started_here): a pcscd already running is used with the system's vpcd entry;
+    otherwise pcscd is started here with a private reader.conf.d (call ``stop_pcscd()`` when
+    done). ``(None, False)`` when neither works; ``last_reason()`` says why.
+    """
+    if list_readers() is not None:
+        config = read_vpcd_config()
+        if config is None or not ensure_pcscd(reader_prefix=config.name):
+            _fail("a running pcscd has no vpcd reader (/etc/reader.conf.d/vpcd)")
+            return None, False
+        return config, False
+    directory = Path(tempfile.mkdtemp(prefix="kiosk-reader.conf.d-"))
+    config = write_vpcd_config(directory, name=name, port=_free_port_block(), filename="kiosk")
+    if not ensure_pcscd(config_dir=directory, reader_prefix=config.name):
+        return None, False
+    return config, True
