@@ -12,6 +12,9 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QStackedWidget, QVBoxLay
 from kiosk_app import messages, theme
 from kiosk_app.config import Config
 from kiosk_app.controller import KioskController
+from kiosk_app.diagnostics.context import DiagnosticsContext
+from kiosk_app.diagnostics.entry import TapGesture
+from kiosk_app.diagnostics.mode import DiagnosticsMode
 from kiosk_app.flows.registration import BACK, RegistrationFlow, Step
 from kiosk_app.hub import DeviceHub
 from kiosk_app.i18n import Translations
@@ -37,6 +40,7 @@ class KioskWindow(QWidget):
         translations: Translations,
         idle: IdleWatcher,
         hub: DeviceHub | None = None,
+        diagnostics: DiagnosticsContext | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("KioskWindow")
@@ -77,6 +81,16 @@ class KioskWindow(QWidget):
         self.screens[Step.PAYING] = self.screens[Step.PAY]
         for screen in dict.fromkeys(self.screens.values()):
             self.stack.addWidget(screen)
+        # Diagnostics is a mode of the window, not a flow step: five taps on the hospital name.
+        self.diagnostics: DiagnosticsMode | None = None
+        self._diagnostics_open = False
+        if diagnostics is not None:
+            self.diagnostics = DiagnosticsMode(diagnostics)
+            self.stack.addWidget(self.diagnostics)
+            self.diagnostics.sig_closed.connect(self.close_diagnostics)
+            self.diagnostics_gesture = TapGesture(self.hospital, taps=5, window_s=3.0)
+            self.diagnostics_gesture.sig_triggered.connect(self.open_diagnostics)
+            idle.sig_timeout.connect(self._diagnostics_idle_timeout)
 
         self.footer = QWidget()
         self.footer.setObjectName("Footer")
@@ -127,15 +141,22 @@ class KioskWindow(QWidget):
     def current_screen(self) -> Screen:
         return self.screens[self.controller.flow.step]
 
+    @property
+    def in_diagnostics(self) -> bool:
+        return self._diagnostics_open
+
     @Slot()
     def refresh(self) -> None:
         flow, view = self.controller.flow, self.view
-        screen = self.screens[flow.step]
-        screen.refresh(flow, view)
-        self.stack.setCurrentWidget(screen)
         self.hospital.setText(view.hospital_name)
         self.language_button.setText("English" if view.language == "zh_CN" else "中文")
         self.elderly_button.setText(self.tr("Large text"))
+        if self.diagnostics is not None and self._diagnostics_open:
+            self._refresh_diagnostics(self.diagnostics)
+            return
+        screen = self.screens[flow.step]
+        screen.refresh(flow, view)
+        self.stack.setCurrentWidget(screen)
         self.back_button.setText(self.tr("‹ Back"))
         self.home_button.setText(self.tr("Home"))
         at_home = flow.step is Step.HOME
@@ -170,6 +191,27 @@ class KioskWindow(QWidget):
         self._apply_scale(force=True)
         self.refresh()
 
+    @Slot()
+    def open_diagnostics(self) -> None:
+        """The PIN pad; only from the home screen, so no patient session is ever interrupted."""
+        flow = self.controller.flow
+        if self.diagnostics is None or self._diagnostics_open:
+            return
+        if flow.step is not Step.HOME or flow.busy:
+            log.info("diagnostics gesture ignored at step %s", flow.step)
+            return
+        self._diagnostics_open = True
+        self.diagnostics.open()
+        self.refresh()
+
+    @Slot()
+    def close_diagnostics(self) -> None:
+        """Back to the kiosk home with the session wiped."""
+        self._diagnostics_open = False
+        self.controller.wipe()
+        self.wipe_screens()
+        self.refresh()
+
     @Slot(int)
     def show_countdown(self, seconds: int) -> None:
         self._countdown_left = seconds
@@ -188,6 +230,20 @@ class KioskWindow(QWidget):
 
     # ---- Internals
 
+    def _refresh_diagnostics(self, mode: DiagnosticsMode) -> None:
+        mode.retranslate()
+        self.stack.setCurrentWidget(mode)
+        self.back_button.setVisible(False)
+        self.home_button.setVisible(False)
+        self.banner.setVisible(False)
+        self.idle.set_armed(True)  # the idle timeout applies in diagnostics too
+        self._render_countdown()
+
+    @Slot()
+    def _diagnostics_idle_timeout(self) -> None:
+        if self.diagnostics is not None and self._diagnostics_open:
+            self.diagnostics.leave("idle timeout")
+
     def _render_countdown(self) -> None:
         left = self._countdown_left
         self.countdown.setText(self.tr("Returning to the start in {n} s — touch to continue").format(n=left))
@@ -198,3 +254,5 @@ class KioskWindow(QWidget):
         if base != self._base or force:
             self._base = base
             self.setStyleSheet(theme.stylesheet(base))
+            if self.diagnostics is not None:  # for technicians: never in elderly sizes
+                self.diagnostics.apply_scale(theme.base_px(self.height(), False))

@@ -55,7 +55,26 @@ def _m001_transactions(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[tuple[str, Migration]] = [("001_transactions", _m001_transactions)]
+def _m002_audit(db: sqlite_utils.Database) -> None:
+    # Technician actions (diagnostics mode): who, what, a short detail. Never a PIN or patient data.
+    db.table("audit").create({"id": int, "at": str, "actor": str, "action": str, "detail": str}, pk="id")
+    db.table("audit").create_index(["at"])
+
+
+def _m003_pin_gate(db: sqlite_utils.Database) -> None:
+    # Wrong-PIN count and lock-out end per gate, so a power cycle does not reset a lock-out.
+    db.table("pin_gate").create(
+        {"name": str, "failures": int, "locked_until": float, "updated_at": str},
+        pk="name",
+        not_null={"failures", "locked_until"},
+    )
+
+
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("001_transactions", _m001_transactions),
+    ("002_audit", _m002_audit),
+    ("003_pin_gate", _m003_pin_gate),
+]
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:

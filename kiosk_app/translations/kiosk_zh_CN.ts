@@ -140,65 +140,230 @@
 <context>
     <name>DepartmentScreen</name>
     <message>
-        <location filename="../screens/choice.py" line="117"/>
+        <location filename="../screens/choice.py" line="125"/>
         <source>Choose a department</source>
         <translation>请选择科室</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="118"/>
+        <location filename="../screens/choice.py" line="126"/>
         <source>Patient: {name}</source>
         <translation>患者：{name}</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="119"/>
+        <location filename="../screens/choice.py" line="127"/>
         <source>Previous</source>
         <translation>上一页</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="120"/>
+        <location filename="../screens/choice.py" line="128"/>
         <source>Next</source>
         <translation>下一页</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="121"/>
+        <location filename="../screens/choice.py" line="129"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
 </context>
 <context>
+    <name>DeviceCard</name>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="108"/>
+        <source>Identity</source>
+        <translation>标识</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="109"/>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="110"/>
+        <source>Last error</source>
+        <translation>最近错误</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="111"/>
+        <source>Counters</source>
+        <translation>计数</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="112"/>
+        <source>Since</source>
+        <translation>状态变更时间</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="116"/>
+        <source>Self-test</source>
+        <translation>自检</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="135"/>
+        <source>Self-test running…</source>
+        <translation>正在自检…</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="140"/>
+        <source>Self-test passed ({s} s)</source>
+        <translation>自检通过（{s} 秒）</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="142"/>
+        <source>Self-test failed: {code}</source>
+        <translation>自检失败：{code}</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="153"/>
+        <source>ID-card reader</source>
+        <translation>身份证读卡器</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="154"/>
+        <source>Insurance card reader</source>
+        <translation>社保卡读卡器</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="155"/>
+        <source>Receipt printer</source>
+        <translation>凭条打印机</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="156"/>
+        <source>Code scanner</source>
+        <translation>扫码器</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="157"/>
+        <source>Camera</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="162"/>
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="163"/>
+        <source>Connecting</source>
+        <translation>连接中</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="164"/>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="165"/>
+        <source>Busy</source>
+        <translation>忙碌</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="166"/>
+        <source>Not connected</source>
+        <translation>未连接</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="167"/>
+        <source>Error</source>
+        <translation>故障</translation>
+    </message>
+</context>
+<context>
+    <name>DevicesPanel</name>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="267"/>
+        <source>No devices are configured.</source>
+        <translation>未配置任何设备。</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="273"/>
+        <location filename="../diagnostics/devices_panel.py" line="275"/>
+        <source>none yet</source>
+        <translation>暂无</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="275"/>
+        <source>{time}, {n} characters</source>
+        <translation>{time}，{n} 个字符</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="278"/>
+        <source>Live test — last card read: {card} · last scan: {scan} (contents are never shown)</source>
+        <translation>实时测试 — 最近读卡：{card} · 最近扫码：{scan}（从不显示内容）</translation>
+    </message>
+</context>
+<context>
+    <name>DiagnosticsScreen</name>
+    <message>
+        <location filename="../diagnostics/screen.py" line="84"/>
+        <source>Diagnostics</source>
+        <translation>运维诊断</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/screen.py" line="87"/>
+        <source>Kiosk {id} · version {version}</source>
+        <translation>终端 {id} · 版本 {version}</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/screen.py" line="90"/>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/screen.py" line="91"/>
+        <source>Log</source>
+        <translation>日志</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/screen.py" line="92"/>
+        <source>Report</source>
+        <translation>报告</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/screen.py" line="93"/>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/screen.py" line="97"/>
+        <source>Exit</source>
+        <translation>退出</translation>
+    </message>
+</context>
+<context>
     <name>DoctorScreen</name>
     <message>
-        <location filename="../screens/choice.py" line="132"/>
+        <location filename="../screens/choice.py" line="144"/>
         <source>{n} places left</source>
         <translation>余号 {n} 个</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="132"/>
+        <location filename="../screens/choice.py" line="144"/>
         <source>Fully booked</source>
         <translation>已约满</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="141"/>
+        <location filename="../screens/choice.py" line="153"/>
         <source>Choose a doctor</source>
         <translation>请选择医生</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="142"/>
+        <location filename="../screens/choice.py" line="154"/>
         <source>Department: {dept} · today</source>
         <translation>科室：{dept} · 今日</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="143"/>
+        <location filename="../screens/choice.py" line="155"/>
         <source>Previous</source>
         <translation>上一页</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="144"/>
+        <location filename="../screens/choice.py" line="156"/>
         <source>Next</source>
         <translation>下一页</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="145"/>
+        <location filename="../screens/choice.py" line="157"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
@@ -206,47 +371,47 @@
 <context>
     <name>HomeScreen</name>
     <message>
-        <location filename="../screens/home.py" line="40"/>
+        <location filename="../screens/home.py" line="41"/>
         <source>Welcome</source>
         <translation>欢迎使用自助服务</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="41"/>
+        <location filename="../screens/home.py" line="42"/>
         <source>Please choose a service</source>
         <translation>请选择您要办理的业务</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="42"/>
+        <location filename="../screens/home.py" line="43"/>
         <source>Registration</source>
         <translation>挂号</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="42"/>
+        <location filename="../screens/home.py" line="43"/>
         <source>Book a doctor for today</source>
         <translation>预约今日门诊医生</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="43"/>
+        <location filename="../screens/home.py" line="44"/>
         <source>coming soon</source>
         <translation>即将开放</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="44"/>
+        <location filename="../screens/home.py" line="45"/>
         <source>Pay bills</source>
         <translation>门诊缴费</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="44"/>
+        <location filename="../screens/home.py" line="45"/>
         <source>Print reports</source>
         <translation>报告打印</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="44"/>
+        <location filename="../screens/home.py" line="45"/>
         <source>New patient</source>
         <translation>新患者建档</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="47"/>
+        <location filename="../screens/home.py" line="48"/>
         <source>Touch a service to begin. Your data is cleared when you finish.</source>
         <translation>点击业务开始办理。办理结束后，您的信息将被清除。</translation>
     </message>
@@ -277,24 +442,57 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../window.py" line="125"/>
+        <location filename="../window.py" line="153"/>
         <source>Large text</source>
         <translation>长者模式</translation>
     </message>
     <message>
-        <location filename="../window.py" line="126"/>
+        <location filename="../window.py" line="160"/>
         <source>‹ Back</source>
         <translation>‹ 返回</translation>
     </message>
     <message>
-        <location filename="../window.py" line="127"/>
+        <location filename="../window.py" line="161"/>
         <source>Home</source>
         <translation>首页</translation>
     </message>
     <message>
-        <location filename="../window.py" line="172"/>
+        <location filename="../window.py" line="249"/>
         <source>Returning to the start in {n} s — touch to continue</source>
         <translation>{n} 秒后返回首页，触摸屏幕继续操作</translation>
+    </message>
+</context>
+<context>
+    <name>LogPanel</name>
+    <message>
+        <location filename="../diagnostics/log_panel.py" line="133"/>
+        <source>Level:</source>
+        <translation>级别：</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/log_panel.py" line="134"/>
+        <source>Reload</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/log_panel.py" line="137"/>
+        <source>Reading the log…</source>
+        <translation>正在读取日志…</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/log_panel.py" line="139"/>
+        <source>The log file could not be read: {path}</source>
+        <translation>无法读取日志文件：{path}</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/log_panel.py" line="143"/>
+        <source>There is no log file yet: {path}</source>
+        <translation>尚无日志文件：{path}</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/log_panel.py" line="145"/>
+        <source>{n} lines at {level} or above, newest last · {path}</source>
+        <translation>{level} 及以上级别共 {n} 行，最新的在最后 · {path}</translation>
     </message>
 </context>
 <context>
@@ -328,6 +526,107 @@
         <location filename="../screens/pay.py" line="47"/>
         <source>Waiting for the code…</source>
         <translation>等待扫描付款码…</translation>
+    </message>
+</context>
+<context>
+    <name>PinPad</name>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="139"/>
+        <source>Enter {min} to {max} digits.</source>
+        <translation>请输入 {min} 至 {max} 位数字。</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="145"/>
+        <source>Checking…</source>
+        <translation>正在验证…</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="169"/>
+        <source>No technician PIN is set in this kiosk&apos;s configuration.</source>
+        <translation>本机配置中未设置维护密码。</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="172"/>
+        <source>Locked after too many wrong PINs. Try again in {n} min.</source>
+        <translation>密码错误过多，已锁定，{n} 分钟后再试</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="182"/>
+        <source>Technician access</source>
+        <translation>维护人员登录</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="183"/>
+        <source>Enter the technician PIN</source>
+        <translation>请输入维护密码</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="184"/>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="185"/>
+        <source>OK</source>
+        <translation>确定</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="186"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="209"/>
+        <source>The PIN could not be checked. Please try again.</source>
+        <translation>无法验证密码，请重试。</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="227"/>
+        <source>Wrong PIN. Tries left before the lock-out: {n}</source>
+        <translation>密码错误。锁定前还可尝试 {n} 次</translation>
+    </message>
+</context>
+<context>
+    <name>ReportPanel</name>
+    <message>
+        <location filename="../diagnostics/report_panel.py" line="111"/>
+        <source>Writing the report…</source>
+        <translation>正在生成报告…</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/report_panel.py" line="118"/>
+        <source>Device states, software versions, free disk space, recent transactions by state and recent errors, as JSON and as text. No patient data. Saved to a USB stick if one is plugged in, otherwise on the kiosk.</source>
+        <translation>包含设备状态、软件版本、剩余磁盘空间、近期交易（按状态统计）和近期错误，生成 JSON 和文本两个文件，不含任何患者信息。插有 U 盘时保存到 U 盘，否则保存在本机。</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/report_panel.py" line="123"/>
+        <source>Export readiness report</source>
+        <translation>导出就绪报告</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/report_panel.py" line="152"/>
+        <source>The report could not be saved: {error}</source>
+        <translation>报告保存失败：{error}</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/report_panel.py" line="159"/>
+        <source>Saved to the USB stick: {folder}</source>
+        <translation>已保存到 U 盘：{folder}</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/report_panel.py" line="159"/>
+        <source>Saved on the kiosk: {folder}</source>
+        <translation>已保存在本机：{folder}</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/report_panel.py" line="160"/>
+        <source>All devices are ready.</source>
+        <translation>所有设备均已就绪。</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/report_panel.py" line="160"/>
+        <source>Not every device is ready.</source>
+        <translation>有设备未就绪。</translation>
     </message>
 </context>
 <context>
@@ -389,39 +688,122 @@
     </message>
 </context>
 <context>
+    <name>SettingsPanel</name>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="92"/>
+        <source>Nothing has changed.</source>
+        <translation>没有任何修改。</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="106"/>
+        <source>Kept in memory only: the kiosk was started without a configuration file, so there is nothing to write to. The change is lost when the kiosk restarts.</source>
+        <translation>仅保存在内存中：本机启动时未指定配置文件，无处写入。终端重启后修改将丢失。</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="113"/>
+        <source>Saving…</source>
+        <translation>正在保存…</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="137"/>
+        <source>ID-card reader</source>
+        <translation>身份证读卡器</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="138"/>
+        <source>Insurance card reader</source>
+        <translation>社保卡读卡器</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="139"/>
+        <source>Code scanner</source>
+        <translation>扫码器</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="140"/>
+        <source>Receipt printer</source>
+        <translation>凭条打印机</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="141"/>
+        <source>Camera</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="147"/>
+        <source>{name} (not enabled)</source>
+        <translation>{name}（未启用）</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="152"/>
+        <source>Device addresses (URLs). A change takes effect after the kiosk restarts. Typing needs a USB keyboard.</source>
+        <translation>设备地址（URL）。修改在终端重启后生效。输入需要连接 USB 键盘。</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="158"/>
+        <source>No configuration file was given at start: changes are kept in memory only.</source>
+        <translation>启动时未指定配置文件：修改仅保存在内存中。</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="161"/>
+        <source>Configuration file: {path}</source>
+        <translation>配置文件：{path}</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="162"/>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="163"/>
+        <source>Undo changes</source>
+        <translation>撤销修改</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="176"/>
+        <source>Saved to {path}. The change takes effect after the kiosk restarts.</source>
+        <translation>已保存到 {path}。修改在终端重启后生效。</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/settings_panel.py" line="186"/>
+        <source>Not saved: {error}</source>
+        <translation>未保存：{error}</translation>
+    </message>
+</context>
+<context>
     <name>SlotScreen</name>
     <message>
-        <location filename="../screens/choice.py" line="154"/>
+        <location filename="../screens/choice.py" line="166"/>
         <source>{n} left</source>
         <translation>余 {n} 个</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="154"/>
+        <location filename="../screens/choice.py" line="166"/>
         <source>Full</source>
         <translation>已满</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="163"/>
+        <location filename="../screens/choice.py" line="175"/>
         <source>Choose a time</source>
         <translation>请选择就诊时段</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="164"/>
+        <location filename="../screens/choice.py" line="176"/>
         <source>Doctor: {doctor}</source>
         <translation>医生：{doctor}</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="165"/>
+        <location filename="../screens/choice.py" line="177"/>
         <source>Previous</source>
         <translation>上一页</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="166"/>
+        <location filename="../screens/choice.py" line="178"/>
         <source>Next</source>
         <translation>下一页</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="167"/>
+        <location filename="../screens/choice.py" line="179"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
@@ -429,188 +811,203 @@
 <context>
     <name>messages</name>
     <message>
-        <location filename="../messages.py" line="35"/>
+        <location filename="../messages.py" line="36"/>
         <source>The balance of the payment account is not enough.</source>
         <translation>付款账户余额不足。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="36"/>
+        <location filename="../messages.py" line="37"/>
         <source>The payment code has expired.</source>
         <translation>付款码已过期。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="37"/>
+        <location filename="../messages.py" line="38"/>
         <source>The payment code is not valid.</source>
         <translation>付款码无效。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="38"/>
+        <location filename="../messages.py" line="39"/>
         <source>The payment was not confirmed on the phone in time.</source>
         <translation>未能及时在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="39"/>
-        <location filename="../messages.py" line="76"/>
+        <location filename="../messages.py" line="40"/>
+        <location filename="../messages.py" line="84"/>
         <source>This registration has already been paid.</source>
         <translation>该挂号已支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="40"/>
+        <location filename="../messages.py" line="41"/>
         <source>The amount has changed since it was shown.</source>
         <translation>金额已发生变化。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="44"/>
+        <location filename="../messages.py" line="45"/>
         <source>A device is not working. Please ask the staff for help.</source>
         <translation>设备故障，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="45"/>
+        <location filename="../messages.py" line="46"/>
         <source>The device is not connected. Please ask the staff for help.</source>
         <translation>设备未连接，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="46"/>
+        <location filename="../messages.py" line="47"/>
         <source>The device did not answer in time. Please try again.</source>
         <translation>设备响应超时，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="47"/>
+        <location filename="../messages.py" line="48"/>
         <source>The card could not be read correctly. Please place it again.</source>
         <translation>未能正确读取卡片，请重新放置。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="48"/>
+        <location filename="../messages.py" line="49"/>
         <source>The card was moved while it was being read. Please place it again and hold it still.</source>
         <translation>读卡时卡片被移开，请重新放置并保持不动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="51"/>
+        <location filename="../messages.py" line="52"/>
+        <source>The photo on the ID card could not be read.</source>
+        <translation>未能读取身份证照片。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="53"/>
+        <source>This card is not a social-security card. Please insert your social-security card.</source>
+        <translation>这不是社会保障卡，请插入您的社保卡。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="56"/>
+        <source>This social-security card is locked. Please go to the service desk.</source>
+        <translation>该社保卡已锁定，请到服务台办理。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="59"/>
         <source>Reading the card, please hold it still…</source>
         <translation>正在读卡，请保持卡片不动…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="52"/>
+        <location filename="../messages.py" line="60"/>
         <source>The printer has a problem. Please ask the staff for your receipt.</source>
         <translation>打印机故障，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="53"/>
+        <location filename="../messages.py" line="61"/>
         <source>The printer is out of paper. Please ask the staff for your receipt.</source>
         <translation>打印机缺纸，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="56"/>
+        <location filename="../messages.py" line="64"/>
         <source>The printer cover is open. Please ask the staff for help.</source>
         <translation>打印机盖未关闭，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="57"/>
+        <location filename="../messages.py" line="65"/>
         <source>The printer is not responding. Please ask the staff for your receipt.</source>
         <translation>打印机无响应，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="60"/>
+        <location filename="../messages.py" line="68"/>
         <source>No printer is connected. Please ask the staff for your receipt.</source>
         <translation>未连接打印机，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="63"/>
+        <location filename="../messages.py" line="71"/>
         <source>This receipt may already have printed. The staff can reprint it.</source>
         <translation>该凭条可能已打印，如需补打请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="66"/>
+        <location filename="../messages.py" line="74"/>
         <source>The hospital system cannot be reached. Please try again in a moment.</source>
         <translation>无法连接医院系统，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="69"/>
+        <location filename="../messages.py" line="77"/>
         <source>The hospital system is not answering. Please try again in a moment.</source>
         <translation>医院系统响应超时，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="72"/>
+        <location filename="../messages.py" line="80"/>
         <source>The hospital system reported an error. Please try again.</source>
         <translation>医院系统出错，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="73"/>
+        <location filename="../messages.py" line="81"/>
         <source>That time is now fully booked. Please choose another time.</source>
         <translation>该时段已约满，请选择其他时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="77"/>
+        <location filename="../messages.py" line="85"/>
         <source>The record was not found. Please start again.</source>
         <translation>未找到记录，请重新开始。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="78"/>
+        <location filename="../messages.py" line="86"/>
         <source>No departments are open for registration today.</source>
         <translation>今日暂无可挂号的科室。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="79"/>
+        <location filename="../messages.py" line="87"/>
         <source>No doctors are on duty in this department today.</source>
         <translation>该科室今日无出诊医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="80"/>
+        <location filename="../messages.py" line="88"/>
         <source>This doctor has no free times left today.</source>
         <translation>该医生今日已无可预约时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="81"/>
+        <location filename="../messages.py" line="89"/>
         <source>This doctor is fully booked today. Please choose another doctor.</source>
         <translation>该医生今日号源已满，请选择其他医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="84"/>
+        <location filename="../messages.py" line="92"/>
         <source>That is not a payment code. Please show the WeChat or Alipay payment code.</source>
         <translation>这不是付款码，请出示微信或支付宝付款码。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="87"/>
+        <location filename="../messages.py" line="95"/>
         <source>Processing the payment…</source>
         <translation>正在处理支付…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="88"/>
+        <location filename="../messages.py" line="96"/>
         <source>Please confirm the payment on your phone.</source>
         <translation>请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="89"/>
+        <location filename="../messages.py" line="97"/>
         <source>Payment received.</source>
         <translation>支付成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="90"/>
+        <location filename="../messages.py" line="98"/>
         <source>The payment did not go through.</source>
         <translation>支付未成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="91"/>
+        <location filename="../messages.py" line="99"/>
         <source>We could not confirm the payment yet. No money is lost: if it was charged, it will be registered or refunded automatically. Please ask at the cashier window.</source>
         <translation>暂未确认支付结果。您的资金不会损失：如已扣款，系统将自动完成挂号或退款。请到收费窗口咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="96"/>
+        <location filename="../messages.py" line="104"/>
         <source>Please scan the payment code again, or go to the cashier window.</source>
         <translation>请重新扫描付款码，或到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="97"/>
+        <location filename="../messages.py" line="105"/>
         <source>The hospital system refused the request. Please go to the service desk.</source>
         <translation>医院系统拒绝了该请求，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="100"/>
+        <location filename="../messages.py" line="108"/>
         <source>Something went wrong. Please try again or ask the staff for help.</source>
         <translation>出现问题，请重试或联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="103"/>
+        <location filename="../messages.py" line="111"/>
         <source>This service is coming soon. Please use the service desk for now.</source>
         <translation>该业务即将开放，目前请到服务台办理。</translation>
     </message>

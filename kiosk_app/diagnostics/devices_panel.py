@@ -1,0 +1,298 @@
+"""The device table: one card per configured device with its state, reason, last error, counters
+and a Self-test button. Refreshed on every hub state change and once a second while shown."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QScroller,
+    QVBoxLayout,
+    QWidget,
+)
+
+from devices.base import DeviceKind, DeviceStatus, SelfTestResult
+from devices.errors import DeviceState
+from kiosk_app.diagnostics.context import DiagnosticsContext
+from kiosk_app.diagnostics.probe import device_status, run_self_test
+from kiosk_app.diagnostics.widgets import (
+    ZWSP,
+    clock_time,
+    repolish,
+    set_enabled,
+    set_kind,
+    set_text,
+    set_visible,
+    soft_wrap,
+)
+from kiosk_app.screens.base import label
+
+SELF_TEST_TIMEOUT_S = 5.0
+
+
+class DeviceCard(QFrame):
+    sig_self_test = Signal(str)
+    """The Self-test button was pressed: (device name)."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.setObjectName("DeviceCard")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.title = label("DeviceName")
+        self.badge = label("Badge", wrap=False, center=True)
+        self.fields: dict[str, tuple[QLabel, QLabel]] = {}
+        self.result = label("TestResult")
+        self.test_button = QPushButton()
+        self.test_button.setObjectName("Small")
+        self.test_button.clicked.connect(lambda: self.sig_self_test.emit(self.name))
+        self._status: DeviceStatus | None = None
+        self._test: tuple[SelfTestResult, float] | None = None
+        self._testing = False
+
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(4)
+        grid.setColumnStretch(1, 1)
+        for row, key in enumerate(("identity", "reason", "error", "counters", "changed")):
+            k, v = label("FieldLabel", wrap=False), label("FieldValue")
+            v.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+            grid.addWidget(k, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(v, row, 1)
+            self.fields[key] = (k, v)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.result, 1)
+        bottom.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignBottom)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(18, 14, 18, 14)
+        box.setSpacing(8)
+        box.addLayout(top)
+        box.addLayout(grid)
+        box.addLayout(bottom)
+
+    # ---- Public API
+
+    def value(self, key: str) -> str:
+        return self.fields[key][1].text().replace(ZWSP, "")
+
+    def show_status(self, status: DeviceStatus) -> None:
+        self._status = status
+        self.update_view()
+
+    def set_testing(self) -> None:
+        self._testing, self._test = True, None
+        self.update_view()
+
+    def set_result(self, result: SelfTestResult, seconds: float) -> None:
+        self._testing, self._test = False, (result, seconds)
+        self.update_view()
+
+    def clear_result(self) -> None:
+        self._test = None
+        self.update_view()
+
+    def update_view(self) -> None:
+        s = self._status
+        texts = {
+            "identity": self.tr("Identity"),
+            "reason": self.tr("Reason"),
+            "error": self.tr("Last error"),
+            "counters": self.tr("Counters"),
+            "changed": self.tr("Since"),
+        }
+        for key, (k, _v) in self.fields.items():
+            set_text(k, texts[key])
+        set_text(self.test_button, self.tr("Self-test"))
+        set_enabled(self.test_button, not self._testing)
+        if s is not None:
+            set_text(self.title, f"{self.kind_name(s.kind)}  ·  {s.name}")
+            set_text(self.badge, self.state_name(s.state))
+            if self.badge.property("state") != s.state.value:
+                self.badge.setProperty("state", s.state.value)
+                repolish(self.badge)
+            error = f"{s.last_error_code}: {s.last_error_detail}" if s.last_error_detail else s.last_error_code
+            values = {
+                "identity": soft_wrap(s.identity or s.url),
+                "reason": s.reason or "—",
+                "error": soft_wrap(error) if error else "—",
+                "counters": ", ".join(f"{k} {v}" for k, v in sorted(s.counters.items())) or "—",
+                "changed": clock_time(s.changed_at),
+            }
+            for key, (_k, v) in self.fields.items():
+                set_text(v, values[key])
+        if self._testing:
+            set_text(self.result, self.tr("Self-test running…"))
+            kind = "info"
+        elif self._test is not None:
+            r, secs = self._test
+            if r.ok:
+                text = self.tr("Self-test passed ({s} s)").format(s=f"{secs:.2f}")
+            else:
+                text = self.tr("Self-test failed: {code}").format(code=r.code)
+            set_text(self.result, soft_wrap(text + (f" — {r.detail}" if r.detail else "")))
+            kind = "ok" if r.ok else "error"
+        else:
+            set_text(self.result, "")
+            kind = "info"
+        if self.result.property("kind") != kind:
+            set_kind(self.result, kind)
+
+    def kind_name(self, kind: DeviceKind) -> str:
+        return {
+            DeviceKind.ID_READER: self.tr("ID-card reader"),
+            DeviceKind.INSURANCE_CARD: self.tr("Insurance card reader"),
+            DeviceKind.PRINTER: self.tr("Receipt printer"),
+            DeviceKind.SCANNER: self.tr("Code scanner"),
+            DeviceKind.CAMERA: self.tr("Camera"),
+        }.get(kind, kind.value)
+
+    def state_name(self, state: DeviceState) -> str:
+        return {
+            DeviceState.UNKNOWN: self.tr("Unknown"),
+            DeviceState.CONNECTING: self.tr("Connecting"),
+            DeviceState.READY: self.tr("Ready"),
+            DeviceState.BUSY: self.tr("Busy"),
+            DeviceState.UNAVAILABLE: self.tr("Not connected"),
+            DeviceState.ERROR: self.tr("Error"),
+        }[state]
+
+
+class DevicesPanel(QWidget):
+    def __init__(self, ctx: DiagnosticsContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.cards: dict[str, DeviceCard] = {}
+        self._last_card = 0.0
+        self._last_scan: tuple[float, int] = (0.0, 0)
+
+        self.empty = label("DiagNote", center=True)
+        self.live = label("LiveInput")
+        self.cards_widget = QWidget()
+        self.cards_box = QVBoxLayout(self.cards_widget)
+        self.cards_box.setContentsMargins(0, 0, 6, 0)
+        self.cards_box.setSpacing(14)
+        self.cards_box.addStretch(1)
+        self.scroller = QScrollArea()
+        self.scroller.setObjectName("DiagScroll")
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroller.setWidget(self.cards_widget)
+        QScroller.grabGesture(self.scroller.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(10)
+        box.addWidget(self.empty)
+        box.addWidget(self.scroller, 1)
+        box.addWidget(self.live)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.refresh)
+        hub = ctx.hub
+        if hub is not None:
+            hub.sig_state_changed.connect(self.on_state_changed)
+            hub.sig_card_read.connect(self.on_card_read)
+            hub.sig_scanned.connect(self.on_scanned)
+
+    # ---- Public API
+
+    @property
+    def timer_active(self) -> bool:
+        return self._timer.isActive()
+
+    @Slot()
+    def refresh(self) -> None:
+        seen = set()
+        for device in self.ctx.devices:
+            status = device_status(device)
+            seen.add(status.name)
+            card = self.cards.get(status.name)
+            if card is None:
+                card = DeviceCard(status.name, self.cards_widget)
+                card.sig_self_test.connect(self.run_self_test)
+                self.cards_box.insertWidget(self.cards_box.count() - 1, card)
+                self.cards[status.name] = card
+            card.show_status(status)
+        for name, card in self.cards.items():
+            set_visible(card, name in seen)
+        set_visible(self.empty, not seen)
+        self.retranslate_live()
+
+    @Slot(str, str)
+    def on_state_changed(self, _name: str, _state: str) -> None:
+        if self.isVisible():
+            self.refresh()
+
+    @Slot(object)
+    def on_card_read(self, _card: object) -> None:
+        self._last_card = time.time()  # the card itself is patient data: only the time is kept
+        if self.isVisible():
+            self.retranslate_live()
+
+    @Slot(str)
+    def on_scanned(self, code: str) -> None:
+        self._last_scan = (time.time(), len(code))  # the code may be a payment code: only its length
+        if self.isVisible():
+            self.retranslate_live()
+
+    @Slot(str)
+    def run_self_test(self, name: str) -> None:
+        device = next((d for d in self.ctx.devices if device_status(d).name == name), None)
+        card = self.cards.get(name)
+        if device is None or card is None:
+            return
+        card.set_testing()
+        self.ctx.record("selftest", name)
+
+        def done(outcome: tuple[SelfTestResult, float]) -> None:
+            result, secs = outcome
+            self.ctx.record("selftest_result", f"{name}: {result.code} ({secs:.1f} s)")
+            card.set_result(result, secs)
+            self.refresh()
+
+        self.ctx.tasks.run(lambda: run_self_test(device, SELF_TEST_TIMEOUT_S), done)
+
+    def retranslate(self) -> None:
+        set_text(self.empty, self.tr("No devices are configured."))
+        for card in self.cards.values():
+            card.update_view()
+        self.retranslate_live()
+
+    def retranslate_live(self) -> None:
+        card = clock_time(self._last_card)[11:] if self._last_card else self.tr("none yet")
+        at, n = self._last_scan
+        scan = self.tr("{time}, {n} characters").format(time=clock_time(at)[11:], n=n) if at else self.tr("none yet")
+        set_text(
+            self.live,
+            self.tr("Live test — last card read: {card} · last scan: {scan} (contents are never shown)").format(
+                card=card, scan=scan
+            ),
+        )
+
+    def wipe(self) -> None:
+        self._last_card, self._last_scan = 0.0, (0.0, 0)
+        for card in self.cards.values():
+            card.clear_result()
+        self.retranslate()
+
+    # ---- Qt overrides
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.refresh()
+        self._timer.start()
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._timer.stop()
+        super().hideEvent(event)
