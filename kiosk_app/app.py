@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from devices.printer import PROFILES, ReceiptPrinter
 from kiosk_app.config import Config
 from kiosk_app.controller import KioskController
+from kiosk_app.diagnostics.context import DiagnosticsContext
 from kiosk_app.hub import DeviceHub
 from kiosk_app.i18n import Translations
 from kiosk_app.idle import IdleWatcher
 from kiosk_app.services.registration import PaySettings, RegistrationService
 from kiosk_app.tasks import TaskManager
+from kiosk_app.wedge import WedgeFilter
 from kiosk_app.window import DESIGN_SIZE, KioskWindow
+from offline_cache.audit import AuditLog
 from offline_cache.journal import Journal
 from offline_cache.store import Store
 from sync.client import ServerClient
@@ -35,12 +38,19 @@ class Kiosk:
     idle: IdleWatcher
     translations: Translations
     window: KioskWindow
+    audit: AuditLog | None = None
+    wedge: WedgeFilter | None = None
 
     def start_devices(self) -> None:
         """Open the devices; called after the first paint so start-up is never held up by them."""
         self.hub.start()
 
     def shutdown(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.idle)
+            if self.wedge is not None:
+                app.removeEventFilter(self.wedge)
         self.idle.stop()
         self.hub.stop()
         self.tasks.shutdown(wait=True)
@@ -49,7 +59,8 @@ class Kiosk:
         self.window.close()
 
 
-def build(config: Config, app: QApplication) -> Kiosk:
+def build(config: Config, app: QApplication, *, config_path: Path | None = None) -> Kiosk:
+    """``config_path``: the TOML file diagnostics may write device URLs to (None: memory only)."""
     store = Store(config.data_dir / "kiosk.db")
     journal = Journal(store)
     client = ServerClient(
@@ -58,34 +69,38 @@ def build(config: Config, app: QApplication) -> Kiosk:
         connect_timeout=config.connect_timeout_s,
         read_timeout=config.read_timeout_s,
     )
-    printer = None
-    if config.printer.enabled:
-        profile = PROFILES[str(config.printer.options.get("profile", "default-80mm"))]
-        printer = ReceiptPrinter(config.printer.url, profile)
+    hub = DeviceHub(config)
     tasks = TaskManager()
     service = RegistrationService(
         client=client,
         journal=journal,
-        printer=printer,
+        printer=hub.printer,
         kiosk_id=config.kiosk_id,
         hospital_name=config.hospital_name_zh,
         pay=PaySettings(config.pay_poll_interval_s, config.pay_deadline_s),
     )
-    hub = DeviceHub(config)
     controller = KioskController(service, tasks, hub.states)
     hub.sig_card_read.connect(controller.on_card_read)
     hub.sig_scanned.connect(controller.on_scanned)
     hub.sig_device_error.connect(controller.on_device_error)
     hub.sig_state_changed.connect(controller.on_device_state)
+    # Qt runs the most recently installed filter first: the idle watcher goes last so it still
+    # sees the keystrokes of a wedge scanner that the wedge filter then swallows.
+    wedge = WedgeFilter()
+    app.installEventFilter(wedge)
+    wedge.sig_scanned.connect(controller.on_scanned)
     idle = IdleWatcher(config.idle_timeout_s, config.idle_warning_s)
     app.installEventFilter(idle)
     hub.sig_card_read.connect(idle.touch)
     hub.sig_scanned.connect(idle.touch)
     translations = Translations()
     translations.switch(config.language)
-    window = KioskWindow(config, controller, translations, idle, hub)
+    diagnostics = DiagnosticsContext.create(config, store, tasks, hub, journal=journal, config_path=config_path)
+    window = KioskWindow(config, controller, translations, idle, hub, diagnostics)
     window.resize(*_fit(app))
-    return Kiosk(config, store, journal, client, tasks, controller, hub, idle, translations, window)
+    return Kiosk(
+        config, store, journal, client, tasks, controller, hub, idle, translations, window, diagnostics.audit, wedge
+    )
 
 
 def _fit(app: QApplication) -> tuple[int, int]:

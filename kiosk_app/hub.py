@@ -6,14 +6,18 @@ connections, so no widget is ever touched from a driver thread.
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from devices.base import Device
+from devices.camera import Camera
 from devices.errors import DeviceError, DeviceState
 from devices.idcard import IdCardReader
-from devices.scanner import SerialScanner
+from devices.printer import PROFILES, ReceiptPrinter
+from devices.scanner import EvdevScanner, SerialScanner
+from devices.sscard import InsuranceCardReader
 from kiosk_app.config import Config
 
 log = logging.getLogger(__name__)
@@ -26,6 +30,9 @@ class DeviceHub(QObject):
     sig_scanned = Signal(str)
     """The scanner delivered one code."""
 
+    sig_insurance_card = Signal(object)
+    """A social-security / insurance card was read; the argument is an ``InsuranceCardData``."""
+
     sig_device_error = Signal(str, object)
     """A device reported a problem: (device name, ``DeviceError``)."""
 
@@ -34,39 +41,70 @@ class DeviceHub(QObject):
 
     def __init__(self, config: Config, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.states: dict[str, DeviceState] = {"id_reader": DeviceState.UNKNOWN, "scanner": DeviceState.UNKNOWN}
-        self._reader: IdCardReader | None = None
-        self._scanner: SerialScanner | None = None
+        self.states: dict[str, DeviceState] = {}
+        self._devices: dict[str, Device] = {}
         if config.id_reader.enabled:
-            self._reader = IdCardReader(
-                config.id_reader.url,
-                on_card=self.sig_card_read.emit,
-                on_error=lambda err: self._error("id_reader", err),
-                on_state=lambda st: self._state("id_reader", st),
-                poll_interval=float(config.id_reader.options.get("poll_interval_s", 0.3)),
+            self._add(
+                IdCardReader(
+                    config.id_reader.url,
+                    on_card=self.sig_card_read.emit,
+                    on_error=lambda err: self._error("id_reader", err),
+                    poll_interval=float(config.id_reader.options.get("poll_interval_s", 0.3)),
+                )
             )
         if config.scanner.enabled:
-            self._scanner = SerialScanner(
-                config.scanner.url,
-                on_scan=self.sig_scanned.emit,
-                on_error=lambda err: self._error("scanner", err),
-                on_state=lambda st: self._state("scanner", st),
+            scanner_cls = EvdevScanner if config.scanner.url.startswith("evdev:") else SerialScanner
+            self._add(
+                scanner_cls(
+                    config.scanner.url,
+                    on_scan=self.sig_scanned.emit,
+                    on_error=lambda err: self._error("scanner", err),
+                    suffix=str(config.scanner.options.get("suffix", "ANY")),
+                )
             )
+        if config.printer.enabled:
+            profile = PROFILES[str(config.printer.options.get("profile", "default-80mm"))]
+            self._add(ReceiptPrinter(config.printer.url, profile))
+        if config.insurance_card.enabled:
+            self._add(
+                InsuranceCardReader(
+                    config.insurance_card.url,
+                    on_card=self.sig_insurance_card.emit,
+                    on_error=lambda err: self._error("insurance_card", err),
+                )
+            )
+        if config.camera.enabled:
+            fps = config.camera.options.get("fps")
+            self._add(Camera(config.camera.url, fps=float(fps) if fps else None))
+
+    # ---- Public API
 
     @property
-    def devices(self) -> list[Any]:
-        """Every configured device driver (``devices.base.Device``), for diagnostics and heartbeats."""
-        return [d for d in (self._reader, self._scanner) if d is not None]
+    def devices(self) -> list[Device]:
+        """Every configured device driver, for diagnostics and heartbeats."""
+        return list(self._devices.values())
+
+    @property
+    def printer(self) -> ReceiptPrinter | None:
+        printer = self._devices.get("printer")
+        return printer if isinstance(printer, ReceiptPrinter) else None
 
     def start(self) -> None:
-        for drv in (self._reader, self._scanner):
-            if drv is not None:
-                drv.start()
+        """Open every device (each in its own thread; returns at once)."""
+        for device in self._devices.values():
+            device.start()
 
     def stop(self) -> None:
-        for drv in (self._reader, self._scanner):
-            if drv is not None:
-                drv.stop()
+        for device in self._devices.values():
+            device.stop()
+
+    # ---- Internals
+
+    def _add(self, device: Device) -> None:
+        name = device.name
+        self._devices[name] = device
+        self.states[name] = device.state
+        device.add_state_listener(functools.partial(self._state, name))
 
     def _error(self, name: str, err: DeviceError) -> None:
         log.warning("device %s: %s", name, err.code)

@@ -84,7 +84,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
         demo = DemoEnvironment(config, config.data_dir)
         config = demo.start()
-    kiosk = build(config, app)
+    kiosk = build(config, app, config_path=None if args.demo else args.config)
     window = kiosk.window
     if args.size:
         w, h = (int(v) for v in args.size.lower().split("x"))

@@ -49,6 +49,13 @@ _MESSAGES = {
     "card.read_failed": QT_TRANSLATE_NOOP(
         "messages", "The card was moved while it was being read. Please place it again and hold it still."
     ),
+    "card.photo_unavailable": QT_TRANSLATE_NOOP("messages", "The photo on the ID card could not be read."),
+    "sscard.not_social_security_card": QT_TRANSLATE_NOOP(
+        "messages", "This card is not a social-security card. Please insert your social-security card."
+    ),
+    "sscard.pin_blocked": QT_TRANSLATE_NOOP(
+        "messages", "This social-security card is locked. Please go to the service desk."
+    ),
     "card.reading": QT_TRANSLATE_NOOP("messages", "Reading the card, please hold it still…"),
     "printer.error": QT_TRANSLATE_NOOP("messages", "The printer has a problem. Please ask the staff for your receipt."),
     "printer.paper_out": QT_TRANSLATE_NOOP(
