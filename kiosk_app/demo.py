@@ -18,12 +18,19 @@ from pathlib import Path
 
 import requests
 
+from devices.emulators import pcsc_service
+from devices.emulators.camera import CameraEmulator
 from devices.emulators.idcard import IdCardEmulator, sample_cards
 from devices.emulators.printer import PrinterEmulator
 from devices.emulators.scanner import ScannerEmulator
-from kiosk_app.config import Config
+from devices.emulators.vpcd import VirtualSsCard
+from devices.emulators.vpcd import sample_cards as sample_insurance_cards
+from kiosk_app.config import Config, DeviceConfig
 
 log = logging.getLogger(__name__)
+
+# The technician PIN of the demo only (a real kiosk's PIN hash comes from its own config).
+DEMO_PIN = "2468"
 
 # Payment codes that select the server sandbox's behaviour (last digit, see server/payments/sandbox.py).
 DEMO_CODES = {
@@ -50,7 +57,11 @@ class DemoEnvironment:
         self.id_reader = IdCardEmulator()
         self.scanner = ScannerEmulator()
         self.printer = PrinterEmulator()
+        self.camera = CameraEmulator()  # a synthetic clip: the demo ships no media
         self.cards = sample_cards()
+        self.insurance_cards = sample_insurance_cards()
+        self.insurance: VirtualSsCard | None = None
+        self._pcscd_started = False
         self.server: subprocess.Popen[bytes] | None = None
         self.server_url = ""
 
@@ -80,10 +91,30 @@ class DemoEnvironment:
         self.id_reader.start()
         self.scanner.start()
         self.printer.start()
+        self.camera.start()
         config = self.base.with_devices(
             id_reader=self.id_reader.url, scanner=self.scanner.url, printer=self.printer.url
         )
-        return replace(config, server_url=self.server_url, data_dir=self.data_dir)
+        from kiosk_app.diagnostics.pin import hash_pin
+
+        return replace(
+            config,
+            server_url=self.server_url,
+            data_dir=self.data_dir,
+            camera=DeviceConfig(self.camera.url, True, {"fps": 15.0}),
+            insurance_card=self._start_insurance(),
+            diagnostics_pin_hash=hash_pin(DEMO_PIN),
+        )
+
+    def _start_insurance(self) -> DeviceConfig:
+        """A virtual social-security card behind pcscd, if this machine can run one."""
+        config, self._pcscd_started = pcsc_service.virtual_reader()
+        if config is None:
+            log.warning("demo without an insurance-card reader: %s", pcsc_service.last_reason())
+            return DeviceConfig("pcsc://", enabled=False)
+        self.insurance = VirtualSsCard(port=config.port)
+        self.insurance.start()
+        return DeviceConfig(f"pcsc://{config.reader_name()}", True)
 
     def wait_for_server(self, timeout: float = 30) -> bool:
         deadline = time.monotonic() + timeout
@@ -99,8 +130,11 @@ class DemoEnvironment:
         return False
 
     def stop(self) -> None:
-        for emulator in (self.id_reader, self.scanner, self.printer):
-            emulator.stop()
+        for emulator in (self.id_reader, self.scanner, self.printer, self.camera, self.insurance):
+            if emulator is not None:
+                emulator.stop()
+        if self._pcscd_started:
+            pcsc_service.stop_pcscd()
         if self.server is not None and self.server.poll() is None:
             self.server.terminate()
             try:

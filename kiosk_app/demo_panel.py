@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from kiosk_app.demo import DEMO_CODES, DemoEnvironment
+from kiosk_app.demo import DEMO_CODES, DEMO_PIN, DemoEnvironment
 
 
 class DemoPanel(QWidget):
@@ -24,7 +24,22 @@ class DemoPanel(QWidget):
         self._add(cbox, self.tr("Remove card"), demo.id_reader.remove_card)
         self._add(cbox, self.tr("Next read: bad checksum"), lambda: demo.id_reader.inject("bad_checksum"))
         self._add(cbox, self.tr("Next read: card pulled away"), lambda: demo.id_reader.inject("pull_mid_read"))
+        self._add(cbox, self.tr("Unplug the reader"), demo.id_reader.unplug)
+        self._add(cbox, self.tr("Plug the reader back in"), demo.id_reader.replug)
         box.addWidget(cards)
+
+        if demo.insurance is not None:
+            virtual = demo.insurance
+            insurance = QGroupBox(self.tr("Social-security card reader"))
+            ibox = QVBoxLayout(insurance)
+            first = next(iter(demo.insurance_cards.values()))
+            self._add(ibox, self.tr("Insert social-security card"), lambda: virtual.insert(first))
+            self._add(ibox, self.tr("Take the card out"), virtual.remove)
+            self._add(
+                ibox, self.tr("Next card: not a social-security card"), lambda: virtual.inject("not_social_security")
+            )
+            self._add(ibox, self.tr("Next card: PIN blocked"), lambda: virtual.inject("pin_blocked"))
+            box.addWidget(insurance)
 
         scans = QGroupBox(self.tr("Payment code scanner"))
         sbox = QVBoxLayout(scans)
@@ -44,7 +59,21 @@ class DemoPanel(QWidget):
         pbox = QVBoxLayout(printer)
         self._add(pbox, self.tr("Paper out"), lambda: demo.printer.set_state(paper_end=True))
         self._add(pbox, self.tr("Paper refilled"), lambda: demo.printer.set_state())
+        self._add(pbox, self.tr("Cover open"), lambda: demo.printer.set_state(cover_open=True))
         box.addWidget(printer)
+
+        other = QGroupBox(self.tr("Scanner and camera cables"))
+        obox = QVBoxLayout(other)
+        self._add(obox, self.tr("Unplug the scanner"), demo.scanner.unplug)
+        self._add(obox, self.tr("Plug the scanner back in"), demo.scanner.replug)
+        self._add(obox, self.tr("Unplug the camera"), demo.camera.unplug)
+        self._add(obox, self.tr("Plug the camera back in"), demo.camera.replug)
+        box.addWidget(other)
+        box.addWidget(
+            QLabel(
+                self.tr("Technician PIN in this demo: {pin} (tap the hospital name five times)").format(pin=DEMO_PIN)
+            )
+        )
         box.addStretch(1)
 
     @staticmethod

@@ -60,6 +60,11 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
     if args.demo:
         config = replace(config, data_dir=config.data_dir / ("tour" if args.tour else "demo"))
+        if args.tour:
+            import shutil
+
+            # A tour is reproducible: the same demo hospital, no slots booked by earlier tours.
+            shutil.rmtree(config.data_dir, ignore_errors=True)
     setup_logging(config.data_dir / "log", to_stderr=not args.exit_after_first_paint)
 
     def excepthook(kind: type[BaseException], value: BaseException, tb: object) -> None:

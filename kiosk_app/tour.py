@@ -13,13 +13,14 @@ import time
 from collections.abc import Callable, Generator
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from devices.emulators.escpos_decode import decode_escpos
 from devices.emulators.printer import render_png
 from kiosk_app.app import Kiosk
-from kiosk_app.demo import DEMO_CODES, DemoEnvironment
+from kiosk_app.demo import DEMO_CODES, DEMO_PIN, DemoEnvironment
 from kiosk_app.flows.registration import PrintState, Step
 from kiosk_app.screens.choice import ChoiceScreen
 
@@ -98,9 +99,17 @@ class Tour:
         button.click()
 
     def first_choice(self, step: Step) -> None:
+        """Touch the first free choice, turning pages as a patient would when one is full."""
         screen = self.kiosk.window.screens[step]
         assert isinstance(screen, ChoiceScreen)
-        self.click(next(b for b in screen.buttons if b.isVisible() and b.isEnabled()))
+        while True:
+            free = [b for b in screen.buttons if b.isVisible() and b.isEnabled()]
+            if free:
+                self.click(free[0])
+                return
+            if not screen.next_button.isEnabled():
+                raise TourFailed(f"nothing free to choose at {step}")
+            self.click(screen.next_button)
 
     def register_until_pay(self, suffix: str, *, bad_card: bool) -> Generator[Wait, None, None]:
         w = self.kiosk.window
@@ -171,6 +180,7 @@ class Tour:
         demo.printer.set_state()
 
         # Idle timeout: the countdown, then the session is wiped.
+        configured = self.kiosk.idle.timeout_s, self.kiosk.idle.warning_s
         self.kiosk.idle.timeout_s, self.kiosk.idle.warning_s = 4, 3
         self.kiosk.idle.touch()
         yield lambda: w.countdown.isVisible()
@@ -178,7 +188,36 @@ class Tour:
         yield self.at(Step.HOME)
         if self.flow.registration is not None or self.flow.patient is not None:
             raise TourFailed("session data survived the idle timeout")
+        self.kiosk.idle.timeout_s, self.kiosk.idle.warning_s = configured
         w.elderly_button.click()
         w.toggle_language()
         yield lambda: True
         self.shot("13_home_after_timeout")
+        yield from self.diagnostics()
+
+    def diagnostics(self) -> Generator[Wait, None, None]:
+        """The technician's mode: five taps on the hospital name, the demo PIN, every tab."""
+        w = self.kiosk.window
+        mode = w.diagnostics
+        assert mode is not None
+        for _ in range(5):
+            QTest.mouseClick(w.hospital, Qt.MouseButton.LeftButton)
+        yield lambda: w.in_diagnostics
+        for digit in DEMO_PIN:
+            self.click(mode.pin_pad.digit_buttons[int(digit)])
+        self.shot("20_diagnostics_pin")
+        self.click(mode.pin_pad.ok_button)
+        yield lambda: mode.unlocked
+        page = mode.page
+        devices = self.kiosk.hub.devices
+        yield lambda: all(d.state.value in ("ready", "busy") for d in devices)
+        self.shot("21_diagnostics_devices")
+        self.click(page.tab_buttons["log"])
+        yield lambda: self.kiosk.tasks.pending == 0
+        self.shot("22_diagnostics_log")
+        self.click(page.tab_buttons["report"])
+        self.click(page.report.export_button)
+        yield lambda: self.kiosk.tasks.pending == 0 and page.report.isVisible()
+        self.shot("23_diagnostics_report")
+        self.click(page.exit_button)
+        yield lambda: not w.in_diagnostics

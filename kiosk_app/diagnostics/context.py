@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kiosk_app.config import Config
 from kiosk_app.diagnostics.pin import PinGate
@@ -15,6 +15,7 @@ from offline_cache.journal import Journal
 from offline_cache.store import Store
 
 if TYPE_CHECKING:
+    from devices.base import Device
     from kiosk_app.hub import DeviceHub
     from kiosk_app.tasks import TaskManager
 
@@ -63,7 +64,7 @@ class DiagnosticsContext:
         return self.config.data_dir / "log" / "kiosk.log"
 
     @property
-    def devices(self) -> list[Any]:
+    def devices(self) -> list[Device]:
         return list(self.hub.devices) if self.hub is not None else []
 
     def record(self, action: str, detail: str = "") -> None:

@@ -87,54 +87,124 @@
         <translation>下次读卡：中途拿开卡片</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="29"/>
+        <location filename="../demo_panel.py" line="27"/>
+        <source>Unplug the reader</source>
+        <translation>拔下身份证阅读器</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="28"/>
+        <source>Plug the reader back in</source>
+        <translation>重新插上身份证阅读器</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="33"/>
+        <source>Social-security card reader</source>
+        <translation>社保卡读卡器</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="36"/>
+        <source>Insert social-security card</source>
+        <translation>插入社保卡</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="37"/>
+        <source>Take the card out</source>
+        <translation>取出卡片</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="39"/>
+        <source>Next card: not a social-security card</source>
+        <translation>下一张卡：非社保卡</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="41"/>
+        <source>Next card: PIN blocked</source>
+        <translation>下一张卡：密码已锁定</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="44"/>
         <source>Payment code scanner</source>
         <translation>付款码扫描器</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="32"/>
+        <location filename="../demo_panel.py" line="47"/>
         <source>WeChat code: pays at once</source>
         <translation>微信付款码：立即支付成功</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="33"/>
+        <location filename="../demo_panel.py" line="48"/>
         <source>WeChat code: asks for the password, then pays</source>
         <translation>微信付款码：需输入密码后支付</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="34"/>
+        <location filename="../demo_panel.py" line="49"/>
         <source>WeChat code: never confirmed (reversed)</source>
         <translation>微信付款码：始终未确认（撤销）</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="35"/>
+        <location filename="../demo_panel.py" line="50"/>
         <source>WeChat code: balance too low</source>
         <translation>微信付款码：余额不足</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="36"/>
+        <location filename="../demo_panel.py" line="51"/>
         <source>WeChat code: answer lost, found by query</source>
         <translation>微信付款码：应答丢失，查询后确认</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="37"/>
+        <location filename="../demo_panel.py" line="52"/>
         <source>Not a payment code</source>
         <translation>非付款码</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="43"/>
+        <location filename="../demo_panel.py" line="58"/>
         <source>Receipt printer</source>
         <translation>凭条打印机</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="45"/>
+        <location filename="../demo_panel.py" line="60"/>
         <source>Paper out</source>
         <translation>缺纸</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="46"/>
+        <location filename="../demo_panel.py" line="61"/>
         <source>Paper refilled</source>
         <translation>已装纸</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="62"/>
+        <source>Cover open</source>
+        <translation>打开纸仓盖</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="65"/>
+        <source>Scanner and camera cables</source>
+        <translation>扫码器与摄像头连线</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="67"/>
+        <source>Unplug the scanner</source>
+        <translation>拔下扫码器</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="68"/>
+        <source>Plug the scanner back in</source>
+        <translation>重新插上扫码器</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="69"/>
+        <source>Unplug the camera</source>
+        <translation>拔下摄像头</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="70"/>
+        <source>Plug the camera back in</source>
+        <translation>重新插上摄像头</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="74"/>
+        <source>Technician PIN in this demo: {pin} (tap the hospital name five times)</source>
+        <translation>本演示的维护密码：{pin}（连续点击医院名称五次进入）</translation>
     </message>
 </context>
 <context>
