@@ -12,12 +12,10 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from devices.base import Device
-from devices.camera import Camera
 from devices.errors import DeviceError, DeviceState
 from devices.idcard import IdCardReader
 from devices.printer import PROFILES, ReceiptPrinter
 from devices.scanner import EvdevScanner, SerialScanner
-from devices.sscard import InsuranceCardReader
 from kiosk_app.config import Config
 
 log = logging.getLogger(__name__)
@@ -65,7 +63,10 @@ class DeviceHub(QObject):
         if config.printer.enabled:
             profile = PROFILES[str(config.printer.options.get("profile", "default-80mm"))]
             self._add(ReceiptPrinter(config.printer.url, profile))
+        # Optional hardware pulls in heavy libraries (pyscard, OpenCV): loaded only when configured.
         if config.insurance_card.enabled:
+            from devices.sscard import InsuranceCardReader
+
             self._add(
                 InsuranceCardReader(
                     config.insurance_card.url,
@@ -74,6 +75,8 @@ class DeviceHub(QObject):
                 )
             )
         if config.camera.enabled:
+            from devices.camera import Camera
+
             fps = config.camera.options.get("fps")
             self._add(Camera(config.camera.url, fps=float(fps) if fps else None))
 
