@@ -320,3 +320,46 @@ def test_language_switch_inside_diagnostics(qtbot, kiosk: Kiosk) -> None:
     click(qtbot, kiosk.window.language_button)
     assert mode.page.tab_buttons["devices"].text() == "Devices" and kiosk.window.in_diagnostics
     assert mode.page.exit_button.text() == "Exit"
+
+
+# ---- Test page and camera preview
+
+
+def test_printer_test_page_and_camera_preview(
+    qtbot, qapp, tmp_path: Path, server, id_reader_emu, scanner_emu, printer_emu
+) -> None:
+    from devices.emulators.camera import CameraEmulator
+    from kiosk_app.config import DeviceConfig
+
+    cam = CameraEmulator()
+    cam.start()
+    (tmp_path / "log").mkdir(exist_ok=True)
+    config = replace(
+        Config(data_dir=tmp_path, server_url=server.base_url, kiosk_id="KIOSK-T1"),
+        diagnostics_pin_hash=PIN_HASH,
+        camera=DeviceConfig(cam.url, True, {"fps": 15.0}),
+    ).with_devices(id_reader=id_reader_emu.url, scanner=scanner_emu.url, printer=printer_emu.url)
+    k = build(config, qapp)
+    k.window.setFixedSize(720, 1280)
+    k.window.show()
+    k.start_devices()
+    try:
+        panel = enter(qtbot, k).page.devices
+        printer_card, camera_card = panel.cards["printer"], panel.cards["camera"]
+        assert printer_card.action_button is not None and camera_card.preview is not None
+        # QScroller's touch-drag detection swallows QTest's zero-length press inside the scroll
+        # area; a real finger (or click()) reaches the button.
+        printer_card.action_button.click()
+        qtbot.waitUntil(lambda: k.tasks.pending == 0 and not printer_card._testing, timeout=WAIT_MS)
+        assert "通过" in printer_card.result.text(), printer_card.result.text()
+        (job,) = printer_emu.wait_for_jobs(1)
+        assert "打印测试" in job.text and "通过" in printer_card.result.text()
+        qtbot.waitUntil(lambda: not camera_card.preview.pixmap().isNull(), timeout=WAIT_MS)
+        assert camera_card.fps_label is not None
+        qtbot.waitUntil(lambda: "帧/秒" in camera_card.fps_label.text(), timeout=WAIT_MS)
+        assert "test_page" in actions(k) and "test_page_result" in actions(k)
+        click(qtbot, mode_of(k).page.exit_button)
+        assert not panel._preview_timer.isActive()  # no timer left running behind the kiosk
+    finally:
+        k.shutdown()
+        cam.stop()

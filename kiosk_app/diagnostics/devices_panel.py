@@ -4,9 +4,10 @@ and a Self-test button. Refreshed on every hub state change and once a second wh
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QImage, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -20,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from devices.base import DeviceKind, DeviceStatus, SelfTestResult
-from devices.errors import DeviceState
+from devices.errors import DeviceError, DeviceState
+from devices.printer import ReceiptPrinter
 from kiosk_app.diagnostics.context import DiagnosticsContext
 from kiosk_app.diagnostics.probe import device_status, run_self_test
 from kiosk_app.diagnostics.widgets import (
@@ -35,12 +37,20 @@ from kiosk_app.diagnostics.widgets import (
 )
 from kiosk_app.screens.base import label
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from devices.camera import Camera  # at run time only a kiosk with a camera loads OpenCV
+
 SELF_TEST_TIMEOUT_S = 5.0
 
 
 class DeviceCard(QFrame):
     sig_self_test = Signal(str)
     """The Self-test button was pressed: (device name)."""
+
+    sig_action = Signal(str)
+    """The card's extra action (the printer's test page) was pressed: (device name)."""
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +64,9 @@ class DeviceCard(QFrame):
         self.test_button = QPushButton()
         self.test_button.setObjectName("Small")
         self.test_button.clicked.connect(lambda: self.sig_self_test.emit(self.name))
+        self.action_button: QPushButton | None = None  # set by add_action()
+        self.preview: QLabel | None = None  # set by add_preview()
+        self.fps_label: QLabel | None = None
         self._status: DeviceStatus | None = None
         self._test: tuple[SelfTestResult, float] | None = None
         self._testing = False
@@ -71,7 +84,7 @@ class DeviceCard(QFrame):
             grid.addWidget(k, row, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(v, row, 1)
             self.fields[key] = (k, v)
-        bottom = QHBoxLayout()
+        self.bottom = bottom = QHBoxLayout()
         bottom.addWidget(self.result, 1)
         bottom.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignBottom)
         box = QVBoxLayout(self)
@@ -82,6 +95,38 @@ class DeviceCard(QFrame):
         box.addLayout(bottom)
 
     # ---- Public API
+
+    def add_action(self) -> None:
+        """A second button beside Self-test (the printer's test page)."""
+        self.action_button = QPushButton()
+        self.action_button.setObjectName("Small")
+        self.action_button.clicked.connect(lambda: self.sig_action.emit(self.name))
+        self.bottom.insertWidget(1, self.action_button, 0, Qt.AlignmentFlag.AlignBottom)
+
+    def add_preview(self) -> None:
+        """A live picture from the camera, refreshed while the devices tab is shown."""
+        self.preview = QLabel()
+        self.preview.setObjectName("CameraPreview")
+        self.preview.setFixedSize(240, 180)
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.fps_label = label("FieldValue", wrap=False, center=True)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(2, self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.insertWidget(3, self.fps_label)
+
+    def show_frame(self, image: QImage | None, fps: float) -> None:
+        assert self.preview is not None and self.fps_label is not None
+        if image is None:
+            self.preview.setPixmap(QPixmap())
+            set_text(self.preview, self.tr("No picture"))
+            set_text(self.fps_label, "")
+            return
+        pixmap = QPixmap.fromImage(image).scaled(
+            self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+        self.preview.setPixmap(pixmap)
+        set_text(self.fps_label, self.tr("Live: {fps} fps").format(fps=f"{fps:.1f}"))
 
     def value(self, key: str) -> str:
         return self.fields[key][1].text().replace(ZWSP, "")
@@ -115,6 +160,9 @@ class DeviceCard(QFrame):
             set_text(k, texts[key])
         set_text(self.test_button, self.tr("Self-test"))
         set_enabled(self.test_button, not self._testing)
+        if self.action_button is not None:
+            set_text(self.action_button, self.tr("Print test page"))
+            set_enabled(self.action_button, not self._testing)
         if s is not None:
             set_text(self.title, f"{self.kind_name(s.kind)}  ·  {s.name}")
             set_text(self.badge, self.state_name(s.state))
@@ -199,6 +247,10 @@ class DevicesPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.refresh)
+        # The camera preview needs more than one picture a second to show that it is live.
+        self._preview_timer = QTimer(self)
+        self._preview_timer.setInterval(200)
+        self._preview_timer.timeout.connect(self.update_previews)
         hub = ctx.hub
         if hub is not None:
             hub.sig_state_changed.connect(self.on_state_changed)
@@ -221,6 +273,11 @@ class DevicesPanel(QWidget):
             if card is None:
                 card = DeviceCard(status.name, self.cards_widget)
                 card.sig_self_test.connect(self.run_self_test)
+                if isinstance(device, ReceiptPrinter):
+                    card.add_action()
+                    card.sig_action.connect(self.print_test_page)
+                if status.kind is DeviceKind.CAMERA:
+                    card.add_preview()
                 self.cards_box.insertWidget(self.cards_box.count() - 1, card)
                 self.cards[status.name] = card
             card.show_status(status)
@@ -263,6 +320,41 @@ class DevicesPanel(QWidget):
 
         self.ctx.tasks.run(lambda: run_self_test(device, SELF_TEST_TIMEOUT_S), done)
 
+    @Slot(str)
+    def print_test_page(self, name: str) -> None:
+        printer = next((d for d in self.ctx.devices if d.name == name), None)
+        card = self.cards.get(name)
+        if not isinstance(printer, ReceiptPrinter) or card is None:
+            return
+        card.set_testing()
+        self.ctx.record("test_page", name)
+
+        def work() -> tuple[SelfTestResult, float]:
+            t0 = time.monotonic()
+            try:
+                printer.print_test_page()
+            except DeviceError as err:
+                return SelfTestResult.failed(err), time.monotonic() - t0
+            return SelfTestResult.passed("test page printed"), time.monotonic() - t0
+
+        def done(outcome: tuple[SelfTestResult, float]) -> None:
+            result, secs = outcome
+            self.ctx.record("test_page_result", f"{name}: {result.code}")
+            card.set_result(result, secs)
+            self.refresh()
+
+        self.ctx.tasks.run(work, done)
+
+    @Slot()
+    def update_previews(self) -> None:
+        for device in self.ctx.devices:
+            card = self.cards.get(device.name)
+            if card is None or card.preview is None or device.kind is not DeviceKind.CAMERA:
+                continue
+            camera = cast("Camera", device)
+            frame = camera.latest()
+            card.show_frame(_to_qimage(frame.image) if frame is not None else None, camera.fps)
+
     def retranslate(self) -> None:
         set_text(self.empty, self.tr("No devices are configured."))
         for card in self.cards.values():
@@ -291,8 +383,17 @@ class DevicesPanel(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         self.refresh()
         self._timer.start()
+        if any(card.preview is not None for card in self.cards.values()):
+            self._preview_timer.start()
         super().showEvent(event)
 
     def hideEvent(self, event: QHideEvent) -> None:
         self._timer.stop()
+        self._preview_timer.stop()
         super().hideEvent(event)
+
+
+def _to_qimage(bgr: np.ndarray) -> QImage:
+    """A deep copy: the QImage must not point into the camera's frame buffer."""
+    h, w = bgr.shape[:2]
+    return QImage(bgr.data, w, h, bgr.strides[0], QImage.Format.Format_BGR888).copy()

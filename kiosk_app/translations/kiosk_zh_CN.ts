@@ -238,102 +238,117 @@
 <context>
     <name>DeviceCard</name>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="108"/>
+        <location filename="../diagnostics/devices_panel.py" line="119"/>
+        <source>No picture</source>
+        <translation>无画面</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="126"/>
+        <source>Live: {fps} fps</source>
+        <translation>实时画面：{fps} 帧/秒</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="150"/>
         <source>Identity</source>
         <translation>标识</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="109"/>
+        <location filename="../diagnostics/devices_panel.py" line="151"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="110"/>
+        <location filename="../diagnostics/devices_panel.py" line="152"/>
         <source>Last error</source>
         <translation>最近错误</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="111"/>
+        <location filename="../diagnostics/devices_panel.py" line="153"/>
         <source>Counters</source>
         <translation>计数</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="112"/>
+        <location filename="../diagnostics/devices_panel.py" line="154"/>
         <source>Since</source>
         <translation>状态变更时间</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="116"/>
+        <location filename="../diagnostics/devices_panel.py" line="158"/>
         <source>Self-test</source>
         <translation>自检</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="135"/>
+        <location filename="../diagnostics/devices_panel.py" line="161"/>
+        <source>Print test page</source>
+        <translation>打印测试页</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/devices_panel.py" line="180"/>
         <source>Self-test running…</source>
         <translation>正在自检…</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="140"/>
+        <location filename="../diagnostics/devices_panel.py" line="185"/>
         <source>Self-test passed ({s} s)</source>
         <translation>自检通过（{s} 秒）</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="142"/>
+        <location filename="../diagnostics/devices_panel.py" line="187"/>
         <source>Self-test failed: {code}</source>
         <translation>自检失败：{code}</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="153"/>
+        <location filename="../diagnostics/devices_panel.py" line="198"/>
         <source>ID-card reader</source>
         <translation>身份证读卡器</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="154"/>
+        <location filename="../diagnostics/devices_panel.py" line="199"/>
         <source>Insurance card reader</source>
         <translation>社保卡读卡器</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="155"/>
+        <location filename="../diagnostics/devices_panel.py" line="200"/>
         <source>Receipt printer</source>
         <translation>凭条打印机</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="156"/>
+        <location filename="../diagnostics/devices_panel.py" line="201"/>
         <source>Code scanner</source>
         <translation>扫码器</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="157"/>
+        <location filename="../diagnostics/devices_panel.py" line="202"/>
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="162"/>
+        <location filename="../diagnostics/devices_panel.py" line="207"/>
         <source>Unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="163"/>
+        <location filename="../diagnostics/devices_panel.py" line="208"/>
         <source>Connecting</source>
         <translation>连接中</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="164"/>
+        <location filename="../diagnostics/devices_panel.py" line="209"/>
         <source>Ready</source>
         <translation>就绪</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="165"/>
+        <location filename="../diagnostics/devices_panel.py" line="210"/>
         <source>Busy</source>
         <translation>忙碌</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="166"/>
+        <location filename="../diagnostics/devices_panel.py" line="211"/>
         <source>Not connected</source>
         <translation>未连接</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="167"/>
+        <location filename="../diagnostics/devices_panel.py" line="212"/>
         <source>Error</source>
         <translation>故障</translation>
     </message>
@@ -341,23 +356,23 @@
 <context>
     <name>DevicesPanel</name>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="267"/>
+        <location filename="../diagnostics/devices_panel.py" line="356"/>
         <source>No devices are configured.</source>
         <translation>未配置任何设备。</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="273"/>
-        <location filename="../diagnostics/devices_panel.py" line="275"/>
+        <location filename="../diagnostics/devices_panel.py" line="362"/>
+        <location filename="../diagnostics/devices_panel.py" line="364"/>
         <source>none yet</source>
         <translation>暂无</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="275"/>
+        <location filename="../diagnostics/devices_panel.py" line="364"/>
         <source>{time}, {n} characters</source>
         <translation>{time}，{n} 个字符</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="278"/>
+        <location filename="../diagnostics/devices_panel.py" line="367"/>
         <source>Live test — last card read: {card} · last scan: {scan} (contents are never shown)</source>
         <translation>实时测试 — 最近读卡：{card} · 最近扫码：{scan}（从不显示内容）</translation>
     </message>
