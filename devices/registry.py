@@ -130,8 +130,23 @@ def discover_cameras() -> list[Found]:
     ]
 
 
+def discover_usb_printers(pattern: str = "/dev/usb/lp*") -> list[Found]:
+    """USB printer-class devices (usblp); printed to as files, identified by their sysfs USB ids."""
+    found = []
+    for path in sorted(glob.glob(pattern)):
+        ident = path
+        sysfs = f"/sys/class/usbmisc/{os.path.basename(path)}/device/.."
+        try:
+            with open(f"{sysfs}/idVendor") as v, open(f"{sysfs}/idProduct") as p:
+                ident = f"{path} [{v.read().strip().upper()}:{p.read().strip().upper()}]"
+        except OSError:
+            pass  # no sysfs (a container): the path alone still names it
+        found.append(Found(DeviceKind.PRINTER, f"file://{path}", ident, "usblp"))
+    return found
+
+
 def discover_all() -> list[Found]:
-    return discover_serial() + discover_pcsc() + discover_cameras()
+    return discover_serial() + discover_pcsc() + discover_usb_printers() + discover_cameras()
 
 
 class HotplugWatcher:

@@ -177,7 +177,10 @@ class Tour:
         demo.scanner.scan(DEMO_CODES["success"])
         yield lambda: self.flow.step is Step.RESULT and self.flow.print_state is PrintState.FAILED
         self.shot("11_done_paper_out_en")
-        demo.printer.set_state()
+        demo.printer.set_state()  # staff refilled the paper: the patient reprints, once
+        self.click(w.screens[Step.RESULT].reprint)  # type: ignore[attr-defined]
+        yield lambda: self.flow.print_state is PrintState.PRINTED
+        self.shot("11_done_reprinted_en")
 
         # Idle timeout: the countdown, then the session is wiped.
         configured = self.kiosk.idle.timeout_s, self.kiosk.idle.warning_s

@@ -206,3 +206,15 @@ def test_print_failure_is_reported_but_the_registration_stands() -> None:
     f.payment_finished(result("SUCCESS"))
     f.printed(False, "printer.paper_out")
     assert f.paid and f.print_state is PrintState.FAILED and f.message == "printer.paper_out"
+
+
+def test_a_failed_receipt_can_be_printed_again_but_a_printed_one_cannot() -> None:
+    f = at_pay()
+    f.code_scanned(WECHAT)
+    f.payment_finished(result("SUCCESS"))
+    assert f.reprint() == []  # still printing
+    f.printed(False, "printer.paper_out")
+    (again,) = f.reprint()
+    assert again == PrintReceipt(f.txn_id, PATIENT, REG) and f.print_state is PrintState.PRINTING
+    f.printed(True)
+    assert f.reprint() == []

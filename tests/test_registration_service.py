@@ -196,3 +196,18 @@ def test_unsupported_card_type_is_refused_with_a_message(harness: Harness) -> No
     harness.run(harness.flow.start())
     harness.run(harness.flow.card_read(sample_cards()["foreigner_2023"]))
     assert harness.flow.step is Step.IDENTIFY and harness.flow.message.startswith("server.rejected")
+
+
+def test_paper_out_then_reprint_prints_exactly_once(harness: Harness, printer_emu) -> None:
+    harness.to_pay()
+    printer_emu.set_state(paper_end=True)
+    harness.run(harness.flow.code_scanned(DEMO_CODES["success"]))
+    assert harness.flow.print_state is PrintState.FAILED
+    printer_emu.set_state()  # staff refilled the paper
+    harness.run(harness.flow.reprint())
+    assert harness.flow.print_state is PrintState.PRINTED
+    printer_emu.wait_for_jobs(1)
+    harness.run(harness.flow.reprint())  # a second tap does nothing: it printed
+    assert len(printer_emu.jobs) == 1
+    job = harness.journal.print_job(f"{harness.flow.txn_id}:receipt")
+    assert job is not None and job["status"] == J.PRINTED and job["attempts"] == 2

@@ -32,3 +32,11 @@ def test_hotplug_declares_a_device_gone_only_after_consecutive_misses() -> None:
     assert removed == []
     w.poll()
     assert removed == [reader] and w.present == []
+
+
+def test_usb_printers_are_found_by_their_device_node(tmp_path) -> None:
+    from devices.registry import discover_usb_printers
+
+    (tmp_path / "lp0").touch()
+    (found,) = discover_usb_printers(str(tmp_path / "lp*"))
+    assert found.kind is DeviceKind.PRINTER and found.url == f"file://{tmp_path / 'lp0'}"

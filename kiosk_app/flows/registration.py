@@ -259,6 +259,14 @@ class RegistrationFlow:
         self.message = f"pay.failed.{result.error_code}" if result.error_code else "pay.failed"
         return []
 
+    def reprint(self) -> list[Command]:
+        """Try the receipt again after a failed print (the journal allows it: nothing came out)."""
+        if not (self.step is Step.RESULT and self.paid and self.print_state is PrintState.FAILED):
+            return []
+        assert self.patient and self.registration
+        self.print_state, self.message = PrintState.PRINTING, ""
+        return [PrintReceipt(self.txn_id, self.patient, self.registration)]
+
     def printed(self, ok: bool, error_key: str = "") -> list[Command]:
         self.print_state = PrintState.PRINTED if ok else PrintState.FAILED
         if not ok:

@@ -22,11 +22,14 @@ class ResultScreen(Screen):
         self.done = QPushButton()
         self.done.setObjectName("Primary")
         self.done.clicked.connect(controller.wipe)
+        self.reprint = QPushButton()
+        self.reprint.clicked.connect(lambda: controller.dispatch(lambda f: f.reprint()))
         for w in (self.title, self.number_label, self.number, self.card):
             self.box.addWidget(w)
         self.box.addStretch(1)
         self.box.addWidget(self.print_status)
         self.box.addWidget(self.bar)
+        self.box.addWidget(self.reprint)
         self.box.addWidget(self.done)
 
     def refresh(self, flow: RegistrationFlow, view: View) -> None:
@@ -58,3 +61,5 @@ class ResultScreen(Screen):
         )
         self.bar.setVisible(state is PrintState.PRINTING)
         self.done.setText(self.tr("Finish"))
+        self.reprint.setText(self.tr("Try printing the receipt again"))
+        self.reprint.setVisible(flow.paid and state is PrintState.FAILED)

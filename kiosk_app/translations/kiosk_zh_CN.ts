@@ -238,117 +238,117 @@
 <context>
     <name>DeviceCard</name>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="119"/>
+        <location filename="../diagnostics/devices_panel.py" line="122"/>
         <source>No picture</source>
         <translation>无画面</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="126"/>
+        <location filename="../diagnostics/devices_panel.py" line="129"/>
         <source>Live: {fps} fps</source>
         <translation>实时画面：{fps} 帧/秒</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="150"/>
+        <location filename="../diagnostics/devices_panel.py" line="153"/>
         <source>Identity</source>
         <translation>标识</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="151"/>
+        <location filename="../diagnostics/devices_panel.py" line="154"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="152"/>
+        <location filename="../diagnostics/devices_panel.py" line="155"/>
         <source>Last error</source>
         <translation>最近错误</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="153"/>
+        <location filename="../diagnostics/devices_panel.py" line="156"/>
         <source>Counters</source>
         <translation>计数</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="154"/>
+        <location filename="../diagnostics/devices_panel.py" line="157"/>
         <source>Since</source>
         <translation>状态变更时间</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="158"/>
+        <location filename="../diagnostics/devices_panel.py" line="161"/>
         <source>Self-test</source>
         <translation>自检</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="161"/>
+        <location filename="../diagnostics/devices_panel.py" line="164"/>
         <source>Print test page</source>
         <translation>打印测试页</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="180"/>
+        <location filename="../diagnostics/devices_panel.py" line="183"/>
         <source>Self-test running…</source>
         <translation>正在自检…</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="185"/>
+        <location filename="../diagnostics/devices_panel.py" line="188"/>
         <source>Self-test passed ({s} s)</source>
         <translation>自检通过（{s} 秒）</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="187"/>
+        <location filename="../diagnostics/devices_panel.py" line="190"/>
         <source>Self-test failed: {code}</source>
         <translation>自检失败：{code}</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="198"/>
+        <location filename="../diagnostics/devices_panel.py" line="201"/>
         <source>ID-card reader</source>
         <translation>身份证读卡器</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="199"/>
+        <location filename="../diagnostics/devices_panel.py" line="202"/>
         <source>Insurance card reader</source>
         <translation>社保卡读卡器</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="200"/>
+        <location filename="../diagnostics/devices_panel.py" line="203"/>
         <source>Receipt printer</source>
         <translation>凭条打印机</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="201"/>
+        <location filename="../diagnostics/devices_panel.py" line="204"/>
         <source>Code scanner</source>
         <translation>扫码器</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="202"/>
+        <location filename="../diagnostics/devices_panel.py" line="205"/>
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="207"/>
+        <location filename="../diagnostics/devices_panel.py" line="210"/>
         <source>Unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="208"/>
+        <location filename="../diagnostics/devices_panel.py" line="211"/>
         <source>Connecting</source>
         <translation>连接中</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="209"/>
+        <location filename="../diagnostics/devices_panel.py" line="212"/>
         <source>Ready</source>
         <translation>就绪</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="210"/>
+        <location filename="../diagnostics/devices_panel.py" line="213"/>
         <source>Busy</source>
         <translation>忙碌</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="211"/>
+        <location filename="../diagnostics/devices_panel.py" line="214"/>
         <source>Not connected</source>
         <translation>未连接</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="212"/>
+        <location filename="../diagnostics/devices_panel.py" line="215"/>
         <source>Error</source>
         <translation>故障</translation>
     </message>
@@ -356,23 +356,23 @@
 <context>
     <name>DevicesPanel</name>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="356"/>
+        <location filename="../diagnostics/devices_panel.py" line="359"/>
         <source>No devices are configured.</source>
         <translation>未配置任何设备。</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="362"/>
-        <location filename="../diagnostics/devices_panel.py" line="364"/>
+        <location filename="../diagnostics/devices_panel.py" line="365"/>
+        <location filename="../diagnostics/devices_panel.py" line="367"/>
         <source>none yet</source>
         <translation>暂无</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="364"/>
+        <location filename="../diagnostics/devices_panel.py" line="367"/>
         <source>{time}, {n} characters</source>
         <translation>{time}，{n} 个字符</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="367"/>
+        <location filename="../diagnostics/devices_panel.py" line="370"/>
         <source>Live test — last card read: {card} · last scan: {scan} (contents are never shown)</source>
         <translation>实时测试 — 最近读卡：{card} · 最近扫码：{scan}（从不显示内容）</translation>
     </message>
@@ -717,59 +717,64 @@
 <context>
     <name>ResultScreen</name>
     <message>
-        <location filename="../screens/result.py" line="34"/>
+        <location filename="../screens/result.py" line="37"/>
         <source>Registration complete</source>
         <translation>挂号成功</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="34"/>
+        <location filename="../screens/result.py" line="37"/>
         <source>Payment not confirmed yet</source>
         <translation>支付结果尚未确认</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="39"/>
+        <location filename="../screens/result.py" line="42"/>
         <source>Your queue number</source>
         <translation>您的挂号序号</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="42"/>
+        <location filename="../screens/result.py" line="45"/>
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="43"/>
+        <location filename="../screens/result.py" line="46"/>
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="44"/>
+        <location filename="../screens/result.py" line="47"/>
         <source>Time</source>
         <translation>就诊时间</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="45"/>
+        <location filename="../screens/result.py" line="48"/>
         <source>Paid</source>
         <translation>已付金额</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="53"/>
+        <location filename="../screens/result.py" line="56"/>
         <source>Printing your receipt…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="54"/>
+        <location filename="../screens/result.py" line="57"/>
         <source>Please take your receipt from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="55"/>
+        <location filename="../screens/result.py" line="58"/>
         <source>The receipt could not be printed. Your registration is valid.</source>
         <translation>凭条未能打印，您的挂号依然有效。</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="60"/>
+        <location filename="../screens/result.py" line="63"/>
         <source>Finish</source>
         <translation>完成</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="64"/>
+        <source>Try printing the receipt again</source>
+        <translation>重新打印凭条</translation>
     </message>
 </context>
 <context>
