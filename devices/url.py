@@ -70,7 +70,7 @@ def open_serial(url: str, *, timeout: float = 0.5, default_baud: int = 115200) -
 
 
 def serial_identity(url: str) -> str:
-    """A stable description of a serial device: its path plus VID:PID and serial number when known.
+    """The configured path, what it resolves to now, and VID:PID / serial number when known.
 
     Enumeration order (ttyUSB0 vs ttyUSB1) changes after a replug; VID:PID and serial do not.
     """
@@ -80,11 +80,12 @@ def serial_identity(url: str) -> str:
         return url
     if dev.scheme != "serial":
         return url
-    from serial.tools import list_ports
-
     real = os.path.realpath(dev.path)
+    where = dev.path if real == dev.path else f"{dev.path} -> {real}"
+    from serial.tools import list_ports  # scans sysfs: only when asked, never at import
+
     for port in list_ports.comports():
         if port.device in (dev.path, real) and port.vid is not None:
             serial_no = f" s/n {port.serial_number}" if port.serial_number else ""
-            return f"{dev.path} [{port.vid:04X}:{port.pid:04X}{serial_no}]"
-    return dev.path
+            return f"{where} [{port.vid:04X}:{port.pid:04X}{serial_no}]"
+    return where

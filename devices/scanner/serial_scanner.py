@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import time
 from collections.abc import Callable
 
@@ -19,7 +18,7 @@ import serial
 from devices.errors import DeviceError, DeviceState, DeviceUnavailable
 from devices.scanner.driver import READ_TIMEOUT_S, ScannerDevice
 from devices.scanner.framing import decode_line
-from devices.url import PORT_LOST, open_serial, parse_device_url
+from devices.url import PORT_LOST, open_serial, serial_identity
 
 __all__ = ["SerialScanner", "decode_line"]
 
@@ -46,28 +45,6 @@ def _open_reason(err: DeviceUnavailable) -> str:
     cause = err.__cause__
     code = getattr(cause, "errno", None)
     return _OPEN_REASONS.get(code, err.code) if isinstance(code, int) else err.code
-
-
-def port_identity(url: str) -> str:
-    """The configured path, what it resolves to now, and VID:PID / serial number when known.
-
-    Enumeration order (ttyACM0 vs ttyACM1) changes after a replug; VID:PID and serial do not.
-    """
-    try:
-        dev = parse_device_url(url)
-    except ValueError:
-        return url
-    if dev.scheme != "serial":
-        return url
-    real = os.path.realpath(dev.path)
-    where = dev.path if real == dev.path else f"{dev.path} -> {real}"
-    from serial.tools import list_ports  # scans sysfs: only on connect, never at import
-
-    for port in list_ports.comports():
-        if port.device in (dev.path, real) and port.vid is not None:
-            serial_no = f" s/n {port.serial_number}" if port.serial_number else ""
-            return f"{where} [{port.vid:04X}:{port.pid:04X}{serial_no}]"
-    return where
 
 
 class SerialScanner(ScannerDevice[serial.SerialBase]):
@@ -103,7 +80,7 @@ class SerialScanner(ScannerDevice[serial.SerialBase]):
             port = open_serial(self.url, timeout=READ_TIMEOUT_S, default_baud=9600)
         except DeviceUnavailable as err:
             raise DeviceUnavailable(err.detail, code=_open_reason(err)) from err.__cause__
-        self._identity = port_identity(self.url)
+        self._identity = serial_identity(self.url)
         return port
 
     def _serve(self, port: serial.SerialBase) -> None:
