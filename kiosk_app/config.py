@@ -63,6 +63,12 @@ def _bool(v: Any) -> bool:
     return v
 
 
+def _str_list(v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        raise ValueError("must be a list of non-empty strings")
+    return tuple(v)
+
+
 def _device_url(v: Any) -> str:
     parse_device_url(_str(v))  # raises ValueError naming the problem
     return str(v)
@@ -110,6 +116,9 @@ SCHEMA: dict[str, dict[str, Check]] = {
         # PBKDF2-SHA256 hash of the technician PIN: "pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>";
         # `python -m kiosk_app.diagnostics.pin` prints one. Never the PIN itself.
         "pin_hash": _str,
+        # Staff ID cards that open diagnostics: PBKDF2 hashes of their ID numbers, same format
+        # (`python -m kiosk_app.diagnostics.pin --staff-card` prints one). Never the number.
+        "staff_cards": _str_list,
         "max_attempts": _int(3, 10),
         "lockout_s": _int(60, 3600),
     },
@@ -146,6 +155,7 @@ class Config:
     camera: DeviceConfig = DeviceConfig("camera://0", enabled=False, options={"fps": 15.0})
     # Technician PIN hash (see SCHEMA["diagnostics"]); "" means diagnostics cannot be entered by PIN.
     diagnostics_pin_hash: str = ""
+    diagnostics_staff_cards: tuple[str, ...] = ()
     diagnostics_max_attempts: int = 5
     diagnostics_lockout_s: int = 300
 
@@ -229,6 +239,7 @@ def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
         insurance_card=_device(d.insurance_card, s.get("devices.insurance_card", {})),
         camera=_device(d.camera, s.get("devices.camera", {})),
         diagnostics_pin_hash=s.get("diagnostics", {}).get("pin_hash", d.diagnostics_pin_hash),
+        diagnostics_staff_cards=s.get("diagnostics", {}).get("staff_cards", d.diagnostics_staff_cards),
         diagnostics_max_attempts=s.get("diagnostics", {}).get("max_attempts", d.diagnostics_max_attempts),
         diagnostics_lockout_s=s.get("diagnostics", {}).get("lockout_s", d.diagnostics_lockout_s),
     )

@@ -88,6 +88,8 @@ class KioskWindow(QWidget):
             self.diagnostics = DiagnosticsMode(diagnostics)
             self.stack.addWidget(self.diagnostics)
             self.diagnostics.sig_closed.connect(self.close_diagnostics)
+            if hub is not None:
+                hub.sig_card_read.connect(self.diagnostics.pin_pad.on_card_read)
             self.diagnostics_gesture = TapGesture(self.hospital, taps=5, window_s=3.0)
             self.diagnostics_gesture.sig_triggered.connect(self.open_diagnostics)
             idle.sig_timeout.connect(self._diagnostics_idle_timeout)

@@ -27,6 +27,7 @@ def test_shipped_config_validates() -> None:
         ({"devices": {"fax": {"url": "tcp://a:1"}}}, "devices.fax: unknown section"),
         ({"kiosk": {"idle_timeout_s": 20, "idle_warning_s": 30}}, "kiosk.idle_warning_s"),
         ({"kiosk": {"elderly_mode": "yes"}}, "kiosk.elderly_mode: must be true or false"),
+        ({"diagnostics": {"staff_cards": "abc"}}, "diagnostics.staff_cards: must be a list"),
     ],
 )
 def test_bad_config_names_the_key(data: dict, names: str) -> None:

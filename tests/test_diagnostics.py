@@ -301,3 +301,13 @@ def test_readiness_report_files(tmp_path: Path, store: Store) -> None:
     assert text == render_text(report)
     assert "NOT READY" in text and "scanner (scanner): UNAVAILABLE" in text and "paid: 2" in text
     assert "张" not in text and "张" not in json_path.read_text(encoding="utf-8")  # rows are only counted
+
+
+def test_staff_card_check_uses_hashes_only() -> None:
+    from kiosk_app.diagnostics.pin import hash_pin, staff_card_allowed
+
+    stored = (hash_pin("11010119800101001X", iterations=200_000),)
+    assert staff_card_allowed("11010119800101001x", stored)  # the check digit may be read lower-case
+    assert not staff_card_allowed("110101198001010028", stored)
+    assert not staff_card_allowed("", stored) and not staff_card_allowed("11010119800101001X", ())
+    assert "11010119800101001X" not in stored[0]

@@ -363,3 +363,47 @@ def test_printer_test_page_and_camera_preview(
     finally:
         k.shutdown()
         cam.stop()
+
+
+# ---- Staff card
+
+
+def test_a_staff_id_card_opens_diagnostics_and_any_other_card_does_not(
+    qtbot, qapp, tmp_path: Path, server, id_reader_emu, scanner_emu, printer_emu
+) -> None:
+    from devices.emulators.idcard import sample_cards
+
+    cards = sample_cards()
+    staff, patient = cards["elder"], cards["zhangsan"]
+    config = replace(
+        Config(data_dir=tmp_path, server_url=server.base_url, kiosk_id="KIOSK-T1"),
+        diagnostics_pin_hash=PIN_HASH,
+        diagnostics_staff_cards=(hash_pin(staff.id_number, iterations=200_000),),
+    ).with_devices(id_reader=id_reader_emu.url, scanner=scanner_emu.url, printer=printer_emu.url)
+    (tmp_path / "log").mkdir(exist_ok=True)
+    k = build(config, qapp)
+    k.window.setFixedSize(720, 1280)
+    k.window.show()
+    k.start_devices()
+    try:
+        mode = mode_of(k)
+        id_reader_emu.place_card(patient)  # a card on the reader at home: neither flow nor diagnostics
+        qtbot.wait(800)
+        assert not k.window.in_diagnostics and k.controller.flow.step is Step.HOME
+        id_reader_emu.remove_card()
+        tap_hospital(qtbot, k)
+        assert "工牌" in mode.pin_pad.hint.text() or "身份证" in mode.pin_pad.hint.text()
+        qtbot.wait(500)  # the reader must see the field empty before it reads again
+        id_reader_emu.place_card(patient)
+        qtbot.waitUntil(lambda: "未授权" in mode.pin_pad.status.text(), timeout=WAIT_MS)
+        assert not mode.unlocked
+        id_reader_emu.remove_card()
+        qtbot.wait(500)
+        id_reader_emu.place_card(staff)
+        qtbot.waitUntil(lambda: mode.unlocked, timeout=WAIT_MS)
+        rows = audit_rows(k)
+        assert any(r["action"] == "staff_card_refused" for r in rows)
+        entered = [r for r in rows if r["action"] == "enter"]
+        assert entered and "staff card" in entered[-1]["detail"] and staff.id_number not in entered[-1]["detail"]
+    finally:
+        k.shutdown()

@@ -187,9 +187,22 @@ class PinGate:
 # ---- Command line: print a hash for the config
 
 
+def staff_card_allowed(id_number: str, staff_cards: tuple[str, ...]) -> bool:
+    """Whether an ID card's number is one of the configured staff cards (slow: call from a worker).
+
+    The config holds PBKDF2 hashes only, so a leaked config does not list staff ID numbers in
+    clear; an ID number has little entropy, so this slows guessing, it does not prevent it.
+    """
+    number = id_number.strip().upper()
+    return bool(number) and any(verify_pin(number, stored) for stored in staff_cards)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Ask for a PIN twice (not echoed) and print the ``pin_hash`` line for the config."""
-    _ = argv
+    if argv is None:
+        argv = sys.argv[1:]
+    if "--staff-card" in argv:
+        return _staff_card_main()
     try:
         first = getpass.getpass(f"New technician PIN ({PIN_MIN}-{PIN_MAX} digits): ")
         second = getpass.getpass("Repeat the PIN: ")
@@ -204,6 +217,21 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print("# put this under [diagnostics] in the kiosk's config file:", file=sys.stderr)
     print(f'pin_hash = "{hash_pin(first)}"')
+    return 0
+
+
+def _staff_card_main() -> int:
+    """Ask for a staff member's ID number (not echoed) and print a ``staff_cards`` entry."""
+    try:
+        number = getpass.getpass("Staff ID card number: ").strip().upper()
+    except (EOFError, KeyboardInterrupt):
+        print("cancelled", file=sys.stderr)
+        return 1
+    if not 15 <= len(number) <= 18:
+        print("An ID card number has 15 or 18 characters.", file=sys.stderr)
+        return 1
+    print("# add this to staff_cards = [...] under [diagnostics]:", file=sys.stderr)
+    print(f'"{hash_pin(number)}",')
     return 0
 
 

@@ -9,8 +9,9 @@ from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from devices.idcard.masking import mask_id
 from kiosk_app.diagnostics.context import DiagnosticsContext
-from kiosk_app.diagnostics.pin import PIN_MAX, PIN_MIN, Attempt
+from kiosk_app.diagnostics.pin import PIN_MAX, PIN_MIN, Attempt, staff_card_allowed
 from kiosk_app.diagnostics.widgets import set_enabled, set_kind, set_text, set_visible
 from kiosk_app.screens.base import busy_bar, label
 
@@ -155,6 +156,32 @@ class PinPad(QWidget):
 
         self.ctx.tasks.run(check, self._checked)
 
+    @Slot(object)
+    def on_card_read(self, card: object) -> None:
+        """A staff ID card placed on the reader while the pad is shown opens diagnostics."""
+        staff_cards = self.ctx.config.diagnostics_staff_cards
+        id_number = getattr(card, "id_number", "")
+        if not self.isVisible() or self._checking or not staff_cards or not id_number:
+            return
+        self._checking = True
+        self._set_status(lambda: self.tr("Checking the staff card…"), "info")
+        self.update_view()
+        masked = mask_id(id_number)
+
+        def done(allowed: bool) -> None:
+            self._checking = False
+            if allowed and self.isVisible():
+                self._set_status(str, "info")
+                self.ctx.record("enter", f"staff card {masked}")
+                self.update_view()
+                self.sig_entered.emit()
+                return
+            self.ctx.record("staff_card_refused", masked)
+            self._set_status(lambda: self.tr("This card is not authorised for technician access."), "error")
+            self.update_view()
+
+        self.ctx.tasks.run(lambda: staff_card_allowed(id_number, staff_cards), done)
+
     @Slot()
     def update_view(self) -> None:
         gate = self.ctx.gate
@@ -180,7 +207,10 @@ class PinPad(QWidget):
 
     def retranslate(self) -> None:
         set_text(self.title, self.tr("Technician access"))
-        set_text(self.hint, self.tr("Enter the technician PIN"))
+        hint = self.tr("Enter the technician PIN")
+        if self.ctx.config.diagnostics_staff_cards:
+            hint += "\n" + self.tr("or place your staff ID card on the reader")
+        set_text(self.hint, hint)
         set_text(self.clear_button, self.tr("Clear"))
         set_text(self.ok_button, self.tr("OK"))
         set_text(self.cancel_button, self.tr("Cancel"))

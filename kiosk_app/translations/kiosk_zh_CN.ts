@@ -527,22 +527,22 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../window.py" line="153"/>
+        <location filename="../window.py" line="155"/>
         <source>Large text</source>
         <translation>长者模式</translation>
     </message>
     <message>
-        <location filename="../window.py" line="160"/>
+        <location filename="../window.py" line="162"/>
         <source>‹ Back</source>
         <translation>‹ 返回</translation>
     </message>
     <message>
-        <location filename="../window.py" line="161"/>
+        <location filename="../window.py" line="163"/>
         <source>Home</source>
         <translation>首页</translation>
     </message>
     <message>
-        <location filename="../window.py" line="249"/>
+        <location filename="../window.py" line="251"/>
         <source>Returning to the start in {n} s — touch to continue</source>
         <translation>{n} 秒后返回首页，触摸屏幕继续操作</translation>
     </message>
@@ -616,57 +616,72 @@
 <context>
     <name>PinPad</name>
     <message>
-        <location filename="../diagnostics/pinpad.py" line="139"/>
+        <location filename="../diagnostics/pinpad.py" line="140"/>
         <source>Enter {min} to {max} digits.</source>
         <translation>请输入 {min} 至 {max} 位数字。</translation>
     </message>
     <message>
-        <location filename="../diagnostics/pinpad.py" line="145"/>
+        <location filename="../diagnostics/pinpad.py" line="146"/>
         <source>Checking…</source>
         <translation>正在验证…</translation>
     </message>
     <message>
-        <location filename="../diagnostics/pinpad.py" line="169"/>
+        <location filename="../diagnostics/pinpad.py" line="167"/>
+        <source>Checking the staff card…</source>
+        <translation>正在核验工作人员证件…</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="180"/>
+        <source>This card is not authorised for technician access.</source>
+        <translation>该证件未授权进入运维诊断。</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="196"/>
         <source>No technician PIN is set in this kiosk&apos;s configuration.</source>
         <translation>本机配置中未设置维护密码。</translation>
     </message>
     <message>
-        <location filename="../diagnostics/pinpad.py" line="172"/>
+        <location filename="../diagnostics/pinpad.py" line="199"/>
         <source>Locked after too many wrong PINs. Try again in {n} min.</source>
         <translation>密码错误过多，已锁定，{n} 分钟后再试</translation>
     </message>
     <message>
-        <location filename="../diagnostics/pinpad.py" line="182"/>
+        <location filename="../diagnostics/pinpad.py" line="209"/>
         <source>Technician access</source>
         <translation>维护人员登录</translation>
     </message>
     <message>
-        <location filename="../diagnostics/pinpad.py" line="183"/>
+        <location filename="../diagnostics/pinpad.py" line="210"/>
         <source>Enter the technician PIN</source>
         <translation>请输入维护密码</translation>
     </message>
     <message>
-        <location filename="../diagnostics/pinpad.py" line="184"/>
+        <location filename="../diagnostics/pinpad.py" line="212"/>
+        <source>or place your staff ID card on the reader</source>
+        <translation>或将工作人员身份证放在读卡区</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/pinpad.py" line="214"/>
         <source>Clear</source>
         <translation>清除</translation>
     </message>
     <message>
-        <location filename="../diagnostics/pinpad.py" line="185"/>
+        <location filename="../diagnostics/pinpad.py" line="215"/>
         <source>OK</source>
         <translation>确定</translation>
     </message>
     <message>
-        <location filename="../diagnostics/pinpad.py" line="186"/>
+        <location filename="../diagnostics/pinpad.py" line="216"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../diagnostics/pinpad.py" line="209"/>
+        <location filename="../diagnostics/pinpad.py" line="239"/>
         <source>The PIN could not be checked. Please try again.</source>
         <translation>无法验证密码，请重试。</translation>
     </message>
     <message>
-        <location filename="../diagnostics/pinpad.py" line="227"/>
+        <location filename="../diagnostics/pinpad.py" line="257"/>
         <source>Wrong PIN. Tries left before the lock-out: {n}</source>
         <translation>密码错误。锁定前还可尝试 {n} 次</translation>
     </message>
