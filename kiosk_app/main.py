@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from dataclasses import replace
@@ -133,7 +134,16 @@ def run(config: Config, args: argparse.Namespace) -> int:
         window.showFullScreen()
     else:
         window.show()
+    # SIGTERM (systemd stop) and Ctrl-C end the event loop normally, so devices, the demo's
+    # emulators and their child processes are shut down rather than orphaned. Python only runs
+    # signal handlers between bytecodes, so a timer wakes the interpreter regularly.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: app.quit())
+    wake = QTimer()
+    wake.start(250)
+    wake.timeout.connect(lambda: None)
     rc = app.exec()
+    wake.stop()
     if args.tour:
         rc = tour.exit_code
     kiosk.shutdown()
