@@ -48,6 +48,9 @@ def stylesheet(b: int) -> str:
         border: 3px solid {PRIMARY}; }}
     QPushButton#TileSoon {{ min-height: {round(b * 6)}px; font-size: {round(b * 1.2)}px; color: {MUTED};
         border: 3px dashed #B0BEC5; }}
+    #TileTitle {{ font-size: {round(b * 1.4)}px; font-weight: bold; color: {TEXT}; }}
+    #TileDetail {{ font-size: {round(b * 0.95)}px; color: {MUTED}; }}
+    QPushButton#TileSoon #TileTitle {{ color: {MUTED}; font-weight: normal; }}
     QPushButton#Primary {{ background: {PRIMARY}; color: white; border: none; font-weight: bold;
         min-height: {round(b * 2.6)}px; font-size: {round(b * 1.3)}px; }}
     QPushButton#Choice {{ text-align: left; padding-left: {b}px; }}

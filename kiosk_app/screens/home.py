@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGridLayout, QPushButton, QSizePolicy, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk_app.controller import KioskController
 from kiosk_app.flows.registration import RegistrationFlow
 from kiosk_app.screens.base import Screen, View, label
+
+
+class Tile(QPushButton):
+    """A big touch target with a title and a subtitle that wrap (a QPushButton's own text cannot)."""
+
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.heading = label("TileTitle", center=True)
+        self.detail = label("TileDetail", center=True)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(12, 12, 12, 12)
+        box.addStretch(1)
+        box.addWidget(self.heading)
+        box.addWidget(self.detail)
+        box.addStretch(1)
+        for child in (self.heading, self.detail):
+            child.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # the tile takes the touch
+
+    def set_texts(self, heading: str, detail: str) -> None:
+        self.heading.setText(heading)
+        self.detail.setText(detail)
+
+    def text(self) -> str:
+        """Both lines, for tests and accessibility tools."""
+        return f"{self.heading.text()}\n{self.detail.text()}"
 
 
 class HomeScreen(Screen):
@@ -18,15 +46,12 @@ class HomeScreen(Screen):
         self.box.addWidget(self.subtitle)
         grid = QGridLayout()
         grid.setSpacing(20)
-        self.register_button = QPushButton()
-        self.register_button.setObjectName("Tile")
+        self.register_button = Tile("Tile")
         self.register_button.clicked.connect(lambda: controller.dispatch(lambda f: f.start()))
-        self.soon_buttons = [QPushButton() for _ in range(3)]
+        self.soon_buttons = [Tile("TileSoon") for _ in range(3)]
         for i, button in enumerate([self.register_button, *self.soon_buttons]):
             if button is not self.register_button:
-                button.setObjectName("TileSoon")
                 button.clicked.connect(self._coming_soon)
-            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             grid.addWidget(button, i // 2, i % 2)
         self.box.addStretch(1)
         self.box.addLayout(grid)
@@ -40,9 +65,9 @@ class HomeScreen(Screen):
     def refresh(self, flow: RegistrationFlow, view: View) -> None:
         self.title.setText(self.tr("Welcome"))
         self.subtitle.setText(self.tr("Please choose a service"))
-        self.register_button.setText(self.tr("Registration") + "\n" + self.tr("Book a doctor for today"))
+        self.register_button.set_texts(self.tr("Registration"), self.tr("Book a doctor for today"))
         soon = self.tr("coming soon")
         names = [self.tr("Pay bills"), self.tr("Print reports"), self.tr("New patient")]
         for button, name in zip(self.soon_buttons, names, strict=True):
-            button.setText(f"{name}\n({soon})")
+            button.set_texts(name, f"({soon})")
         self.hint.setText(self.tr("Touch a service to begin. Your data is cleared when you finish."))
