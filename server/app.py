@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
-from server import catalog, patients, registrations
+from server import audit, catalog, fleet, patients, registrations
 from server.crypto import FieldCipher, load_or_create_key
 from server.db import Database
 from server.errors import install_error_handlers
@@ -18,10 +19,16 @@ from server.payments import api as payments_api
 from server.payments.sandbox import SandboxStore, make_sandbox_router
 from server.payments.service import PaymentService
 from server.payments.wechat import WeChatPayClient
+from server.schemas import document_error_body
 from server.seed import extend_schedules, seed_if_empty
 from server.settings import ServerSettings
 
 logger = logging.getLogger(__name__)
+
+
+class Health(BaseModel):
+    status: str
+    time: str
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
@@ -68,8 +75,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.payments = payments
     app.state.sandbox = sandbox
     install_error_handlers(app)
+    document_error_body(app)
 
-    @app.get("/health")
+    @app.get("/health", response_model=Health)
     def health() -> dict[str, Any]:
         return {"status": "ok", "time": datetime.now().astimezone().isoformat(timespec="seconds")}
 
@@ -77,6 +85,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(patients.router)
     app.include_router(registrations.router)
     app.include_router(payments_api.router)
+    app.include_router(fleet.router)
+    app.include_router(audit.router)
     if settings.sandbox_enabled:
         app.include_router(make_sandbox_router(sandbox))
     return app

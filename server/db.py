@@ -16,13 +16,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from server.crypto import DecryptError, FieldCipher
-from server.migrations import PATIENTS_V2, migrate
+from server.migrations import FLEET_AUDIT_V3, PATIENTS_V2, migrate
 from server.patient_store import check_key
 
 logger = logging.getLogger(__name__)
 
 # v2: patient name and ID number encrypted at rest (server/migrations.py upgrades a v1 file).
-SCHEMA_VERSION = 2
+# v3: kiosk heartbeats and commands, hash-chained audit log.
+SCHEMA_VERSION = 3
+
+# The v3 tables and triggers, from the statements migrations._v2_to_v3 runs on an upgraded file.
+_V3_SCHEMA = "".join(f"{statement};\n" for statement in FLEET_AUDIT_V3)
 
 # The patients table comes from migrations.PATIENTS_V2 so a new file and an upgraded one match.
 _SCHEMA = """
@@ -89,7 +93,7 @@ CREATE TABLE IF NOT EXISTS payments (
 );
 CREATE INDEX IF NOT EXISTS payments_by_registration ON payments(registration_id, status);
 CREATE INDEX IF NOT EXISTS payments_by_status ON payments(status);
-""" + PATIENTS_V2.format(table="patients")
+""" + PATIENTS_V2.format(table="patients") + _V3_SCHEMA
 
 
 def utc_now() -> str:

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from server.crypto import FieldCipher
 from server.db import Database
+from server.settings import ServerSettings
 
 if TYPE_CHECKING:
     from server.payments.service import PaymentService
@@ -21,10 +22,15 @@ def get_cipher(request: Request) -> FieldCipher:
     return cast(FieldCipher, request.app.state.cipher)
 
 
+def get_settings(request: Request) -> ServerSettings:
+    return cast(ServerSettings, request.app.state.settings)
+
+
 def get_payments(request: Request) -> PaymentService:
     return cast("PaymentService", request.app.state.payments)
 
 
 DbDep = Annotated[Database, Depends(get_db)]
 CipherDep = Annotated[FieldCipher, Depends(get_cipher)]
+SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
 PaymentsDep = Annotated["PaymentService", Depends(get_payments)]

@@ -3,6 +3,8 @@
 v1 -> v2: ``patients`` held the name and ID number in clear. SQLite cannot drop a UNIQUE column in
 place, so the table is rebuilt: every row is encrypted into a new table, which then replaces the
 old one. Patient ids are kept, so registrations still point at the same people.
+
+v2 -> v3: new tables only (kiosk heartbeats, kiosk commands, the hash-chained audit log).
 """
 
 from __future__ import annotations
@@ -32,11 +34,53 @@ CREATE TABLE IF NOT EXISTS {table} (
 """
 
 
+# v3: statements, not one script, because executescript() would COMMIT the caller's transaction
+# and trigger bodies contain semicolons. db.py joins them into its schema for a new database.
+FLEET_AUDIT_V3: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS kiosks (
+    kiosk_id TEXT PRIMARY KEY,
+    software_version TEXT NOT NULL,
+    device_states_json TEXT NOT NULL,
+    queue_depth INTEGER NOT NULL,
+    oldest_pending_age_s REAL,
+    kiosk_time TEXT NOT NULL,      -- the kiosk's claim, kept for diagnosis only
+    clock_offset_s REAL NOT NULL,  -- server time minus kiosk time at the last heartbeat
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL        -- server time: kiosk clocks are never trusted
+)""",
+    """CREATE TABLE IF NOT EXISTS kiosk_commands (
+    id INTEGER PRIMARY KEY,
+    kiosk_id TEXT NOT NULL REFERENCES kiosks(kiosk_id),
+    command TEXT NOT NULL CHECK (command IN ('reload_config', 'restart_app', 'print_test_page')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'acked')),
+    created_at TEXT NOT NULL,
+    acked_at TEXT
+)""",
+    "CREATE INDEX IF NOT EXISTS kiosk_commands_by_kiosk ON kiosk_commands(kiosk_id, status, id)",
+    """CREATE TABLE IF NOT EXISTS audit_log (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+)""",
+    # Append-only is enforced by the database itself, not only by the absence of code that edits.
+    """CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+)
+
+
 def migrate(conn: sqlite3.Connection, from_version: int, cipher: FieldCipher | None) -> None:
     """Bring the schema from ``from_version`` to the current one; the caller owns the transaction
     and must have turned foreign key enforcement off (it cannot change inside a transaction)."""
     if from_version < 2:
         _v1_to_v2(conn, cipher)
+    if from_version < 3:
+        _v2_to_v3(conn)
 
 
 def _v1_to_v2(conn: sqlite3.Connection, cipher: FieldCipher | None) -> None:
@@ -72,3 +116,10 @@ def _v1_to_v2(conn: sqlite3.Connection, cipher: FieldCipher | None) -> None:
     if problems:
         raise RuntimeError(f"patients migration would break {len(problems)} foreign key reference(s)")
     logger.info("encrypted %d patient record(s) at rest (schema v1 -> v2)", len(rows))
+
+
+def _v2_to_v3(conn: sqlite3.Connection) -> None:
+    # IF NOT EXISTS throughout: db.py's schema script may already have created them on this file.
+    for statement in FLEET_AUDIT_V3:
+        conn.execute(statement)
+    logger.info("added the fleet and audit tables (schema v2 -> v3)")

@@ -21,12 +21,15 @@ from server.db import utc_now, write_tx
 from server.deps import CipherDep, DbDep
 from server.errors import ApiError
 from server.patient_store import find_patient_id, insert_patient, mask_id_number
+from server.schemas import Text, error_responses
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["patients"])
 
-_RESIDENT_RE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: Python's \d also matches other scripts' digits (which int() accepts), and
+# such a look-alike number would be stored as a second patient.
+_RESIDENT_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _CHECK = "10X98765432"
 _SEX = {"M": "M", "F": "F", "男": "M", "女": "F", "MALE": "M", "FEMALE": "F"}
@@ -52,11 +55,23 @@ def parse_resident_id(id_number: str) -> tuple[date, str]:
 
 
 class IdentifyRequest(BaseModel):
-    id_type: str = Field(min_length=1, max_length=32)
-    id_number: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=64)
-    sex: str = Field(min_length=1, max_length=8)
-    birth: date
+    id_type: Text = Field(min_length=1, max_length=32, description="only 'resident' is supported")
+    # Not enforced as a pattern here: the handler answers a malformed number with the more precise
+    # 422 ``invalid_id_number`` the kiosk translates; the pattern is published for clients.
+    id_number: Text = Field(
+        min_length=1,
+        max_length=64,
+        description="18-character resident ID number (GB 11643-1999), checked fully; surrounding blanks ignored",
+        json_schema_extra={"pattern": r"^\s*[0-9]{17}[0-9Xx]\s*$"},
+    )
+    name: Text = Field(min_length=1, max_length=64)
+    sex: Text = Field(min_length=1, max_length=8, description="M / F (also 男 / 女, MALE / FEMALE)")
+    birth: date = Field(description="must agree with the ID number")
+
+
+class IdentifyResponse(BaseModel):
+    patient_id: int
+    is_new: bool
 
 
 def _validate(req: IdentifyRequest) -> tuple[str, str, str, str]:
@@ -78,7 +93,7 @@ def _validate(req: IdentifyRequest) -> tuple[str, str, str, str]:
     return id_number, name, sex, birth.isoformat()
 
 
-@router.post("/patients/identify")
+@router.post("/patients/identify", response_model=IdentifyResponse, responses=error_responses(400, 422))
 def identify(req: IdentifyRequest, db: DbDep, cipher: CipherDep) -> dict[str, Any]:
     id_number, name, sex, birth = _validate(req)
     with db.connection() as conn, write_tx(conn):

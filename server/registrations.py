@@ -12,15 +12,17 @@ import json
 import logging
 import sqlite3
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from server import audit
 from server.db import utc_now, write_tx
 from server.deps import DbDep
 from server.errors import ApiError
+from server.schemas import RowId, RowIdPath, error_responses
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +34,25 @@ IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$"
 
 class RegistrationRequest(BaseModel):
     idempotency_key: str = Field(pattern=IDEMPOTENCY_KEY_PATTERN)
-    patient_id: int = Field(gt=0)
-    slot_id: int = Field(gt=0)
+    patient_id: RowId
+    slot_id: RowId
+
+
+class RegistrationView(BaseModel):
+    registration_id: int
+    reg_no: str
+    status: Literal["unpaid", "paid", "cancelled"]
+    amount_cents: int
+    department_code: str
+    department_name_zh: str
+    department_name_en: str
+    doctor_name_zh: str
+    doctor_name_en: str
+    doctor_title_zh: str
+    doctor_title_en: str
+    date: str
+    start: str
+    end: str
 
 
 def registration_view(conn: sqlite3.Connection, registration_id: int) -> dict[str, Any] | None:
@@ -94,11 +113,20 @@ def _create(conn: sqlite3.Connection, req: RegistrationRequest) -> tuple[int, di
     view = registration_view(conn, reg_id)
     assert view is not None
     conn.execute("UPDATE registrations SET response_json = ? WHERE id = ?", (json.dumps(view), reg_id))
+    audit.append(conn, "api", "registration.created", {"registration_id": reg_id, "slot_id": slot["id"]})
     logger.info("registration %d (%s) for patient_id=%d slot %d", reg_id, reg_no, req.patient_id, slot["id"])
     return 201, view
 
 
-@router.post("/registrations", status_code=201)
+@router.post(
+    "/registrations",
+    status_code=201,
+    response_model=RegistrationView,
+    responses={
+        200: {"model": RegistrationView, "description": "A retry with the same key: the first answer, replayed"},
+        **error_responses(400, 404, 409, 422),
+    },
+)
 def create_registration(req: RegistrationRequest, db: DbDep) -> JSONResponse:
     with db.connection() as conn, write_tx(conn):
         status, body = _create(conn, req)
@@ -106,8 +134,8 @@ def create_registration(req: RegistrationRequest, db: DbDep) -> JSONResponse:
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
-@router.get("/registrations/{registration_id}")
-def get_registration(registration_id: int, db: DbDep) -> dict[str, Any]:
+@router.get("/registrations/{registration_id}", response_model=RegistrationView, responses=error_responses(404, 422))
+def get_registration(registration_id: RowIdPath, db: DbDep) -> dict[str, Any]:
     with db.connection() as conn:
         view = registration_view(conn, registration_id)
     if view is None:
@@ -115,8 +143,12 @@ def get_registration(registration_id: int, db: DbDep) -> dict[str, Any]:
     return view
 
 
-@router.post("/registrations/{registration_id}/cancel")
-def cancel_registration(registration_id: int, db: DbDep) -> dict[str, Any]:
+@router.post(
+    "/registrations/{registration_id}/cancel",
+    response_model=RegistrationView,
+    responses=error_responses(404, 409, 422),
+)
+def cancel_registration(registration_id: RowIdPath, db: DbDep) -> dict[str, Any]:
     """Release an unpaid registration's slot. Cancelling twice is a no-op that answers the same."""
     with db.connection() as conn, write_tx(conn):
         reg = conn.execute("SELECT status, slot_id FROM registrations WHERE id = ?", (registration_id,)).fetchone()
@@ -136,6 +168,7 @@ def cancel_registration(registration_id: int, db: DbDep) -> dict[str, Any]:
                 (utc_now(), registration_id),
             )
             conn.execute("UPDATE slots SET booked = booked - 1 WHERE id = ?", (reg["slot_id"],))
+            audit.append(conn, "api", "registration.cancelled", {"registration_id": registration_id})
             logger.info("registration %d cancelled, slot %d released", registration_id, reg["slot_id"])
         view = registration_view(conn, registration_id)
     assert view is not None

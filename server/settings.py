@@ -40,6 +40,9 @@ class ServerSettings:
     # so the provider call always times out and the server has to find the payment by querying.
     sandbox_lost_response_s: float | None = None
 
+    # A kiosk is listed as online while its last heartbeat is at most this old (it beats every 15 s).
+    kiosk_online_window_s: float = 60.0
+
     seed_demo: bool = True
     # The first day of the seeded week; None = the local date when the DB is first created.
     seed_today: date | None = None

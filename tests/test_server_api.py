@@ -401,3 +401,77 @@ def test_demo_schedules_roll_forward_when_the_database_is_reused(tmp_path) -> No
         assert extend_schedules(conn, later) == 0  # idempotent: scheduled days are left alone
         dates = {r[0] for r in conn.execute("SELECT DISTINCT date FROM slots")}
     assert {(later + timedelta(days=i)).isoformat() for i in range(DAYS)} <= dates
+
+
+# -- bad input found by fuzzing (tests/test_server_schemathesis.py): 4xx with the JSON body, never 5xx ---
+
+SQLITE_TOO_BIG = 2**63  # one past SQLite's INTEGER range: the sqlite3 driver raised OverflowError (500)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/registrations/{}", "/api/v1/registrations/{}/cancel"])
+def test_registration_id_beyond_sqlite_range_is_422(api: Api, path: str) -> None:
+    url = path.format(SQLITE_TOO_BIG)
+    r = api.post(url) if url.endswith("/cancel") else api.get(url)
+    assert r.status_code == 422 and _error(r)["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize("field", ["patient_id", "slot_id"])
+def test_registration_body_ids_beyond_sqlite_range_are_422(api: Api, field: str) -> None:
+    body = {"idempotency_key": str(uuid.uuid4()), "patient_id": 1, "slot_id": 1, field: SQLITE_TOO_BIG}
+    r = api.post("/api/v1/registrations", body)
+    assert r.status_code == 422 and _error(r)["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize(("field", "value"), [("registration_id", SQLITE_TOO_BIG), ("amount_cents", 2**31)])
+def test_payment_numbers_out_of_range_are_422_before_the_provider(api: Api, field: str, value: int) -> None:
+    reg = api.register()
+    r = api.post("/api/v1/payments", {**api.pay_body(reg, 0), field: value})
+    assert r.status_code == 422 and _error(r)["code"] == "invalid_request"
+    assert api.sandbox_orders == 0
+
+
+def test_payment_code_with_a_lone_surrogate_is_422_not_500(api: Api) -> None:
+    # json.loads accepts "\ud800" but neither SQLite nor UTF-8 can store it (the masked code kept
+    # the last four characters and the INSERT raised UnicodeEncodeError).
+    reg = api.register()
+    r = api.post("/api/v1/payments", {**api.pay_body(reg, 0), "auth_code": "1234567890\ud800"})
+    assert r.status_code == 422 and _error(r)["code"] == "invalid_request"
+    assert api.sandbox_orders == 0
+    assert api.get(f"/api/v1/registrations/{reg['registration_id']}").json()["status"] == "unpaid"
+
+
+def test_patient_name_with_a_lone_surrogate_is_422_not_500(api: Api) -> None:
+    # a checksum-valid number gets as far as the field cipher, whose str.encode raised
+    r = api.post("/api/v1/patients/identify", {**api.new_patient_payload(), "name": "张\udc00三"})
+    assert r.status_code == 422 and _error(r)["code"] == "invalid_request"
+
+
+def test_id_number_in_look_alike_digits_is_rejected(api: Api) -> None:
+    # Python's \d and int() accept fullwidth digits: the same person could become a second patient.
+    payload = api.new_patient_payload()
+    fullwidth = payload["id_number"].translate({ord(str(d)): chr(0xFF10 + d) for d in range(10)})
+    r = api.post("/api/v1/patients/identify", {**payload, "id_number": fullwidth})
+    assert r.status_code == 422 and _error(r)["code"] == "invalid_id_number"
+
+
+def test_payment_lookup_with_an_impossible_key_is_422(api: Api) -> None:
+    r = api.get("/api/v1/payments/%F0%9F%92%A5")  # no key the POST accepts looks like this
+    assert r.status_code == 422 and _error(r)["code"] == "invalid_request"
+    assert _error(api.get(f"/api/v1/payments/{uuid.uuid4()}"))["code"] == "not_found"
+
+
+def test_openapi_documents_the_error_body_and_hides_the_sandbox(api: Api) -> None:
+    schema = api.get("/openapi.json").json()
+    assert not [p for p in schema["paths"] if p.startswith("/sandbox")]
+    assert "HTTPValidationError" not in schema["components"]["schemas"]  # not what the server sends
+    prefixes = ("departments", "doctors", "patients", "registrations", "payments")
+    kiosk_api = {p: ops for p, ops in schema["paths"].items() if p.startswith(tuple(f"/api/v1/{x}" for x in prefixes))}
+    assert len(kiosk_api) == 9
+    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, ops in kiosk_api.items():
+        for method, op in ops.items():
+            answers = op["responses"]
+            ok = [s for s in answers if s.startswith("2")]
+            assert ok and all("schema" in answers[s]["content"]["application/json"] for s in ok), (path, method)
+            if op.get("parameters") or op.get("requestBody"):  # anything a client sends can be invalid
+                assert answers["422"]["content"]["application/json"]["schema"] == error_ref, (path, method)

@@ -233,7 +233,7 @@ def test_v1_database_is_upgraded_and_the_patient_still_found(api: Api, tmp_path:
 
     _assert_no_plain_identity(db_path)
     with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (2,)
+        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (3,)
         assert conn.execute("SELECT patient_id FROM registrations WHERE reg_no = 'R1'").fetchone() == (patient_id,)
         reg_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'registrations'").fetchone()[0]
         assert "REFERENCES patients(id)" in reg_sql

@@ -28,11 +28,13 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from server import audit
 from server.db import Database, utc_now, write_tx
 from server.errors import ApiError
 from server.payments.codes import SUPPORTED_CHANNELS, detect_channel, mask_auth_code
 from server.payments.wechat import MicropayAnswer, Outcome, QueryAnswer, ReverseAnswer
 from server.registrations import IDEMPOTENCY_KEY_PATTERN
+from server.schemas import RowId, Text
 from server.settings import ServerSettings
 
 logger = logging.getLogger(__name__)
@@ -64,9 +66,13 @@ class PayProvider(Protocol):
 
 class PaymentRequest(BaseModel):
     idempotency_key: str = Field(pattern=IDEMPOTENCY_KEY_PATTERN)
-    registration_id: int = Field(gt=0)
-    amount_cents: int = Field(ge=0)
-    auth_code: str = Field(min_length=1, max_length=64)
+    registration_id: RowId
+    # The provider's total_fee is a 32-bit int; anything above is no fee, and must not reach SQLite.
+    amount_cents: int = Field(ge=0, le=2**31 - 1)
+    # Any scanned text is accepted: only an 18-digit WeChat code is sent to the provider, anything
+    # else is answered FAILED (AUTH_CODE_INVALID / CHANNEL_UNSUPPORTED) at once, which the kiosk shows
+    # as "not a payment code" rather than as a request error.
+    auth_code: Text = Field(min_length=1, max_length=64)
     kiosk_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")
 
 
@@ -159,6 +165,10 @@ class PaymentService:
                     ),
                 )
                 payment_id = int(cur.lastrowid or 0)
+                detail = {"payment_id": payment_id, "registration_id": req.registration_id, "status": status}
+                # ids, amount and channel only: never the auth code, not even masked
+                detail |= {"amount_cents": req.amount_cents, "channel": channel}
+                audit.append(conn, f"kiosk:{req.kiosk_id}", "payment.created", detail)
                 out_trade_no = conn.execute("SELECT out_trade_no FROM payments WHERE id = ?", (payment_id,)).fetchone()[
                     0
                 ]
@@ -249,6 +259,8 @@ class PaymentService:
             )
             if cur.rowcount == 0:
                 return  # already final: a resolver and a request raced, the first one won
+            detail = {"payment_id": payment_id, "status": status, "error_code": error_code}
+            audit.append(conn, "server", "payment.final", detail)
             if status == "SUCCESS":
                 conn.execute(
                     "UPDATE registrations SET status = 'paid', updated_at = ? WHERE id ="
