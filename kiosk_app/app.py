@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk_app.config import Config
 from kiosk_app.controller import KioskController
 from kiosk_app.diagnostics.context import DiagnosticsContext
+from kiosk_app.fleet import FleetLink
 from kiosk_app.hub import DeviceHub
 from kiosk_app.i18n import Translations
 from kiosk_app.idle import IdleWatcher
@@ -40,10 +41,13 @@ class Kiosk:
     window: KioskWindow
     audit: AuditLog | None = None
     wedge: WedgeFilter | None = None
+    fleet: FleetLink | None = None
 
     def start_devices(self) -> None:
         """Open the devices; called after the first paint so start-up is never held up by them."""
         self.hub.start()
+        if self.fleet is not None:
+            self.fleet.start()
 
     def shutdown(self) -> None:
         app = QApplication.instance()
@@ -52,6 +56,8 @@ class Kiosk:
             if self.wedge is not None:
                 app.removeEventFilter(self.wedge)
         self.idle.stop()
+        if self.fleet is not None:
+            self.fleet.stop()
         self.hub.stop()
         self.tasks.shutdown(wait=True)
         self.client.close()
@@ -96,10 +102,31 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
     translations = Translations()
     translations.switch(config.language)
     diagnostics = DiagnosticsContext.create(config, store, tasks, hub, journal=journal, config_path=config_path)
+    fleet = FleetLink(
+        config.server_url,
+        config.kiosk_id,
+        hub=hub,
+        journal=journal,
+        controller=controller,
+        tasks=tasks,
+        interval_s=config.heartbeat_interval_s,
+    )
     window = KioskWindow(config, controller, translations, idle, hub, diagnostics)
     window.resize(*_fit(app))
     return Kiosk(
-        config, store, journal, client, tasks, controller, hub, idle, translations, window, diagnostics.audit, wedge
+        config,
+        store,
+        journal,
+        client,
+        tasks,
+        controller,
+        hub,
+        idle,
+        translations,
+        window,
+        diagnostics.audit,
+        wedge,
+        fleet,
     )
 
 

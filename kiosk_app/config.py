@@ -97,6 +97,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "url": _http_url,
         "connect_timeout_s": _float(0.1, 30),
         "read_timeout_s": _float(0.5, 120),
+        "heartbeat_interval_s": _float(1, 300),
     },
     "payment": {
         "poll_interval_s": _float(0.1, 30),
@@ -146,6 +147,7 @@ class Config:
     server_url: str = "http://127.0.0.1:8700"
     connect_timeout_s: float = 3.05
     read_timeout_s: float = 10.0
+    heartbeat_interval_s: float = 15.0
     pay_poll_interval_s: float = 1.0
     pay_deadline_s: float = 90.0
     id_reader: DeviceConfig = DeviceConfig("serial:///dev/kiosk/idreader?baud=115200")
@@ -231,6 +233,7 @@ def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
         server_url=srv.get("url", d.server_url),
         connect_timeout_s=srv.get("connect_timeout_s", d.connect_timeout_s),
         read_timeout_s=srv.get("read_timeout_s", d.read_timeout_s),
+        heartbeat_interval_s=srv.get("heartbeat_interval_s", d.heartbeat_interval_s),
         pay_poll_interval_s=pay.get("poll_interval_s", d.pay_poll_interval_s),
         pay_deadline_s=pay.get("deadline_s", d.pay_deadline_s),
         id_reader=_device(d.id_reader, s.get("devices.id_reader", {})),

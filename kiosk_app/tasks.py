@@ -25,6 +25,7 @@ class TaskManager(QObject):
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kiosk-io")
         self._pending = 0
+        self._closed = False
         self._sig_deliver.connect(self._deliver)
 
     # ---- Public API
@@ -35,6 +36,12 @@ class TaskManager(QObject):
         return self._pending
 
     def run(self, fn: Callable[[], T], on_done: Callable[[T], None]) -> Future[T]:
+        if self._closed:
+            # Shutting down: an event queued before the shutdown must not crash it.
+            log.info("task submitted after shutdown dropped")
+            fut: Future[T] = Future()
+            fut.cancel()
+            return fut
         self._pending += 1
         fut = self._pool.submit(fn)
         fut.add_done_callback(lambda f: self._sig_deliver.emit((on_done, f, True)))
@@ -45,6 +52,7 @@ class TaskManager(QObject):
         self._sig_deliver.emit((lambda _v: fn(), None, False))
 
     def shutdown(self, wait: bool = True) -> None:
+        self._closed = True
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
     # ---- Internals

@@ -134,3 +134,24 @@ class Journal:
     def print_job(self, job_id: str) -> dict[str, Any] | None:
         rows = list(self.store.read().query("SELECT * FROM print_jobs WHERE job_id = ?", [job_id]))
         return rows[0] if rows else None
+
+
+# States whose outcome the kiosk does not know for sure yet: what a heartbeat reports as its queue.
+UNRESOLVED = (REGISTERING, PAYING, PAYMENT_PENDING, PAYMENT_UNKNOWN)
+
+
+def unresolved(journal: Journal) -> tuple[int, float | None]:
+    """(count, age in seconds of the oldest) of transactions still waiting for an outcome."""
+    marks = ",".join("?" * len(UNRESOLVED))
+    row = next(
+        iter(
+            journal.store.read().query(
+                f"SELECT count(*) AS n, min(created_at) AS oldest FROM transactions WHERE state IN ({marks})",
+                list(UNRESOLVED),
+            )
+        )
+    )
+    if not row["n"]:
+        return 0, None
+    oldest = datetime.fromisoformat(row["oldest"])
+    return int(row["n"]), (datetime.now(UTC) - oldest).total_seconds()
