@@ -120,10 +120,12 @@ class IdCardReader(Device):
         self._port: Any = None
         self._port_lock = threading.Lock()
         self._outage_reported = False
+        self._identity = ""
 
     @property
     def identity(self) -> str:
-        return serial_identity(self.url)
+        # Resolved once per connection: it scans sysfs, and diagnostics asks every second.
+        return self._identity or self.url
 
     def self_test(self, timeout_s: float = 5.0) -> SelfTestResult:
         """While running, the polling thread owns the port: READY means the SAM answered 0x90."""
@@ -208,6 +210,7 @@ class IdCardReader(Device):
             return None
         with self._port_lock:
             self._port = port
+        self._identity = serial_identity(self.url)
         session = _SamSession(port, self._stop)
         try:
             session.check_status()
