@@ -85,7 +85,7 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
         hospital_name=config.hospital_name_zh,
         pay=PaySettings(config.pay_poll_interval_s, config.pay_deadline_s),
     )
-    controller = KioskController(service, tasks, hub.states)
+    controller = KioskController(service, tasks, lambda: hub.states)
     hub.sig_card_read.connect(controller.on_card_read)
     hub.sig_scanned.connect(controller.on_scanned)
     hub.sig_device_error.connect(controller.on_device_error)

@@ -8,7 +8,7 @@ generation number drops outcomes that arrive after the session was wiped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -37,14 +37,14 @@ class KioskController(QObject):
         self,
         service: RegistrationService,
         tasks: TaskManager,
-        device_states: dict[str, DeviceState] | None = None,
+        device_states: Callable[[], Mapping[str, DeviceState]] = dict,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.flow = RegistrationFlow()
         self.service = service
         self.tasks = tasks
-        self.device_states = device_states if device_states is not None else {}
+        self.device_states = device_states
         self._generation = 0
 
     # ---- Public API
@@ -93,7 +93,7 @@ class KioskController(QObject):
 
     def _warn_if_device_down(self) -> None:
         device = STEP_DEVICE.get(self.flow.step)
-        if device and self.device_states.get(device) in DOWN and not self.flow.message:
+        if device and self.device_states().get(device) in DOWN and not self.flow.message:
             self.flow.notify("device.unavailable")
 
     def _run(self, cmd: Command) -> None:

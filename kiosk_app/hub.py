@@ -39,7 +39,6 @@ class DeviceHub(QObject):
 
     def __init__(self, config: Config, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.states: dict[str, DeviceState] = {}
         self._devices: dict[str, Device] = {}
         if config.id_reader.enabled:
             self._add(
@@ -88,6 +87,11 @@ class DeviceHub(QObject):
         return list(self._devices.values())
 
     @property
+    def states(self) -> dict[str, DeviceState]:
+        """Each device's current state, read from the drivers themselves (thread-safe)."""
+        return {name: device.state for name, device in self._devices.items()}
+
+    @property
     def printer(self) -> ReceiptPrinter | None:
         printer = self._devices.get("printer")
         return printer if isinstance(printer, ReceiptPrinter) else None
@@ -106,7 +110,6 @@ class DeviceHub(QObject):
     def _add(self, device: Device) -> None:
         name = device.name
         self._devices[name] = device
-        self.states[name] = device.state
         device.add_state_listener(functools.partial(self._state, name))
 
     def _error(self, name: str, err: DeviceError) -> None:
@@ -114,5 +117,4 @@ class DeviceHub(QObject):
         self.sig_device_error.emit(name, err)
 
     def _state(self, name: str, state: DeviceState) -> None:
-        self.states[name] = state
         self.sig_state_changed.emit(name, state.value)
