@@ -24,7 +24,7 @@ from devices.base import DeviceKind, DeviceStatus, SelfTestResult
 from devices.errors import DeviceError, DeviceState
 from devices.printer import ReceiptPrinter
 from kiosk_app.diagnostics.context import DiagnosticsContext
-from kiosk_app.diagnostics.probe import device_status, run_self_test
+from kiosk_app.diagnostics.probe import run_self_test
 from kiosk_app.diagnostics.widgets import (
     ZWSP,
     clock_time,
@@ -267,7 +267,7 @@ class DevicesPanel(QWidget):
     def refresh(self) -> None:
         seen = set()
         for device in self.ctx.devices:
-            status = device_status(device)
+            status = device.status()
             seen.add(status.name)
             card = self.cards.get(status.name)
             if card is None:
@@ -305,7 +305,7 @@ class DevicesPanel(QWidget):
 
     @Slot(str)
     def run_self_test(self, name: str) -> None:
-        device = next((d for d in self.ctx.devices if device_status(d).name == name), None)
+        device = next((d for d in self.ctx.devices if d.name == name), None)
         card = self.cards.get(name)
         if device is None or card is None:
             return

@@ -1,19 +1,14 @@
-"""Device snapshots and self-tests for diagnostics, through ``devices.base.Device`` only (no Qt)."""
+"""Self-tests for diagnostics, through ``devices.base.Device`` only (no Qt)."""
 
 from __future__ import annotations
 
 import logging
 import time
 
-from devices.base import Device, DeviceStatus, SelfTestResult
+from devices.base import Device, SelfTestResult
 from devices.errors import DeviceError
 
 log = logging.getLogger(__name__)
-
-
-def device_status(device: Device) -> DeviceStatus:
-    """A snapshot of one device (cheap and thread-safe: fine on the GUI thread)."""
-    return device.status()
 
 
 def run_self_test(device: Device, timeout_s: float = 5.0) -> tuple[SelfTestResult, float]:

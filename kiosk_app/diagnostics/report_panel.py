@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt, Slot, qVersion
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QScroller, QVBoxLayout, QWidget
 
 from kiosk_app.diagnostics.context import DiagnosticsContext
-from kiosk_app.diagnostics.probe import device_status
 from kiosk_app.diagnostics.report import (
     USB_SUBDIR,
     ReportInputs,
@@ -87,7 +86,7 @@ class ReportPanel(QWidget):
             app_version=app_version(),
             qt_version=qVersion(),
             pyside_version=PySide6.__version__,
-            devices=[device_status(d) for d in ctx.devices],
+            devices=[d.status() for d in ctx.devices],
             data_dir=config.data_dir,
             log_path=ctx.log_path,
         )
