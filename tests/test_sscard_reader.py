@@ -8,7 +8,6 @@ reason, only when pcscd or the vpcd driver cannot be started at all (not install
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -56,21 +55,6 @@ class PcscEnv:
             pytest.skip("needs a pcscd started by the tests (a system pcscd was already running)")
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_port_block(size: int = 4) -> int:
-    """A base port with ``size`` free ports: two vpcd slots for the test reader, two for the late one."""
-    for base in range(36100, 37000, 8):
-        if all(_port_free(base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no free ports for vpcd")
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +68,9 @@ def pcsc_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PcscEnv]:
         yield PcscEnv(config, None)
         return
     config_dir = tmp_path_factory.mktemp("reader.conf.d")
-    config = write_vpcd_config(config_dir, name=TEST_READER, port=_free_port_block(), filename="test")
+    # Two vpcd slots for the test reader, two for the one that appears later.
+    port = pcsc_service.free_port_block(4, first=36100, step=8)
+    config = write_vpcd_config(config_dir, name=TEST_READER, port=port, filename="test")
     if not ensure_pcscd(config_dir=config_dir, reader_prefix=config.name):
         pytest.skip(f"pcscd with the vpcd driver cannot be started: {pcsc_service.last_reason()}")
     yield PcscEnv(config, config_dir)

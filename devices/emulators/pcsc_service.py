@@ -224,7 +224,9 @@ def stop_pcscd(timeout_s: float = 5.0) -> None:
     _stop_child(timeout_s)
 
 
-def _free_port_block(size: int = 2, first: int = 36200, last: int = 37000) -> int:
+def free_port_block(size: int = 2, first: int = 36200, last: int = 37000, step: int = 4) -> int:
+    """A base port with ``size`` consecutive free loopback ports (vpcd uses one port per slot)."""
+
     def free(port: int) -> bool:
         with socket.socket() as s:
             try:
@@ -233,7 +235,7 @@ def _free_port_block(size: int = 2, first: int = 36200, last: int = 37000) -> in
                 return False
             return True
 
-    for base in range(first, last, 4):
+    for base in range(first, last, step):
         if all(free(base + i) for i in range(size)):
             return base
     raise RuntimeError("no free ports for vpcd")
@@ -253,7 +255,7 @@ def virtual_reader(name: str = "Kiosk Virtual PCD") -> tuple[VpcdConfig | None, 
             return None, False
         return config, False
     directory = Path(tempfile.mkdtemp(prefix="kiosk-reader.conf.d-"))
-    config = write_vpcd_config(directory, name=name, port=_free_port_block(), filename="kiosk")
+    config = write_vpcd_config(directory, name=name, port=free_port_block(), filename="kiosk")
     if not ensure_pcscd(config_dir=directory, reader_prefix=config.name):
         return None, False
     return config, True
