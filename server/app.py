@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from server import audit, catalog, fleet, patients, registrations
 from server.crypto import FieldCipher, load_or_create_key
-from server.db import Database
+from server.db import open_database
 from server.errors import install_error_handlers
 from server.payments import api as payments_api
 from server.payments.sandbox import SandboxStore, make_sandbox_router
@@ -35,7 +35,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     """Build the app. The database is created (and seeded when empty) here, before serving."""
     # Loaded once: the key stays in this process's memory, never in the database or the logs.
     cipher = FieldCipher(load_or_create_key(settings.resolved_key_path))
-    db = Database(settings.db_path)
+    db = open_database(settings.database_url or settings.db_path)
     db.init(cipher)
     if settings.seed_demo:
         with db.connection() as conn:
@@ -67,6 +67,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         sandbox.stop()
         payments.shutdown()
         provider.close()
+        db.close()
 
     app = FastAPI(title="Hospital kiosk server", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings

@@ -16,13 +16,12 @@ import hashlib
 import json
 import logging
 import re
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter
 
-from server.db import utc_now
+from server.dbapi import Conn, read_tx, utc_now
 from server.deps import DbDep
 
 logger = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ def entry_hash(prev_hash: str, at: str, actor: str, action: str, detail: str) ->
     return hashlib.sha256("|".join((prev_hash, at, actor, action, detail)).encode()).hexdigest()
 
 
-def append(conn: sqlite3.Connection, actor: str, action: str, detail: str | Mapping[str, Any]) -> int:
+def append(conn: Conn, actor: str, action: str, detail: str | Mapping[str, Any]) -> int:
     """Add one entry in the caller's (already open, write) transaction; returns its seq."""
     if not conn.in_transaction:
         # Outside a transaction the read of the head and the insert could interleave with another writer.
@@ -53,13 +52,13 @@ def append(conn: sqlite3.Connection, actor: str, action: str, detail: str | Mapp
     prev_hash = head[0] if head is not None else GENESIS_HASH
     at = utc_now()
     cur = conn.execute(
-        "INSERT INTO audit_log(at, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log(at, actor, action, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
         (at, actor, action, detail, prev_hash, entry_hash(prev_hash, at, actor, action, detail)),
     )
-    return int(cur.lastrowid or 0)
+    return int(cur.fetchone()[0])
 
 
-def verify(conn: sqlite3.Connection) -> tuple[bool, int | None]:
+def verify(conn: Conn) -> tuple[bool, int | None]:
     """Walk the whole chain: (True, None) if intact, else (False, seq of the first entry that fails)."""
     prev_hash = GENESIS_HASH
     for seq, at, actor, action, detail, stored_prev, stored_hash in conn.execute(
@@ -74,12 +73,8 @@ def verify(conn: sqlite3.Connection) -> tuple[bool, int | None]:
 
 @router.get("/audit/verify")
 def verify_endpoint(db: DbDep) -> dict[str, Any]:
-    with db.connection() as conn:
-        # One read transaction, so the count and the walk see the same snapshot.
-        conn.execute("BEGIN")
-        try:
-            entries = int(conn.execute("SELECT count(*) FROM audit_log").fetchone()[0])
-            ok, first_bad = verify(conn)
-        finally:
-            conn.execute("ROLLBACK")
+    # One read transaction, so the count and the walk see the same snapshot.
+    with db.connection() as conn, read_tx(conn):
+        entries = int(conn.execute("SELECT count(*) FROM audit_log").fetchone()[0])
+        ok, first_bad = verify(conn)
     return {"ok": ok, "entries": entries, "first_bad": first_bad}

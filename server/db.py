@@ -1,145 +1,71 @@
-"""SQLite store: schema, pragmas, and the write-transaction helper.
+"""The server's store: SQLite (embedded default) or PostgreSQL (production), chosen by URL.
 
-One connection per request or worker thread (never shared), WAL so readers don't block the
-writer, ``BEGIN IMMEDIATE`` for every write so two writers serialize at the start of the
-transaction instead of failing halfway with SQLITE_BUSY. The SQL is kept plain (no SQLite-only
-types beyond INTEGER/TEXT/BLOB) so a later move to PostgreSQL is a driver change, not a redesign.
+``open_database("var/server.db")`` or ``open_database("sqlite:///var/server.db")`` gives SQLite;
+``open_database("postgresql://kiosk@db.example/kiosk")`` gives PostgreSQL through a psycopg
+connection pool. Both hand out short-lived :class:`server.dbapi.Conn` objects through
+``with db.connection() as conn:``; the SQL, the schema (server/schema.py) and the transaction
+rules (server/dbapi.py) are shared.
+
+SQLite: one connection per request (never shared), WAL so readers don't block the writer,
+``synchronous=FULL`` so a payment marked SUCCESS survives a power cut right after the answer.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from server import schema
 from server.crypto import DecryptError, FieldCipher
-from server.migrations import FLEET_AUDIT_V3, PATIENTS_V2, migrate
+from server.dbapi import Conn, Dialect, PgConn, SqliteConn, pg_row_factory, read_tx, utc_now, write_tx
+from server.migrations import migrate
 from server.patient_store import check_key
 
 logger = logging.getLogger(__name__)
 
-# v2: patient name and ID number encrypted at rest (server/migrations.py upgrades a v1 file).
-# v3: kiosk heartbeats and commands, hash-chained audit log.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = schema.SCHEMA_VERSION
 
-# The v3 tables and triggers, from the statements migrations._v2_to_v3 runs on an upgraded file.
-_V3_SCHEMA = "".join(f"{statement};\n" for statement in FLEET_AUDIT_V3)
-
-# The patients table comes from migrations.PATIENTS_V2 so a new file and an upgraded one match.
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS schema_version (
-    version INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS departments (
-    code TEXT PRIMARY KEY,
-    name_zh TEXT NOT NULL,
-    name_en TEXT NOT NULL,
-    sort_order INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS doctors (
-    code TEXT PRIMARY KEY,
-    department_code TEXT NOT NULL REFERENCES departments(code),
-    name_zh TEXT NOT NULL,
-    name_en TEXT NOT NULL,
-    title_zh TEXT NOT NULL,
-    title_en TEXT NOT NULL,
-    fee_cents INTEGER NOT NULL CHECK (fee_cents >= 0)
-);
-CREATE TABLE IF NOT EXISTS slots (
-    id INTEGER PRIMARY KEY,
-    doctor_code TEXT NOT NULL REFERENCES doctors(code),
-    date TEXT NOT NULL,
-    start TEXT NOT NULL,
-    "end" TEXT NOT NULL,
-    capacity INTEGER NOT NULL CHECK (capacity >= 0),
-    booked INTEGER NOT NULL DEFAULT 0,
-    -- the last line of defence against overbooking, whatever the application code does
-    CHECK (booked >= 0 AND booked <= capacity),
-    UNIQUE (doctor_code, date, start)
-);
-CREATE INDEX IF NOT EXISTS slots_by_date ON slots(date, doctor_code);
-CREATE TABLE IF NOT EXISTS registrations (
-    id INTEGER PRIMARY KEY,
-    reg_no TEXT NOT NULL UNIQUE,
-    patient_id INTEGER NOT NULL REFERENCES patients(id),
-    slot_id INTEGER NOT NULL REFERENCES slots(id),
-    status TEXT NOT NULL CHECK (status IN ('unpaid', 'paid', 'cancelled')),
-    amount_cents INTEGER NOT NULL,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    response_json TEXT NOT NULL,  -- the first answer, replayed verbatim on a retry
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS payments (
-    id INTEGER PRIMARY KEY,
-    -- permanent: a kiosk may retry after days offline, so keys are never pruned
-    idempotency_key TEXT NOT NULL UNIQUE,
-    request_hash TEXT NOT NULL,
-    registration_id INTEGER NOT NULL REFERENCES registrations(id),
-    amount_cents INTEGER NOT NULL,
-    auth_code_masked TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    kiosk_id TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('PENDING', 'SUCCESS', 'FAILED', 'REVERSED')),
-    out_trade_no TEXT NOT NULL UNIQUE,
-    provider_trade_no TEXT,
-    error_code TEXT,
-    response_json TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS payments_by_registration ON payments(registration_id, status);
-CREATE INDEX IF NOT EXISTS payments_by_status ON payments(status);
-""" + PATIENTS_V2.format(table="patients") + _V3_SCHEMA
+__all__ = ["SCHEMA_VERSION", "Conn", "Database", "PostgresDatabase", "open_database", "read_tx", "utc_now", "write_tx"]
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def connect(db_path: Path | str) -> sqlite3.Connection:
-    """A new connection with the per-connection pragmas; autocommit mode, transactions are explicit."""
+def connect(db_path: Path | str) -> SqliteConn:
+    """A new SQLite connection with the per-connection pragmas; autocommit, transactions explicit."""
     # check_same_thread=False: FastAPI may open a connection in one pool thread and finish the
     # request in another; the connection is still used by one request at a time.
-    conn = sqlite3.connect(str(db_path), timeout=5.0, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout=5000")
-    conn.execute("PRAGMA foreign_keys=ON")
-    # FULL: a payment marked SUCCESS must survive a power cut right after the answer was sent.
-    conn.execute("PRAGMA synchronous=FULL")
-    return conn
-
-
-@contextmanager
-def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any exception)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        # SQLite may already have rolled back by itself (e.g. disk full); don't mask the real error.
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    raw = sqlite3.connect(str(db_path), timeout=5.0, isolation_level=None, check_same_thread=False)
+    raw.row_factory = sqlite3.Row
+    raw.execute("PRAGMA busy_timeout=5000")
+    raw.execute("PRAGMA foreign_keys=ON")
+    raw.execute("PRAGMA synchronous=FULL")
+    return SqliteConn(raw)
 
 
 class Database:
-    """Knows the file; hands out short-lived connections."""
+    """SQLite: knows the file, hands out short-lived connections."""
+
+    dialect: Dialect = "sqlite"
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
 
+    def __repr__(self) -> str:
+        return f"Database(sqlite:///{self.path})"
+
     @contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
+    def connection(self) -> Iterator[Conn]:
         conn = connect(self.path)
         try:
             yield conn
         finally:
             conn.close()
+
+    def close(self) -> None:
+        """Nothing pooled for SQLite."""
 
     def init(self, cipher: FieldCipher | None = None) -> None:
         """Create the file and schema if missing, upgrade an older one, refuse a newer one.
@@ -149,55 +75,135 @@ class Database:
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.connection() as conn:
+            assert isinstance(conn, SqliteConn)
             # journal_mode is persistent in the file, so setting it once here is enough.
-            conn.execute("PRAGMA journal_mode=WAL")
-            # executescript would COMMIT a surrounding transaction, so the script carries its own.
-            # On a v1 file CREATE ... IF NOT EXISTS leaves the old patients table for migrate().
-            conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
-            migrated = self._check_version(conn, cipher)
+            conn.raw.execute("PRAGMA journal_mode=WAL")
+            migrated = self._migrate(conn, cipher)
             if migrated:
-                # The dropped plain-text pages were zeroed (secure_delete); copy them over the main
+                # Pages freed by the upgrade were zeroed (secure_delete); copy them over the main
                 # file and empty the WAL, so no old name or ID number survives anywhere on disk.
-                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                busy = conn.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
                 if busy:
                     logger.warning("WAL checkpoint after the migration was blocked; it completes on a later one")
-            if cipher is not None:
-                try:
-                    check_key(conn, cipher)
-                except DecryptError:
-                    raise RuntimeError(
-                        f"the server key does not decrypt the patients in {self.path}: "
-                        "restore the key file this database was created with"
-                    ) from None
-            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            _check_key(conn, cipher, self)
+            check = conn.raw.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 logger.error("database quick_check failed: %s", check)
         logger.info("database ready at %s (schema v%d)", self.path, SCHEMA_VERSION)
 
     @staticmethod
-    def _check_version(conn: sqlite3.Connection, cipher: FieldCipher | None) -> bool:
-        """Record, upgrade or refuse the schema version; True if an upgrade ran."""
-        # Foreign keys can't be switched inside a transaction, and the upgrade rebuilds patients,
-        # which registrations reference; migrate() runs PRAGMA foreign_key_check itself.
-        conn.execute("PRAGMA foreign_keys=OFF")
+    def _migrate(conn: SqliteConn, cipher: FieldCipher | None) -> bool:
+        """Create, upgrade or refuse; True if an existing file was upgraded."""
+        # Foreign keys can't be switched inside a transaction, and the v1 upgrade rebuilds patients,
+        # which registrations reference; migrations.migrate runs PRAGMA foreign_key_check itself.
+        conn.raw.execute("PRAGMA foreign_keys=OFF")
         # Pages freed by dropping the plain-text table are overwritten with zeros, not left readable.
-        secure_delete = conn.execute("PRAGMA secure_delete").fetchone()[0]
-        conn.execute("PRAGMA secure_delete=ON")
+        secure_delete = conn.raw.execute("PRAGMA secure_delete").fetchone()[0]
+        conn.raw.execute("PRAGMA secure_delete=ON")
         try:
             with write_tx(conn):
-                version = conn.execute("SELECT max(version) AS v FROM schema_version").fetchone()["v"]
+                version = _check_version(conn)
                 if version is None:
-                    conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
+                    schema.create_fresh(conn)
                     return False
-                if version > SCHEMA_VERSION:
-                    raise RuntimeError(f"database schema v{version} is newer than this server (v{SCHEMA_VERSION})")
                 if version == SCHEMA_VERSION:
                     return False
-                migrate(conn, version, cipher)
-                conn.execute("DELETE FROM schema_version")
-                conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
+                if version < schema.BASELINE_VERSION:
+                    migrate(conn, version, cipher)
+                schema.upgrade_from(conn, max(version, schema.BASELINE_VERSION))
             logger.info("database upgraded from schema v%d to v%d", version, SCHEMA_VERSION)
             return True
         finally:
-            conn.execute(f"PRAGMA secure_delete={int(secure_delete)}")
-            conn.execute("PRAGMA foreign_keys=ON")
+            conn.raw.execute(f"PRAGMA secure_delete={int(secure_delete)}")
+            conn.raw.execute("PRAGMA foreign_keys=ON")
+
+
+class PostgresDatabase:
+    """PostgreSQL through a psycopg pool; connections are in autocommit, transactions explicit."""
+
+    dialect: Dialect = "postgres"
+
+    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 16) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        kwargs: dict[str, Any] = {"autocommit": True, "row_factory": pg_row_factory}
+        # open=False: the pool starts in init(), so a bad URL fails there with a clear message.
+        self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size, kwargs=kwargs, open=False, timeout=10)
+        self._opened = threading.Lock()
+        self._is_open = False
+
+    def _open(self) -> None:
+        with self._opened:
+            if not self._is_open:
+                self._pool.open(wait=True, timeout=15)
+                self._is_open = True
+
+    def __repr__(self) -> str:
+        return f"PostgresDatabase({_redact(self.url)})"
+
+    @contextmanager
+    def connection(self) -> Iterator[Conn]:
+        self._open()
+        with self._pool.connection() as raw:
+            conn = PgConn(raw)
+            try:
+                yield conn
+            finally:
+                conn.rollback()  # never hand a connection back inside a transaction
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def init(self, cipher: FieldCipher | None = None) -> None:
+        with self.connection() as conn:
+            with write_tx(conn):
+                version = _check_version(conn)
+                if version is None:
+                    schema.create_fresh(conn)
+                elif version < SCHEMA_VERSION:
+                    schema.upgrade_from(conn, version)
+                    logger.info("database upgraded from schema v%d to v%d", version, SCHEMA_VERSION)
+            _check_key(conn, cipher, self)
+        logger.info("database ready at %s (schema v%d)", _redact(self.url), SCHEMA_VERSION)
+
+
+Store = Database | PostgresDatabase
+
+
+def open_database(location: str | Path) -> Store:
+    text = str(location)
+    if text.startswith(("postgresql://", "postgres://")):
+        return PostgresDatabase(text)
+    if text.startswith("sqlite:///"):
+        text = text.removeprefix("sqlite:///")
+    return Database(Path(text))
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for logs."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+
+
+def _check_version(conn: Conn) -> int | None:
+    version = schema.read_version(conn)
+    if version is not None and version > SCHEMA_VERSION:
+        raise RuntimeError(f"database schema v{version} is newer than this server (v{SCHEMA_VERSION})")
+    return version
+
+
+def _check_key(conn: Conn, cipher: FieldCipher | None, db: object) -> None:
+    if cipher is None:
+        return
+    try:
+        check_key(conn, cipher)
+    except DecryptError:
+        raise RuntimeError(
+            f"the server key does not decrypt the patients in {db!r}: "
+            "restore the key file this database was created with"
+        ) from None

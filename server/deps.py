@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING, Annotated, cast
 from fastapi import Depends, Request
 
 from server.crypto import FieldCipher
-from server.db import Database
+from server.db import Store
 from server.settings import ServerSettings
 
 if TYPE_CHECKING:
     from server.payments.service import PaymentService
 
 
-def get_db(request: Request) -> Database:
-    return cast(Database, request.app.state.db)
+def get_db(request: Request) -> Store:
+    return cast(Store, request.app.state.db)
 
 
 def get_cipher(request: Request) -> FieldCipher:
@@ -30,7 +30,7 @@ def get_payments(request: Request) -> PaymentService:
     return cast("PaymentService", request.app.state.payments)
 
 
-DbDep = Annotated[Database, Depends(get_db)]
+DbDep = Annotated[Store, Depends(get_db)]
 CipherDep = Annotated[FieldCipher, Depends(get_cipher)]
 SettingsDep = Annotated[ServerSettings, Depends(get_settings)]
 PaymentsDep = Annotated["PaymentService", Depends(get_payments)]

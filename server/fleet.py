@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -20,7 +19,7 @@ from fastapi import APIRouter, Path
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from server import audit
-from server.db import write_tx
+from server.dbapi import Conn, write_tx
 from server.deps import DbDep, SettingsDep
 from server.errors import ApiError
 
@@ -60,7 +59,7 @@ class CommandRequest(BaseModel):
     command: Command
 
 
-def _command_view(row: sqlite3.Row) -> dict[str, Any]:
+def _command_view(row: Any) -> dict[str, Any]:
     return {
         "id": row["id"],
         "kiosk_id": row["kiosk_id"],
@@ -71,7 +70,7 @@ def _command_view(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def _pending(conn: sqlite3.Connection, kiosk_id: str) -> list[dict[str, Any]]:
+def _pending(conn: Conn, kiosk_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT id, command, created_at FROM kiosk_commands WHERE kiosk_id = ? AND status = 'pending' ORDER BY id",
         (kiosk_id,),
@@ -155,10 +154,11 @@ def queue_command(kiosk_id: KioskId, req: CommandRequest, db: DbDep) -> dict[str
         if conn.execute("SELECT 1 FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)).fetchone() is None:
             raise ApiError(404, "kiosk_not_found", f"no kiosk {kiosk_id} has sent a heartbeat")
         cur = conn.execute(
-            "INSERT INTO kiosk_commands(kiosk_id, command, status, created_at) VALUES (?, ?, 'pending', ?)",
+            "INSERT INTO kiosk_commands(kiosk_id, command, status, created_at)"
+            " VALUES (?, ?, 'pending', ?) RETURNING id",
             (kiosk_id, req.command, _iso(_now())),
         )
-        command_id = int(cur.lastrowid or 0)
+        command_id = int(cur.fetchone()[0])
         detail = {"id": command_id, "kiosk_id": kiosk_id, "command": req.command}
         audit.append(conn, "operator", "command.queued", detail)
         row = conn.execute("SELECT * FROM kiosk_commands WHERE id = ?", (command_id,)).fetchone()

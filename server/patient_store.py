@@ -6,10 +6,10 @@ the ID number (unique per id_type) used for lookups; ``id_masked`` is the displa
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from server.crypto import FieldCipher
+from server.dbapi import Conn
 
 NAME_COLUMN = "patients.name"
 ID_NUMBER_COLUMN = "patients.id_number"
@@ -36,7 +36,7 @@ class PatientIdentity:
         return f"PatientIdentity({self.id_type}, {mask_id_number(self.id_number)})"
 
 
-def find_patient_id(conn: sqlite3.Connection, cipher: FieldCipher, id_type: str, id_number: str) -> int | None:
+def find_patient_id(conn: Conn, cipher: FieldCipher, id_type: str, id_number: str) -> int | None:
     row = conn.execute(
         "SELECT id FROM patients WHERE id_type = ? AND id_index = ?", (id_type, cipher.blind_index(id_number))
     ).fetchone()
@@ -54,7 +54,7 @@ def encrypted_identity(cipher: FieldCipher, id_number: str, name: str) -> dict[s
 
 
 def insert_patient(
-    conn: sqlite3.Connection,
+    conn: Conn,
     cipher: FieldCipher,
     *,
     id_type: str,
@@ -67,15 +67,13 @@ def insert_patient(
     enc = encrypted_identity(cipher, id_number, name)
     cur = conn.execute(
         "INSERT INTO patients(id_type, id_index, id_number_enc, name_enc, id_masked, sex, birth, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (id_type, enc["id_index"], enc["id_number_enc"], enc["name_enc"], enc["id_masked"], sex, birth, created_at),
     )
-    if cur.lastrowid is None:
-        raise RuntimeError("INSERT INTO patients returned no row id")
-    return cur.lastrowid
+    return int(cur.fetchone()[0])
 
 
-def read_identity(conn: sqlite3.Connection, cipher: FieldCipher, patient_id: int) -> PatientIdentity | None:
+def read_identity(conn: Conn, cipher: FieldCipher, patient_id: int) -> PatientIdentity | None:
     """Decrypted identity of one patient (raises DecryptError under the wrong key)."""
     row = conn.execute("SELECT id_type, id_number_enc, name_enc FROM patients WHERE id = ?", (patient_id,)).fetchone()
     if row is None:
@@ -87,7 +85,7 @@ def read_identity(conn: sqlite3.Connection, cipher: FieldCipher, patient_id: int
     )
 
 
-def check_key(conn: sqlite3.Connection, cipher: FieldCipher) -> None:
+def check_key(conn: Conn, cipher: FieldCipher) -> None:
     """Raise DecryptError if the key cannot read existing rows.
 
     Without this, a server started with a new key would not find returning patients (their blind

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from datetime import date
 from typing import Any, Literal
 
@@ -19,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from server import audit
-from server.db import utc_now, write_tx
+from server.dbapi import Conn, utc_now, write_tx
 from server.deps import DbDep
 from server.errors import ApiError
 from server.schemas import RowId, RowIdPath, error_responses
@@ -55,7 +54,7 @@ class RegistrationView(BaseModel):
     end: str
 
 
-def registration_view(conn: sqlite3.Connection, registration_id: int) -> dict[str, Any] | None:
+def registration_view(conn: Conn, registration_id: int) -> dict[str, Any] | None:
     row = conn.execute(
         """
         SELECT r.id AS registration_id, r.reg_no, r.status, r.amount_cents,
@@ -75,7 +74,7 @@ def registration_view(conn: sqlite3.Connection, registration_id: int) -> dict[st
     return dict(row) if row is not None else None
 
 
-def _create(conn: sqlite3.Connection, req: RegistrationRequest) -> tuple[int, dict[str, Any]]:
+def _create(conn: Conn, req: RegistrationRequest) -> tuple[int, dict[str, Any]]:
     existing = conn.execute(
         "SELECT patient_id, slot_id, response_json FROM registrations WHERE idempotency_key = ?",
         (req.idempotency_key,),
@@ -104,10 +103,10 @@ def _create(conn: sqlite3.Connection, req: RegistrationRequest) -> tuple[int, di
     # reg_no is filled from the row id right after, so it is unique without a separate counter.
     cur = conn.execute(
         "INSERT INTO registrations(reg_no, patient_id, slot_id, status, amount_cents, idempotency_key,"
-        " response_json, created_at, updated_at) VALUES (?, ?, ?, 'unpaid', ?, ?, '{}', ?, ?)",
+        " response_json, created_at, updated_at) VALUES (?, ?, ?, 'unpaid', ?, ?, '{}', ?, ?) RETURNING id",
         (f"tmp-{req.idempotency_key}", req.patient_id, slot["id"], slot["fee_cents"], req.idempotency_key, now, now),
     )
-    reg_id = int(cur.lastrowid or 0)
+    reg_id = int(cur.fetchone()[0])
     reg_no = f"R{slot['date'].replace('-', '')}{reg_id:06d}"
     conn.execute("UPDATE registrations SET reg_no = ? WHERE id = ?", (reg_no, reg_id))
     view = registration_view(conn, reg_id)

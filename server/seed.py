@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import logging
 import random
-import sqlite3
 from datetime import date, datetime, timedelta
 
-from server.db import write_tx
+from server.dbapi import Conn, write_tx
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +99,7 @@ def _sessions(doctor_code: str, first_of_dept: bool, day: date) -> list[tuple[st
     return [MORNING] if roll < 0.88 else [AFTERNOON]
 
 
-def seed_if_empty(conn: sqlite3.Connection, today: date | None = None) -> bool:
+def seed_if_empty(conn: Conn, today: date | None = None) -> bool:
     """Insert the demo hospital when there are no departments; returns whether it seeded."""
     today = today or date.today()
     with write_tx(conn):
@@ -122,7 +121,7 @@ def seed_if_empty(conn: sqlite3.Connection, today: date | None = None) -> bool:
     return True
 
 
-def extend_schedules(conn: sqlite3.Connection, today: date | None = None) -> int:
+def extend_schedules(conn: Conn, today: date | None = None) -> int:
     """Give every day of the coming week that has no schedule one, so a demo database started
     again next month still has today's slots. Days already scheduled are left alone."""
     today = today or date.today()

@@ -10,7 +10,10 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class ServerSettings:
+    # The SQLite file (the embedded default). With ``database_url`` set, the data lives in
+    # PostgreSQL and this path only anchors the default key file location.
     db_path: Path
+    database_url: str | None = None  # postgresql://user:password@host/dbname
     host: str = "127.0.0.1"
     port: int = 8700
     # The 32-byte key that encrypts patient identities in the database. None = "server.key" beside

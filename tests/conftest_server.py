@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,7 +26,10 @@ from typing import Any
 import pytest
 import requests
 
+from server.db import Store, open_database
+from server.dbapi import write_tx
 from server.patients import resident_check_digit
+from server.pgtest import PostgresCluster, PostgresUnavailable
 from server.settings import ServerSettings
 from server.testing import ServerThread
 
@@ -94,6 +98,20 @@ class Api:
     def post(self, path: str, body: Any = None, **kw: Any) -> requests.Response:
         return self.http.post(self.base + path, json=body, timeout=10, **kw)
 
+    def sql(self, query: str, params: tuple[Any, ...] = (), *, write: bool = False) -> list[Any]:
+        """Run SQL on the server's own database, whichever backend it is."""
+        assert self.srv.app is not None
+        with self.srv.app.state.db.connection() as conn:
+            if not write:
+                return list(conn.execute(query, params).fetchall())
+            with write_tx(conn):
+                cur = conn.execute(query, params)
+                return list(cur.fetchall()) if "RETURNING" in query.upper() else []
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.srv.settings.database_url else "sqlite"
+
     @property
     def sandbox_orders(self) -> int:
         assert self.srv.app is not None
@@ -145,9 +163,76 @@ class Api:
         raise AssertionError(f"payment {key} still PENDING after {timeout} s")
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """One throw-away PostgreSQL for the session; each test gets its own database in it.
+
+    Skipped where PostgreSQL is not installed, unless KIOSK_REQUIRE_POSTGRES=1 (``make test`` sets
+    it, so CI can never pass by silently skipping the PostgreSQL half of the suite).
+    """
+    try:
+        cluster = PostgresCluster().start()
+    except PostgresUnavailable as exc:
+        if os.environ.get("KIOSK_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required here: {exc}")
+        pytest.skip(str(exc))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The server store under test; every server test runs on both."""
+    return str(request.param)
+
+
 @pytest.fixture
-def pay_server(tmp_path: Path) -> Iterator[ServerThread]:
-    with ServerThread(quick_settings(tmp_path / "server.db")) as srv:
+def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for SQLite (the file in tmp_path), else a fresh PostgreSQL database."""
+    if backend == "sqlite":
+        yield None
+        return
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    url = cluster.create_database()
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def fresh_settings(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., ServerSettings]]:
+    """``fresh_settings("other", **overrides)``: quick settings over a new, empty database of the
+    backend under test (for a second server, or one restarted on the same data)."""
+    made: list[str] = []
+    cluster: PostgresCluster | None = request.getfixturevalue("pg_cluster") if backend == "postgres" else None
+
+    def make(name: str, **overrides: Any) -> ServerSettings:
+        url = None
+        if cluster is not None:
+            url = cluster.create_database()
+            made.append(url)
+        (tmp_path / name).mkdir(exist_ok=True)
+        return quick_settings(tmp_path / name / "server.db", database_url=url, **overrides)
+
+    yield make
+    for url in made:
+        assert cluster is not None
+        cluster.drop_database(url)
+
+
+@pytest.fixture
+def store(backend: str, database_url: str | None, tmp_path: Path) -> Iterator[Store]:
+    """An initialized, empty server store of the backend under test (no HTTP server)."""
+    db = open_database(database_url or tmp_path / "store.db")
+    db.init()
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def pay_server(tmp_path: Path, database_url: str | None) -> Iterator[ServerThread]:
+    with ServerThread(quick_settings(tmp_path / "server.db", database_url=database_url)) as srv:
         yield srv
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 
-from server.db import utc_now
+from server.db import Store, open_database, utc_now, write_tx
 from server.payments.wechat import WeChatPayClient
+from server.settings import ServerSettings
 from server.testing import ServerThread
 
 if TYPE_CHECKING:
@@ -154,9 +154,7 @@ def test_registration_holds_the_slot_and_replays(api: Api) -> None:
 
 
 def _doctor_of(api: Api, slot_id: int) -> str:
-    assert api.srv.app is not None
-    with sqlite3.connect(api.srv.settings.db_path) as conn:
-        return str(conn.execute("SELECT doctor_code FROM slots WHERE id = ?", (slot_id,)).fetchone()[0])
+    return str(api.sql("SELECT doctor_code FROM slots WHERE id = ?", (slot_id,))[0][0])
 
 
 def test_slot_full_is_409(api: Api) -> None:
@@ -346,7 +344,7 @@ def test_internal_error_is_json_without_a_traceback(api: Api, monkeypatch: pytes
 # -- crash recovery --------------------------------------------------------------------------------
 
 
-def test_pending_payments_are_resolved_after_a_restart(api: Api, tmp_path: Path) -> None:
+def test_pending_payments_are_resolved_after_a_restart(api: Api, fresh_settings: Callable[..., ServerSettings]) -> None:
     """A crash between "row written" and "answer known": the next start must finish the job.
 
     ``pay_server`` plays the provider (its sandbox keeps its orders); a second server with its own
@@ -354,7 +352,7 @@ def test_pending_payments_are_resolved_after_a_restart(api: Api, tmp_path: Path)
     """
     pay_server = api.srv
     sandbox_url = pay_server.base_url + "/sandbox/wxpay"
-    settings = api.quick_settings(tmp_path / "other.db", pay_base_url=sandbox_url)
+    settings = fresh_settings("other", pay_base_url=sandbox_url)
     with ServerThread(settings) as other:
         helper = type(api)(other)
         paid_reg, lost_reg = helper.register(), helper.register()
@@ -367,7 +365,8 @@ def test_pending_payments_are_resolved_after_a_restart(api: Api, tmp_path: Path)
         out_trade_no="KCRASHPAID0001", total_fee=paid_reg["amount_cents"], auth_code=api.wechat_code(0), body="t"
     ).transaction_id
     wx.close()
-    with sqlite3.connect(settings.db_path) as conn:
+    db = open_database(settings.database_url or settings.db_path)
+    with db.connection() as conn, write_tx(conn):
         for n, (reg, otn) in enumerate([(paid_reg, "KCRASHPAID0001"), (lost_reg, "KCRASHNEVERSENT1")]):
             conn.execute(
                 "INSERT INTO payments(idempotency_key, request_hash, registration_id, amount_cents,"
@@ -375,6 +374,7 @@ def test_pending_payments_are_resolved_after_a_restart(api: Api, tmp_path: Path)
                 " VALUES (?, 'x', ?, ?, '**************5670', 'wechat', 'K1', 'PENDING', ?, ?, ?)",
                 (f"crash-key-{n:04d}", reg["registration_id"], reg["amount_cents"], otn, utc_now(), utc_now()),
             )
+    db.close()
 
     with ServerThread(settings) as restarted:
         helper = type(api)(restarted)
@@ -385,14 +385,12 @@ def test_pending_payments_are_resolved_after_a_restart(api: Api, tmp_path: Path)
     assert (never_sent["status"], never_sent["registration_status"]) == ("REVERSED", "unpaid")
 
 
-def test_demo_schedules_roll_forward_when_the_database_is_reused(tmp_path) -> None:
+def test_demo_schedules_roll_forward_when_the_database_is_reused(store: Store) -> None:
     from datetime import date, timedelta
 
-    from server.db import Database
     from server.seed import DAYS, extend_schedules, seed_if_empty
 
-    db = Database(tmp_path / "s.db")
-    db.init()
+    db = store
     first = date(2026, 1, 5)
     with db.connection() as conn:
         assert seed_if_empty(conn, first)

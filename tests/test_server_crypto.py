@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sqlite3
@@ -15,8 +16,9 @@ import pytest
 
 from server.crypto import KEY_BYTES, DecryptError, FieldCipher, KeyFileError, load_or_create_key
 from server.db import Database, utc_now
-from server.migrations import PATIENTS_V2
+from server.dbapi import SqliteConn
 from server.patient_store import read_identity
+from server.schema import CATALOG_AND_MONEY, PATIENTS_V2, SCHEMA_VERSION
 from server.seed import seed_if_empty
 from server.testing import ServerThread
 
@@ -55,6 +57,23 @@ def _all_cells(db_path: Path) -> list[Any]:
     with sqlite3.connect(db_path) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         return [cell for t in tables for row in conn.execute(f'SELECT * FROM "{t}"') for cell in row]
+
+
+def _api_cells(api: Api) -> list[Any]:
+    """Every cell of every table of the server's database, whichever backend."""
+    if api.backend == "sqlite":
+        tables = [r[0] for r in api.sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    else:
+        query = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        tables = [r[0] for r in api.sql(query)]
+    assert "patients" in tables
+    return [cell for t in tables for row in api.sql(f'SELECT * FROM "{t}"') for cell in row]
+
+
+def _assert_no_plain_cells(cells: list[Any]) -> None:
+    for cell in cells:
+        text = bytes(cell).decode("utf-8", "replace") if isinstance(cell, bytes | memoryview) else str(cell)
+        assert NAME not in text and ID_NUMBER not in text
 
 
 def _assert_no_plain_identity(db_path: Path) -> None:
@@ -163,26 +182,29 @@ def test_identify_stores_no_plain_identity(api: Api, caplog: pytest.LogCaptureFi
     settings = api.srv.settings
     assert api.srv.app is not None
     cipher = api.srv.app.state.cipher
-    _assert_no_plain_identity(settings.db_path)
-    with sqlite3.connect(settings.db_path) as conn:
-        columns = {r[1] for r in conn.execute("PRAGMA table_info(patients)")}
-        masked = conn.execute("SELECT id_masked FROM patients WHERE id = ?", (first.json()["patient_id"],)).fetchone()
+    _assert_no_plain_cells(_api_cells(api))
+    if api.backend == "sqlite":
+        _assert_no_plain_identity(settings.db_path)  # the file and its WAL, byte by byte
+    columns = set(api.sql("SELECT * FROM patients")[0].keys())
+    masked = api.sql("SELECT id_masked FROM patients WHERE id = ?", (first.json()["patient_id"],))
+    with api.srv.app.state.db.connection() as conn:
         identity = read_identity(conn, cipher, first.json()["patient_id"])
     assert {"name", "id_number"}.isdisjoint(columns) and {"name_enc", "id_number_enc", "id_index"} <= columns
-    assert masked == ("110***********002X",)
+    assert [tuple(r) for r in masked] == [("110***********002X",)]
     assert identity is not None and (identity.name, identity.id_number) == (NAME, ID_NUMBER)
     assert NAME not in repr(identity) and ID_NUMBER not in repr(identity)
 
     key = settings.resolved_key_path.read_bytes()
     assert settings.resolved_key_path == settings.db_path.parent / "server.key"
-    assert key not in _raw_bytes(settings.db_path)
+    if api.backend == "sqlite":
+        assert key not in _raw_bytes(settings.db_path)
     assert NAME not in caplog.text and ID_NUMBER not in caplog.text and key.hex() not in caplog.text
 
 
 def test_server_refuses_a_key_that_does_not_match_the_data(api: Api, tmp_path: Path) -> None:
     assert api.post("/api/v1/patients/identify", PERSON).status_code == 200
     wrong = tmp_path / "wrong.key"
-    settings = api.quick_settings(api.srv.settings.db_path, key_path=wrong)
+    settings = dataclasses.replace(api.srv.settings, key_path=wrong)
     with pytest.raises(RuntimeError, match="does not decrypt"), ServerThread(settings):
         pass
 
@@ -192,16 +214,15 @@ def test_server_refuses_a_key_that_does_not_match_the_data(api: Api, tmp_path: P
 
 def _build_v1_database(db_path: Path) -> int:
     """A v1 file as the previous server wrote it: plain patients, one registration. Returns its id."""
-    import server.db as db_module
-
-    v1_schema = db_module._SCHEMA.replace(PATIENTS_V2.format(table="patients"), V1_PATIENTS)
-    assert v1_schema != db_module._SCHEMA
+    v2_patients = PATIENTS_V2.format(table="patients")
+    assert v2_patients in CATALOG_AND_MONEY
+    v1_schema = "".join(f"{V1_PATIENTS if s == v2_patients else s};\n" for s in CATALOG_AND_MONEY)
     with sqlite3.connect(db_path, isolation_level=None) as conn:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(v1_schema)
+        conn.executescript(v1_schema + "CREATE TABLE schema_version (version INTEGER NOT NULL);")
         conn.execute("INSERT INTO schema_version(version) VALUES (1)")
-        seed_if_empty(conn, date.today())
+        seed_if_empty(SqliteConn(conn), date.today())
         cur = conn.execute(
             "INSERT INTO patients(id_type, id_number, name, sex, birth, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             ("resident", ID_NUMBER, NAME, "F", "1949-12-31", utc_now()),
@@ -218,6 +239,7 @@ def _build_v1_database(db_path: Path) -> int:
     return patient_id
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])  # only SQLite files predate schema v3
 def test_v1_database_is_upgraded_and_the_patient_still_found(api: Api, tmp_path: Path) -> None:
     db_path = tmp_path / "old" / "server.db"
     db_path.parent.mkdir()
@@ -233,7 +255,7 @@ def test_v1_database_is_upgraded_and_the_patient_still_found(api: Api, tmp_path:
 
     _assert_no_plain_identity(db_path)
     with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (3,)
+        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
         assert conn.execute("SELECT patient_id FROM registrations WHERE reg_no = 'R1'").fetchone() == (patient_id,)
         reg_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'registrations'").fetchone()[0]
         assert "REFERENCES patients(id)" in reg_sql

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from server import audit
-from server.db import Database, write_tx
-from server.migrations import FLEET_AUDIT_V3
+from server.db import Store, write_tx
+from server.dbapi import IntegrityError
+from server.schema import FLEET_AUDIT_V3, render
+from server.settings import ServerSettings
 from server.testing import ServerThread
 from sync.heartbeat import HeartbeatSender, build_heartbeat
 
@@ -33,10 +34,6 @@ def _beat(api: Api, kiosk_id: str = "K-1", **overrides: Any) -> dict[str, Any]:
 
 def _kiosk(api: Api, kiosk_id: str) -> dict[str, Any]:
     return next(k for k in api.get("/api/v1/kiosks").json() if k["kiosk_id"] == kiosk_id)
-
-
-def _db_path(api: Api) -> Path:
-    return Path(api.srv.settings.db_path)
 
 
 # -- heartbeats ------------------------------------------------------------------------------------
@@ -145,8 +142,7 @@ def test_audit_chain_records_the_journey_and_verifies(api: Api) -> None:
     assert api.post("/api/v1/payments", api.pay_body(reg, 0, key)).status_code == 201
     assert api.wait_final(key)["status"] == "SUCCESS"
 
-    with sqlite3.connect(_db_path(api)) as conn:
-        rows = conn.execute("SELECT actor, action, detail FROM audit_log ORDER BY seq").fetchall()
+    rows = [tuple(r) for r in api.sql("SELECT actor, action, detail FROM audit_log ORDER BY seq")]
     actions = [a for _, a, _ in rows]
     assert actions == [
         "kiosk.first_seen",
@@ -164,32 +160,38 @@ def test_audit_chain_records_the_journey_and_verifies(api: Api) -> None:
     assert api.get("/api/v1/audit/verify").json() == {"ok": True, "entries": 8, "first_bad": None}
 
 
-def _tamper(db_path: Path, seq: int) -> None:
-    """What an attacker with file access could do: drop the guard, edit, put the guard back."""
-    with sqlite3.connect(db_path, isolation_level=None) as conn:
-        conn.execute("DROP TRIGGER audit_log_no_update")
-        conn.execute("UPDATE audit_log SET detail = '{\"amount_cents\":1}' WHERE seq = ?", (seq,))
-        conn.execute(next(s for s in FLEET_AUDIT_V3 if "audit_log_no_update" in s))
-    conn.close()
+def _tamper(api: Api, seq: int) -> None:
+    """What an attacker with database access could do: drop the guard, edit, put the guard back."""
+    edit = "UPDATE audit_log SET detail = '{\"amount_cents\":1}' WHERE seq = ?"
+    if api.backend == "sqlite":
+        guard = next(render(s, "sqlite") for s in FLEET_AUDIT_V3 if "audit_log_no_update" in render(s, "sqlite"))
+        api.sql("DROP TRIGGER audit_log_no_update", write=True)
+        api.sql(edit, (seq,), write=True)
+        api.sql(guard, write=True)
+    else:
+        api.sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change", write=True)
+        api.sql(edit, (seq,), write=True)
+        api.sql("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change", write=True)
 
 
 def test_tampered_row_is_reported_as_the_first_bad_seq(api: Api) -> None:
     for n in range(5):
         _beat(api, f"K-{n}")
     assert api.get("/api/v1/audit/verify").json() == {"ok": True, "entries": 5, "first_bad": None}
-    _tamper(_db_path(api), 3)
+    _tamper(api, 3)
     assert api.get("/api/v1/audit/verify").json() == {"ok": False, "entries": 5, "first_bad": 3}
 
 
-def test_audit_log_is_append_only_in_the_database(tmp_path: Path) -> None:
-    db = Database(tmp_path / "a.db")
-    db.init()
-    with db.connection() as conn:
+def test_audit_log_is_append_only_in_the_database(store: Store) -> None:
+    with store.connection() as conn:
         with write_tx(conn):
             audit.append(conn, "test", "one", {"n": 1})
             audit.append(conn, "test", "two", "plain | text")
-        for sql in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log WHERE seq = 2"):
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        statements = ["UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log WHERE seq = 2"]
+        if conn.dialect == "postgres":
+            statements.append("TRUNCATE audit_log")  # PostgreSQL's TRUNCATE skips row triggers
+        for sql in statements:
+            with pytest.raises(IntegrityError, match="append-only"):
                 conn.execute(sql)
         assert audit.verify(conn) == (True, None)
         first = conn.execute("SELECT prev_hash FROM audit_log WHERE seq = 1").fetchone()[0]
@@ -198,14 +200,15 @@ def test_audit_log_is_append_only_in_the_database(tmp_path: Path) -> None:
             audit.append(conn, "test", "three", "x")
 
 
-def test_deleting_a_middle_entry_breaks_the_chain(tmp_path: Path) -> None:
-    db = Database(tmp_path / "a.db")
-    db.init()
-    with db.connection() as conn:
+def test_deleting_a_middle_entry_breaks_the_chain(store: Store) -> None:
+    with store.connection() as conn:
         with write_tx(conn):
             for n in range(4):
                 audit.append(conn, "test", "step", {"n": n})
-        conn.execute("DROP TRIGGER audit_log_no_delete")
+        if conn.dialect == "sqlite":
+            conn.execute("DROP TRIGGER audit_log_no_delete")
+        else:
+            conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
         conn.execute("DELETE FROM audit_log WHERE seq = 2")
         assert audit.verify(conn) == (False, 3)
 
@@ -217,7 +220,9 @@ def _collect() -> dict[str, Any]:
     return {"software_version": "9.9", "device_states": {"printer": "ready"}, "queue_depth": 0}
 
 
-def test_sender_delivers_commands_and_survives_the_server_going_down(tmp_path: Path, api: Api) -> None:
+def test_sender_delivers_commands_and_survives_the_server_going_down(
+    api: Api, fresh_settings: Callable[..., ServerSettings]
+) -> None:
     received: list[list[dict[str, Any]]] = []
     got = threading.Event()
 
@@ -225,7 +230,8 @@ def test_sender_delivers_commands_and_survives_the_server_going_down(tmp_path: P
         received.append(commands)
         got.set()
 
-    srv = ServerThread(api.quick_settings(tmp_path / "fleet.db")).start()
+    settings = fresh_settings("fleet")
+    srv = ServerThread(settings).start()
     sender = HeartbeatSender(srv.base_url, "K-S", _collect, on_commands, interval_s=0.1)
     try:
         assert sender.beat_once() is True and sender.last_clock_offset_s is not None

@@ -20,7 +20,6 @@ import hmac
 import json
 import logging
 import secrets
-import sqlite3
 import threading
 import time
 from datetime import datetime
@@ -29,7 +28,8 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from server import audit
-from server.db import Database, utc_now, write_tx
+from server.db import Store
+from server.dbapi import Conn, utc_now, write_tx
 from server.errors import ApiError
 from server.payments.codes import SUPPORTED_CHANNELS, detect_channel, mask_auth_code
 from server.payments.wechat import MicropayAnswer, Outcome, QueryAnswer, ReverseAnswer
@@ -93,7 +93,7 @@ def _message(status: str, error_code: str | None) -> str:
     return "payment failed"
 
 
-def payment_view(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
+def payment_view(conn: Conn, row: Any) -> dict[str, Any]:
     reg = conn.execute("SELECT status FROM registrations WHERE id = ?", (row["registration_id"],)).fetchone()
     return {
         "idempotency_key": row["idempotency_key"],
@@ -107,7 +107,7 @@ def payment_view(conn: sqlite3.Connection, row: sqlite3.Row) -> dict[str, Any]:
 
 
 class PaymentService:
-    def __init__(self, db: Database, provider: PayProvider, settings: ServerSettings) -> None:
+    def __init__(self, db: Store, provider: PayProvider, settings: ServerSettings) -> None:
         self.db = db
         self.provider = provider
         self.settings = settings
@@ -148,7 +148,7 @@ class PaymentService:
                 cur = conn.execute(
                     "INSERT INTO payments(idempotency_key, request_hash, registration_id, amount_cents,"
                     " auth_code_masked, channel, kiosk_id, status, out_trade_no, error_code, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, out_trade_no",
                     (
                         req.idempotency_key,
                         request_hash,
@@ -164,14 +164,11 @@ class PaymentService:
                         now,
                     ),
                 )
-                payment_id = int(cur.lastrowid or 0)
+                payment_id, out_trade_no = cur.fetchone()
                 detail = {"payment_id": payment_id, "registration_id": req.registration_id, "status": status}
                 # ids, amount and channel only: never the auth code, not even masked
                 detail |= {"amount_cents": req.amount_cents, "channel": channel}
                 audit.append(conn, f"kiosk:{req.kiosk_id}", "payment.created", detail)
-                out_trade_no = conn.execute("SELECT out_trade_no FROM payments WHERE id = ?", (payment_id,)).fetchone()[
-                    0
-                ]
             logger.info(
                 "payment %d for registration %d, %d cents, %s code %s from kiosk %s: %s",
                 payment_id,
@@ -199,7 +196,7 @@ class PaymentService:
             row = conn.execute("SELECT * FROM payments WHERE id = ?", (payment_id,)).fetchone()
             return 201, payment_view(conn, row)
 
-    def _payable_registration(self, conn: sqlite3.Connection, req: PaymentRequest) -> sqlite3.Row:
+    def _payable_registration(self, conn: Conn, req: PaymentRequest) -> Any:
         reg = conn.execute(
             "SELECT r.status, r.amount_cents, dep.name_zh AS department_name_zh FROM registrations r"
             " JOIN slots s ON s.id = r.slot_id JOIN doctors d ON d.code = s.doctor_code"
