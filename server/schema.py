@@ -200,16 +200,22 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
 BASELINE_VERSION = 3
 BASELINE: tuple[Statement, ...] = CATALOG_AND_MONEY + FLEET_AUDIT_V3
 
-# Append only; see the module docstring.
-MIGRATIONS: tuple[Migration, ...] = ()
+# Append only; see the module docstring. Each feature keeps its DDL beside its code, as plain
+# portable strings (no PerDialect there: this module imports them, so they can't import it).
+MIGRATIONS: tuple[Migration, ...] = (
+    # 4: kiosk enrollment, kiosk credentials, request nonces, staff accounts and sessions (server/auth/)
+    # 5: staff worklist (server/dashboard/)
+    # 6: bills and insurance pre-settlement (server/bills/)
+    # 7: refunds and reconciliation runs (server/reconcile/)
+)
 
 SCHEMA_VERSION = max([BASELINE_VERSION, *(m.version for m in MIGRATIONS)])
 
 
 def _check_order() -> None:
-    versions = [m.version for m in MIGRATIONS]
-    if versions != list(range(BASELINE_VERSION + 1, BASELINE_VERSION + 1 + len(versions))):
-        raise RuntimeError(f"migrations must be numbered {BASELINE_VERSION + 1}, {BASELINE_VERSION + 2}, ...")
+    versions = [BASELINE_VERSION, *(m.version for m in MIGRATIONS)]
+    if any(b <= a for a, b in zip(versions, versions[1:], strict=False)):
+        raise RuntimeError(f"migrations must be numbered upwards from {BASELINE_VERSION + 1}")
 
 
 _check_order()
