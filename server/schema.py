@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from server.dbapi import Conn, Dialect
+from server.reconcile.tables import RECONCILE_V7
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +207,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # 4: kiosk enrollment, kiosk credentials, request nonces, staff accounts and sessions (server/auth/)
     # 5: staff worklist (server/dashboard/)
     # 6: bills and insurance pre-settlement (server/bills/)
-    # 7: refunds and reconciliation runs (server/reconcile/)
+    Migration(7, "reconciliation runs", RECONCILE_V7),
+    # 8: refunds (server/payments/)
 )
 
 SCHEMA_VERSION = max([BASELINE_VERSION, *(m.version for m in MIGRATIONS)])
