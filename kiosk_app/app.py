@@ -23,6 +23,8 @@ from offline_cache.audit import AuditLog
 from offline_cache.journal import Journal
 from offline_cache.store import Store
 from sync.client import ServerClient
+from sync.enroll import CredentialFileError, load_credential
+from sync.signing import KioskCredential
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +71,13 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
     """``config_path``: the TOML file diagnostics may write device URLs to (None: memory only)."""
     store = Store(config.data_dir / "kiosk.db")
     journal = Journal(store)
+    credential = load_kiosk_credential(config)
     client = ServerClient(
         config.server_url,
         kiosk_id=config.kiosk_id,
         connect_timeout=config.connect_timeout_s,
         read_timeout=config.read_timeout_s,
+        credential=credential,
     )
     hub = DeviceHub(config)
     tasks = TaskManager()
@@ -110,6 +114,7 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
         controller=controller,
         tasks=tasks,
         interval_s=config.heartbeat_interval_s,
+        credential=credential,
     )
     window = KioskWindow(config, controller, translations, idle, hub, diagnostics)
     window.resize(*_fit(app))
@@ -128,6 +133,32 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
         wedge,
         fleet,
     )
+
+
+def load_kiosk_credential(config: Config) -> KioskCredential | None:
+    """The enrollment credential, or None (logged loudly: the server refuses an unenrolled kiosk)."""
+    path = config.credential_path
+    try:
+        credential = load_credential(path)
+    except CredentialFileError as err:
+        log.error("kiosk credential unusable: %s; enroll again with `python main.py --enroll`", err)
+        return None
+    if credential is None:
+        log.error(
+            "this kiosk is not enrolled: no credential at %s. The server will refuse its requests until it is; "
+            "run `python main.py --enroll` and have an admin approve the pairing code",
+            path,
+        )
+        return None
+    if credential.kiosk_id != config.kiosk_id:
+        log.error(
+            "the credential at %s is for kiosk %s but this kiosk is configured as %s; the server will refuse "
+            "payments; fix kiosk.id or enroll again",
+            path,
+            credential.kiosk_id,
+            config.kiosk_id,
+        )
+    return credential
 
 
 def _fit(app: QApplication) -> tuple[int, int]:

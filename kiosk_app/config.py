@@ -98,6 +98,8 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "connect_timeout_s": _float(0.1, 30),
         "read_timeout_s": _float(0.5, 120),
         "heartbeat_interval_s": _float(1, 300),
+        # The kiosk's credential from enrollment (python main.py --enroll); default <data_dir>/kiosk.credential
+        "credential_file": _str,
     },
     "payment": {
         "poll_interval_s": _float(0.1, 30),
@@ -148,6 +150,7 @@ class Config:
     connect_timeout_s: float = 3.05
     read_timeout_s: float = 10.0
     heartbeat_interval_s: float = 15.0
+    credential_file: Path | None = None  # None: <data_dir>/kiosk.credential
     pay_poll_interval_s: float = 1.0
     pay_deadline_s: float = 90.0
     id_reader: DeviceConfig = DeviceConfig("serial:///dev/kiosk/idreader?baud=115200")
@@ -160,6 +163,11 @@ class Config:
     diagnostics_staff_cards: tuple[str, ...] = ()
     diagnostics_max_attempts: int = 5
     diagnostics_lockout_s: int = 300
+
+    @property
+    def credential_path(self) -> Path:
+        """Where the kiosk's signing credential lives (written by enrollment, mode 0600)."""
+        return self.credential_file if self.credential_file is not None else self.data_dir / "kiosk.credential"
 
     def with_devices(self, *, id_reader: str, scanner: str, printer: str) -> Config:
         """The same config with other device URLs (the demo points them at emulators)."""
@@ -220,6 +228,9 @@ def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
     data_dir = Path(k.get("data_dir", str(d.data_dir)))
     if base_dir is not None and not data_dir.is_absolute():
         data_dir = base_dir / data_dir
+    credential_file = Path(srv["credential_file"]) if "credential_file" in srv else None
+    if credential_file is not None and base_dir is not None and not credential_file.is_absolute():
+        credential_file = base_dir / credential_file
     return Config(
         kiosk_id=k.get("id", d.kiosk_id),
         role=k.get("role", d.role),
@@ -234,6 +245,7 @@ def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
         connect_timeout_s=srv.get("connect_timeout_s", d.connect_timeout_s),
         read_timeout_s=srv.get("read_timeout_s", d.read_timeout_s),
         heartbeat_interval_s=srv.get("heartbeat_interval_s", d.heartbeat_interval_s),
+        credential_file=credential_file,
         pay_poll_interval_s=pay.get("poll_interval_s", d.pay_poll_interval_s),
         pay_deadline_s=pay.get("deadline_s", d.pay_deadline_s),
         id_reader=_device(d.id_reader, s.get("devices.id_reader", {})),

@@ -26,11 +26,22 @@ from devices.emulators.scanner import ScannerEmulator
 from devices.emulators.vpcd import VirtualSsCard
 from devices.emulators.vpcd import sample_cards as sample_insurance_cards
 from kiosk_app.config import Config, DeviceConfig
+from sync.enroll import (
+    CredentialFileError,
+    EnrollmentError,
+    load_credential,
+    request_enrollment,
+    save_credential,
+    wait_for_approval,
+)
+from sync.signing import KioskAuth
 
 log = logging.getLogger(__name__)
 
 # The technician PIN of the demo only (a real kiosk's PIN hash comes from its own config).
 DEMO_PIN = "2468"
+# The demo server's staff account "admin" (created by --demo-admin-password; demo only).
+DEMO_ADMIN_PASSWORD = "demo-admin-2468"
 
 # Payment codes that select the server sandbox's behaviour (last digit, see server/payments/sandbox.py).
 DEMO_CODES = {
@@ -41,6 +52,15 @@ DEMO_CODES = {
     "lost_response": "134567890123456789",
     "not_payment": "HOSPITAL-LEAFLET-42",
 }
+
+
+def _software_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("hospital-kiosk")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def free_port() -> int:
@@ -82,6 +102,8 @@ class DemoEnvironment:
                 "--port",
                 str(port),
                 "--fast-payments",
+                "--demo-admin-password",
+                DEMO_ADMIN_PASSWORD,
             ],
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -97,14 +119,59 @@ class DemoEnvironment:
         )
         from kiosk_app.diagnostics.pin import hash_pin
 
-        return replace(
+        config = replace(
             config,
             server_url=self.server_url,
             data_dir=self.data_dir,
+            credential_file=None,  # the demo kiosk's own, in the demo's data directory
             camera=DeviceConfig(self.camera.url, True, {"fps": 15.0}),
             insurance_card=self._start_insurance(),
             diagnostics_pin_hash=hash_pin(DEMO_PIN),
         )
+        if self.wait_for_server():
+            try:
+                self.enroll_kiosk(config)
+            except (EnrollmentError, CredentialFileError, requests.RequestException) as err:
+                log.error("demo: enrolling the kiosk failed (%s); the server will refuse its requests", err)
+        return config
+
+    def enroll_kiosk(self, config: Config) -> None:
+        """Enroll the demo kiosk through the real flow: request, approve as admin, poll, save.
+
+        A credential left by an earlier demo run is kept if the server still accepts it.
+        """
+        path = config.credential_path
+        existing = load_credential(path)
+        if existing is not None and existing.kiosk_id == config.kiosk_id:
+            r = requests.get(
+                f"{self.server_url}/api/v1/departments", auth=KioskAuth.from_credential(existing), timeout=5
+            )
+            if r.ok:
+                log.info("demo: kiosk %s is enrolled already", config.kiosk_id)
+                return
+        enrollment = request_enrollment(self.server_url, config.kiosk_id, _software_version())
+        log.info("demo: kiosk %s asks to enroll, pairing code %s", config.kiosk_id, enrollment.display_code)
+        with requests.Session() as admin:
+            r = admin.post(
+                f"{self.server_url}/api/v1/staff/login",
+                json={"username": "admin", "password": DEMO_ADMIN_PASSWORD},
+                timeout=10,
+            )
+            if r.status_code != 200:
+                raise EnrollmentError(f"demo admin login failed: HTTP {r.status_code}")
+            r = admin.post(
+                f"{self.server_url}/api/v1/admin/enrollments/approve",
+                json={"pairing_code": enrollment.pairing_code},
+                timeout=10,
+            )
+            if r.status_code != 200:
+                raise EnrollmentError(f"demo approval failed: HTTP {r.status_code}")
+            admin.post(f"{self.server_url}/api/v1/staff/logout", timeout=10)
+        credential = wait_for_approval(self.server_url, enrollment, first_delay_s=0.1, max_delay_s=1.0)
+        if credential is None:
+            raise EnrollmentError("the demo enrollment expired")
+        save_credential(path, credential, server_url=self.server_url)
+        log.info("demo: kiosk %s enrolled", config.kiosk_id)
 
     def _start_insurance(self) -> DeviceConfig:
         """A virtual social-security card behind pcscd, if this machine can run one."""

@@ -22,6 +22,7 @@ from kiosk_app.hub import DeviceHub
 from kiosk_app.tasks import TaskManager
 from offline_cache.journal import Journal, unresolved
 from sync.heartbeat import HeartbeatSender
+from sync.signing import KioskCredential
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +52,19 @@ class FleetLink(QObject):
         controller: KioskController,
         tasks: TaskManager,
         interval_s: float = 15.0,
+        credential: KioskCredential | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.hub, self.journal, self.controller, self.tasks = hub, journal, controller, tasks
         self._handled: set[int] = set()
         self.heartbeat = HeartbeatSender(
-            server_url, kiosk_id, collect=self._collect, on_commands=self._on_commands, interval_s=interval_s
+            server_url,
+            kiosk_id,
+            collect=self._collect,
+            on_commands=self._on_commands,
+            interval_s=interval_s,
+            credential=credential,
         )
 
     def start(self) -> None:

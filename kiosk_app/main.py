@@ -1,4 +1,4 @@
-"""Command line entry: ``python main.py [--demo] [--tour DIR] [--kiosk] [--config FILE]``."""
+"""Command line entry: ``python main.py [--demo] [--tour DIR] [--kiosk] [--config FILE] [--enroll]``."""
 
 from __future__ import annotations
 
@@ -28,6 +28,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--elderly", action="store_true", help="start in elderly (large text) mode")
     p.add_argument("--size", metavar="WxH", help="fixed window size, e.g. 720x1280 (the tour's default)")
     p.add_argument("--exit-after-first-paint", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--enroll",
+        action="store_true",
+        help="enroll with the server: print a pairing code, wait for an admin's approval, save the credential",
+    )
     p.add_argument("--version", action="store_true")
     return p.parse_args(argv)
 
@@ -53,7 +58,41 @@ def main(argv: list[str] | None = None) -> int:
         config = replace(config, language=args.language)
     if args.elderly:
         config = replace(config, elderly_mode=True)
+    if args.enroll:
+        return enroll(config)
     return run(config, args)
+
+
+def enroll(config: Config) -> int:
+    """``--enroll``: no Qt; the pairing code goes to the terminal (an admin enters it on the server)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from sync.enroll import Enrollment, EnrollmentError
+    from sync.enroll import enroll as run_enrollment
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        software = version("hospital-kiosk")
+    except PackageNotFoundError:
+        software = "unknown"
+    path = config.credential_path
+    if path.exists():
+        print(f"note: {path} exists; it is replaced once the new enrollment is approved")
+
+    def show(enrollment: Enrollment) -> None:
+        print(f"Kiosk {config.kiosk_id} asks to enroll with {config.server_url}")
+        print(f"Pairing code: {enrollment.display_code}   (valid until {enrollment.expires_at})")
+        print("An admin approves it on the server; waiting...", flush=True)
+
+    try:
+        run_enrollment(config.server_url, config.kiosk_id, software, path, show_code=show)
+    except EnrollmentError as err:
+        print(f"kiosk: enrollment failed: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    print(f"Enrolled. Credential saved to {path}")
+    return 0
 
 
 def run(config: Config, args: argparse.Namespace) -> int:

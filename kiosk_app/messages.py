@@ -21,6 +21,9 @@ def text(key: str) -> str:
     if key.startswith("pay.failed."):
         reason = _PAY_FAILURES.get(key.removeprefix("pay.failed."), _MESSAGES["pay.failed"])
         return _t(reason) + " " + _t(_MESSAGES["pay.retry"])
+    if key.startswith("server.auth."):  # sync.client.KioskAuthError: the server refuses this kiosk
+        clock = key == "server.auth.stale_timestamp"
+        return _t(_MESSAGES["server.auth.clock" if clock else "server.auth"])
     if key.startswith("server.rejected.") and key not in _MESSAGES:
         return _t(_MESSAGES["server.rejected"])
     return _t(_MESSAGES.get(key, _MESSAGES["error.unexpected"]))
@@ -104,6 +107,12 @@ _MESSAGES = {
     "pay.retry": QT_TRANSLATE_NOOP("messages", "Please scan the payment code again, or go to the cashier window."),
     "server.rejected": QT_TRANSLATE_NOOP(
         "messages", "The hospital system refused the request. Please go to the service desk."
+    ),
+    "server.auth": QT_TRANSLATE_NOOP(
+        "messages", "This kiosk is not enrolled with the hospital system, or was revoked. Please call IT."
+    ),
+    "server.auth.clock": QT_TRANSLATE_NOOP(
+        "messages", "This kiosk's clock is wrong, so the hospital system refuses it. Please call IT."
     ),
     "error.unexpected": QT_TRANSLATE_NOOP(
         "messages", "Something went wrong. Please try again or ask the staff for help."

@@ -25,7 +25,10 @@ from server.errors import ApiError
 
 logger = logging.getLogger(__name__)
 
+# Two routers, mounted with different auth (server/app.py): what a kiosk calls for itself (signed
+# requests) and what an operator calls (staff sessions).
 router = APIRouter(prefix="/api/v1", tags=["fleet"])
+operator_router = APIRouter(prefix="/api/v1", tags=["fleet"])
 
 # Same alphabet as the kiosk_id of a payment, so one kiosk has one id everywhere.
 KIOSK_ID_PATTERN = r"^[A-Za-z0-9._-]{1,32}$"
@@ -115,7 +118,7 @@ def heartbeat(kiosk_id: KioskId, beat: Heartbeat, db: DbDep) -> dict[str, Any]:
     return {"server_time": _iso(now), "clock_offset_s": offset, "commands": commands}
 
 
-@router.get("/kiosks")
+@operator_router.get("/kiosks")
 def list_kiosks(db: DbDep, settings: SettingsDep) -> list[dict[str, Any]]:
     now = _now()
     with db.connection() as conn:
@@ -147,7 +150,7 @@ def list_kiosks(db: DbDep, settings: SettingsDep) -> list[dict[str, Any]]:
     return kiosks
 
 
-@router.post("/kiosks/{kiosk_id}/commands", status_code=201)
+@operator_router.post("/kiosks/{kiosk_id}/commands", status_code=201)
 def queue_command(kiosk_id: KioskId, req: CommandRequest, db: DbDep) -> dict[str, Any]:
     with db.connection() as conn, write_tx(conn):
         # Refusing unknown kiosks catches operator typos; a command for nobody would wait forever.

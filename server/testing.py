@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from server.app import create_app
 from server.settings import ServerSettings
+from sync.signing import KioskCredential
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ class ServerThread:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self.app: FastAPI | None = None
+        self._credentials: dict[str, KioskCredential] = {}
+        self._staff_tokens: dict[tuple[str, str], str] = {}
 
     @property
     def settings(self) -> ServerSettings:
@@ -87,7 +90,7 @@ class ServerThread:
 
     def stop(self) -> None:
         if self.app is not None:
-            self.app.state.sandbox.stop()  # withheld sandbox answers would delay the shutdown
+            self.app.state.payment_stack.stop_sandboxes()  # withheld sandbox answers would delay the shutdown
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -97,6 +100,43 @@ class ServerThread:
         if self._sock is not None:
             self._sock.close()
         self._server = self._thread = self._sock = None
+        self._credentials.clear()
+        self._staff_tokens.clear()
+
+    # -- credentials for tests and the demo (straight into the database, no HTTP) ---------------------
+
+    def kiosk_credential(self, kiosk_id: str) -> KioskCredential:
+        """A provisioned credential for ``kiosk_id`` (made once per kiosk and server run)."""
+        from server.auth.kiosks import provision_kiosk
+
+        if kiosk_id not in self._credentials:
+            assert self.app is not None, "start the server first"
+            with self.app.state.db.connection() as conn:
+                secret = provision_kiosk(conn, self.app.state.cipher, kiosk_id)
+            self._credentials[kiosk_id] = KioskCredential(kiosk_id, secret)
+        return self._credentials[kiosk_id]
+
+    def write_credential(self, kiosk_id: str, path: Path) -> KioskCredential:
+        """Provision ``kiosk_id`` and save its credential file (what enrollment leaves on a kiosk)."""
+        from sync.enroll import save_credential
+
+        credential = self.kiosk_credential(kiosk_id)
+        save_credential(path, credential, server_url=self.base_url)
+        return credential
+
+    def staff_token(self, username: str = "admin", role: str = "admin") -> str:
+        """A session token of a staff account (created with a random password if missing)."""
+        import secrets
+
+        from server.auth.staff import StaffUser, ensure_staff, new_session
+
+        key = (username, role)
+        if key not in self._staff_tokens:
+            assert self.app is not None, "start the server first"
+            with self.app.state.db.connection() as conn:
+                ensure_staff(conn, username, secrets.token_urlsafe(16), role)
+                self._staff_tokens[key] = new_session(conn, StaffUser(username, role))  # type: ignore[arg-type]
+        return self._staff_tokens[key]
 
     def __enter__(self) -> ServerThread:
         return self.start()

@@ -12,8 +12,16 @@ Every call has a (connect, read) timeout and ends either in a plain dataclass or
                        terminal, retrying the same request gives the same answer.
 ``ServerError``        the base class; raised as such for 5xx and unreadable answers.
 
+``KioskAuthError``     a 401 on a kiosk endpoint (``unsigned_request``, ``unknown_kiosk``,
+                       ``kiosk_revoked``, ``stale_timestamp``, ``replayed_request``, ``bad_signature``)
+                       or 403 ``kiosk_mismatch``: the kiosk is not enrolled, was revoked or its clock
+                       is off. Retrying does not help; the screen says "call IT" (a BusinessError).
+
 ``tr_key`` on each error is the key the UI translates ("server.rejected.slot_full", ...). No
 exception from requests or json escapes. The auth_code is never logged beyond its last 4 digits.
+
+With a ``credential`` every request is signed (``sync/signing.py``); the server refuses unsigned
+kiosk requests.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from typing import Any, TypeVar
 
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from sync.signing import KioskAuth, KioskCredential
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +79,32 @@ class BusinessError(ServerError):
     def __init__(self, code: str, message: str = "", status: int | None = None) -> None:
         super().__init__(code, message, status)
         self.tr_key = f"server.rejected.{code}"
+
+
+# The server's answers to a request it cannot attribute to an active, enrolled kiosk.
+KIOSK_AUTH_CODES = frozenset(
+    {
+        "unsigned_request",
+        "unknown_kiosk",
+        "kiosk_revoked",
+        "stale_timestamp",
+        "replayed_request",
+        "bad_signature",
+        "kiosk_mismatch",
+    }
+)
+
+
+class KioskAuthError(BusinessError):
+    """The server does not accept this kiosk's credential (not enrolled, revoked, clock off, ...).
+
+    ``tr_key`` is ``server.auth.<code>`` (e.g. ``server.auth.kiosk_revoked``): "this kiosk is not
+    enrolled / was revoked; please call IT". Logged as an error: it needs a person, not a retry.
+    """
+
+    def __init__(self, code: str, message: str = "", status: int | None = None) -> None:
+        super().__init__(code, message, status)
+        self.tr_key = f"server.auth.{code}"
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -186,6 +222,7 @@ class ServerClient:
         connect_timeout: float = 3.05,
         read_timeout: float = 10.0,
         pay_read_timeout: float = 15.0,
+        credential: KioskCredential | None = None,
     ) -> None:
         # pay_read_timeout exceeds the server's own provider read timeout (10 s), so a slow
         # provider still gives the kiosk an answer (PENDING) instead of an unknown outcome.
@@ -196,6 +233,13 @@ class ServerClient:
         self.pay_read_timeout = pay_read_timeout
         self._session = requests.Session()
         self._session.headers.update({"Accept": "application/json", "User-Agent": f"hospital-kiosk/{kiosk_id}"})
+        self.credential = credential
+        if credential is not None:
+            if credential.kiosk_id != kiosk_id:
+                logger.error("the credential is for kiosk %s, this kiosk is %s", credential.kiosk_id, kiosk_id)
+            self._session.auth = KioskAuth.from_credential(credential)
+        else:
+            logger.error("no kiosk credential: the server will refuse this kiosk's requests until it is enrolled")
 
     def close(self) -> None:
         self._session.close()
@@ -254,6 +298,9 @@ class ServerClient:
         message = error.get("message", "") if isinstance(error, dict) else ""
         if resp.status_code == 404 and not_found_ok and code == "not_found":
             return 404, None
+        if resp.status_code in (401, 403) and code in KIOSK_AUTH_CODES:
+            logger.error("%s %s refused: %d %s (%s)", method, path, resp.status_code, code, message)
+            raise KioskAuthError(str(code), str(message), resp.status_code)
         if 400 <= resp.status_code < 500 and isinstance(code, str):
             logger.info("%s %s rejected: %d %s", method, path, resp.status_code, code)
             raise BusinessError(code, str(message), resp.status_code)

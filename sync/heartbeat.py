@@ -19,6 +19,8 @@ from typing import Any
 
 import requests
 
+from sync.signing import KioskAuth, KioskCredential
+
 logger = logging.getLogger(__name__)
 
 API = "/api/v1"
@@ -44,6 +46,13 @@ def build_heartbeat(
     }
 
 
+def _error_code(r: requests.Response) -> str:
+    try:
+        return str(r.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "unknown"
+
+
 class HeartbeatSender:
     """``collect()`` returns the keyword arguments of ``build_heartbeat`` (kiosk_time optional)."""
 
@@ -57,6 +66,7 @@ class HeartbeatSender:
         *,
         connect_timeout_s: float = 3.0,
         read_timeout_s: float = 5.0,
+        credential: KioskCredential | None = None,
     ) -> None:
         self._base = client_base_url.rstrip("/")
         self.kiosk_id = kiosk_id
@@ -68,11 +78,14 @@ class HeartbeatSender:
         self._thread: threading.Thread | None = None
         # ack() may come from another thread (the UI) while a beat is in flight; Session isn't thread-safe.
         self._http = requests.Session()
+        if credential is not None:
+            self._http.auth = KioskAuth.from_credential(credential)  # signed at send time, per request
         self._http_lock = threading.Lock()
         # Read by diagnostics; written only by the heartbeat thread.
         self.sent = 0
         self.failures = 0
         self.last_clock_offset_s: float | None = None
+        self.last_auth_error: str | None = None  # e.g. "kiosk_revoked", for diagnostics
 
     def start(self) -> HeartbeatSender:
         if self._thread is None:
@@ -109,8 +122,13 @@ class HeartbeatSender:
         try:
             with self._http_lock:
                 r = self._http.post(url, json=body, timeout=self._timeout)
+            if r.status_code in (401, 403):
+                code = _error_code(r)
+                self.last_auth_error = code
+                raise ValueError(f"HTTP {r.status_code} {code}: the server refuses this kiosk's credential")
             if r.status_code != 200:
                 raise ValueError(f"HTTP {r.status_code}")
+            self.last_auth_error = None
             answer = r.json()
             commands = list(answer.get("commands") or [])
             self.last_clock_offset_s = float(answer["clock_offset_s"])

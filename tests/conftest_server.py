@@ -6,6 +6,11 @@ this module only under TYPE_CHECKING: importing it directly would defeat asserti
 ``pay_server`` is the real server on 127.0.0.1 with payment timings shrunk further than
 ``--fast-payments`` (a USERPAYING -> REVERSED cycle takes ~2.5 s), and ``api`` is a small helper
 that books and pays through plain HTTP, so the server tests don't depend on ``sync.client``.
+
+Credentials: ``api.get``/``api.post`` sign kiosk requests with a provisioned credential, as kiosk
+``KIOSK-T1`` or as the kiosk named in a ``/kiosks/{id}/...`` path (provisioned on first use), and
+send operator requests (fleet overview, commands, audit, admin) with an admin session
+(``api.admin`` is that session on its own). ``api.kiosk(id)`` is a new session signed as ``id``.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import re
 import socket
 import threading
 import time
@@ -22,9 +28,11 @@ from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import requests
+from requests.auth import AuthBase
 
 from server.db import Store, open_database
 from server.dbapi import write_tx
@@ -32,11 +40,30 @@ from server.patients import resident_check_digit
 from server.pgtest import PostgresCluster, PostgresUnavailable
 from server.settings import ServerSettings
 from server.testing import ServerThread
+from sync.signing import KioskAuth, KioskCredential
 
 WECHAT_CODE_PREFIX = "13" + "4567890123456" + "78"  # 17 digits; the 18th picks the sandbox outcome
 FINAL = {"SUCCESS", "FAILED", "REVERSED"}
 
 _ids = itertools.count(1)
+
+TEST_KIOSK = "KIOSK-T1"
+_PATH_KIOSK = re.compile(r"^/api/v1/kiosks/([^/?]+)/(?:heartbeat|commands/[^/?]+/ack)(?:\?|$)")
+_OPERATOR = re.compile(r"^/api/v1/(?:kiosks(?:\?|$)|kiosks/[^/?]+/commands(?:\?|$)|audit/|admin/|staff/)")
+
+
+class SignAsKiosk(AuthBase):
+    """Signs each request as the kiosk its path names (heartbeat, ack), else as ``default``."""
+
+    def __init__(self, srv: ServerThread, default: str = TEST_KIOSK) -> None:
+        self.srv, self.default = srv, default
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        match = _PATH_KIOSK.match(r.path_url)
+        kiosk_id = self.default
+        if match and re.fullmatch(r"[A-Za-z0-9._-]{1,32}", unquote(match.group(1))):
+            kiosk_id = unquote(match.group(1))
+        return KioskAuth.from_credential(self.srv.kiosk_credential(kiosk_id))(r)
 
 
 def quick_settings(db_path: Path, **overrides: Any) -> ServerSettings:
@@ -86,17 +113,42 @@ class Api:
     def __init__(self, srv: ServerThread) -> None:
         self.srv = srv
         self.base = srv.base_url
-        self.http = requests.Session()
+        self.credential: KioskCredential = srv.kiosk_credential(TEST_KIOSK)
+        self.http = self.session()
+        self.admin = requests.Session()
+        self.admin.headers["Authorization"] = f"Bearer {srv.staff_token('admin', 'admin')}"
         self._used_slots: set[int] = set()
 
     def close(self) -> None:
         self.http.close()
+        self.admin.close()
+
+    def session(self) -> requests.Session:
+        """A new session signed like ``api.http`` (e.g. one per thread); the caller closes it."""
+        s = requests.Session()
+        s.auth = SignAsKiosk(self.srv)
+        return s
+
+    def kiosk(self, kiosk_id: str) -> requests.Session:
+        """A new session whose every request is signed as ``kiosk_id`` (provisioned on first use)."""
+        s = requests.Session()
+        s.auth = KioskAuth.from_credential(self.srv.kiosk_credential(kiosk_id))
+        return s
+
+    def staff(self, role: str, username: str | None = None) -> requests.Session:
+        """A new session signed in as a staff member with ``role``."""
+        s = requests.Session()
+        s.headers["Authorization"] = f"Bearer {self.srv.staff_token(username or role, role)}"
+        return s
+
+    def _for(self, path: str) -> requests.Session:
+        return self.admin if _OPERATOR.match(path) else self.http
 
     def get(self, path: str, **kw: Any) -> requests.Response:
-        return self.http.get(self.base + path, timeout=10, **kw)
+        return self._for(path).get(self.base + path, timeout=10, **kw)
 
     def post(self, path: str, body: Any = None, **kw: Any) -> requests.Response:
-        return self.http.post(self.base + path, json=body, timeout=10, **kw)
+        return self._for(path).post(self.base + path, json=body, timeout=10, **kw)
 
     def sql(self, query: str, params: tuple[Any, ...] = (), *, write: bool = False) -> list[Any]:
         """Run SQL on the server's own database, whichever backend it is."""
@@ -148,7 +200,7 @@ class Api:
             "registration_id": reg["registration_id"],
             "amount_cents": reg["amount_cents"],
             "auth_code": wechat_code(digit),
-            "kiosk_id": "KIOSK-T1",
+            "kiosk_id": TEST_KIOSK,
         }
 
     def wait_final(self, key: str, timeout: float = 20.0) -> dict[str, Any]:

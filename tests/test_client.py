@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture
 def client(api: Api) -> Iterator[ServerClient]:
-    with ServerClient(api.base, kiosk_id="KIOSK-T1") as c:
+    with ServerClient(api.base, kiosk_id="KIOSK-T1", credential=api.credential) as c:
         yield c
 
 

@@ -48,6 +48,7 @@ def make_kiosk(qapp, tmp_path: Path, server, id_reader_emu, scanner_emu, printer
         diagnostics_pin_hash=PIN_HASH,
         diagnostics_lockout_s=120,
     ).with_devices(id_reader=id_reader_emu.url, scanner=scanner_emu.url, printer=printer_emu.url)
+    server.write_credential(config.kiosk_id, config.credential_path)  # what enrollment leaves
     k = build(config, qapp, config_path=config_path)
     k.window.setFixedSize(720, 1280)
     k.window.show()
@@ -339,6 +340,7 @@ def test_printer_test_page_and_camera_preview(
         diagnostics_pin_hash=PIN_HASH,
         camera=DeviceConfig(cam.url, True, {"fps": 15.0}),
     ).with_devices(id_reader=id_reader_emu.url, scanner=scanner_emu.url, printer=printer_emu.url)
+    server.write_credential(config.kiosk_id, config.credential_path)  # what enrollment leaves
     k = build(config, qapp)
     k.window.setFixedSize(720, 1280)
     k.window.show()
@@ -381,6 +383,7 @@ def test_a_staff_id_card_opens_diagnostics_and_any_other_card_does_not(
         diagnostics_staff_cards=(hash_pin(staff.id_number, iterations=200_000),),
     ).with_devices(id_reader=id_reader_emu.url, scanner=scanner_emu.url, printer=printer_emu.url)
     (tmp_path / "log").mkdir(exist_ok=True)
+    server.write_credential(config.kiosk_id, config.credential_path)  # what enrollment leaves
     k = build(config, qapp)
     k.window.setFixedSize(720, 1280)
     k.window.show()

@@ -20,20 +20,27 @@ def test_heartbeat_reports_devices_and_a_queued_test_page_prints_once(
         Config(data_dir=tmp_path, server_url=server.base_url, kiosk_id="KIOSK-FLEET-1"),
         heartbeat_interval_s=1.0,
     ).with_devices(id_reader=id_reader_emu.url, scanner=scanner_emu.url, printer=printer_emu.url)
+    server.write_credential(config.kiosk_id, config.credential_path)  # what enrollment leaves
     k = build(config, qapp)
     k.start_devices()
     api = f"{server.base_url}/api/v1/kiosks"
+    operator = {"Authorization": f"Bearer {server.staff_token('tech', 'technician')}"}
     try:
 
         def listed() -> dict | None:
-            return next((x for x in requests.get(api, timeout=5).json() if x["kiosk_id"] == "KIOSK-FLEET-1"), None)
+            return next(
+                (x for x in requests.get(api, headers=operator, timeout=5).json() if x["kiosk_id"] == "KIOSK-FLEET-1"),
+                None,
+            )
 
         qtbot.waitUntil(
             lambda: (row := listed()) is not None and row["device_states"].get("id_reader") == "ready", timeout=WAIT_MS
         )
         row = listed()
         assert row is not None and row["online"] and row["queue_depth"] == 0
-        r = requests.post(f"{api}/KIOSK-FLEET-1/commands", json={"command": "print_test_page"}, timeout=5)
+        r = requests.post(
+            f"{api}/KIOSK-FLEET-1/commands", json={"command": "print_test_page"}, headers=operator, timeout=5
+        )
         assert r.status_code == 201
         # Commands are carried out on the GUI thread: wait with Qt's loop running, not blocked.
         qtbot.waitUntil(lambda: len(printer_emu.jobs) == 1, timeout=WAIT_MS)

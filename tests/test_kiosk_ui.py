@@ -27,6 +27,7 @@ def kiosk(qapp, tmp_path: Path, server, id_reader_emu, scanner_emu, printer_emu)
         Config(data_dir=tmp_path, server_url=server.base_url, pay_poll_interval_s=0.2),
         language="zh_CN",
     ).with_devices(id_reader=id_reader_emu.url, scanner=scanner_emu.url, printer=printer_emu.url)
+    server.write_credential(config.kiosk_id, config.credential_path)  # what enrollment leaves
     k = build(config, qapp)
     k.window.setFixedSize(720, 1280)
     k.window.show()

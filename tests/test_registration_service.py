@@ -42,10 +42,13 @@ class Harness:
         assert self.flow.step is Step.PAY, self.flow.message
 
 
-def make(tmp_path: Path, base_url: str, printer_url: str, *, read_timeout: float = 10, deadline: float = 30):
+def make(
+    tmp_path: Path, base_url: str, printer_url: str, *, read_timeout: float = 10, deadline: float = 30, server=None
+):
     store = Store(tmp_path / "kiosk.db")
     journal = Journal(store)
-    client = ServerClient(base_url, kiosk_id="K1", connect_timeout=1, read_timeout=read_timeout)
+    credential = server.kiosk_credential("K1") if server is not None else None
+    client = ServerClient(base_url, kiosk_id="K1", connect_timeout=1, read_timeout=read_timeout, credential=credential)
     service = RegistrationService(
         client=client,
         journal=journal,
@@ -59,7 +62,7 @@ def make(tmp_path: Path, base_url: str, printer_url: str, *, read_timeout: float
 
 @pytest.fixture
 def harness(tmp_path: Path, server, printer_emu) -> Iterator[Harness]:
-    h, store, client = make(tmp_path, server.base_url, printer_emu.url)
+    h, store, client = make(tmp_path, server.base_url, printer_emu.url, server=server)
     yield h
     client.close()
     store.close()
@@ -128,7 +131,7 @@ def test_insufficient_balance_fails_cleanly(harness: Harness) -> None:
 def test_kiosk_timeout_on_pay_is_resolved_by_query_with_the_same_key(tmp_path: Path, server, printer_emu) -> None:
     # The server takes ~2 s to give up on the provider's lost answer; the kiosk gives up after 0.5 s,
     # so its POST times out and it must find the outcome by asking about the same key.
-    h, store, client = make(tmp_path, server.base_url, printer_emu.url, read_timeout=0.5)
+    h, store, client = make(tmp_path, server.base_url, printer_emu.url, read_timeout=0.5, server=server)
     try:
         h.to_pay()
         h.run(h.flow.code_scanned(DEMO_CODES["lost_response"]))
@@ -142,7 +145,7 @@ def test_kiosk_timeout_on_pay_is_resolved_by_query_with_the_same_key(tmp_path: P
 
 
 def test_kiosk_deadline_leaves_an_unknown_payment_unguessed(tmp_path: Path, server, printer_emu) -> None:
-    h, store, client = make(tmp_path, server.base_url, printer_emu.url, deadline=0.5)
+    h, store, client = make(tmp_path, server.base_url, printer_emu.url, deadline=0.5, server=server)
     try:
         h.to_pay()
         h.run(h.flow.code_scanned(DEMO_CODES["never_confirmed"]))
@@ -168,7 +171,7 @@ def test_paper_out_reports_and_keeps_the_registration(harness: Harness, printer_
 def test_printer_not_answering(tmp_path: Path, server) -> None:
     from kiosk_app.demo import free_port
 
-    h, store, client = make(tmp_path, server.base_url, f"tcp://127.0.0.1:{free_port()}")
+    h, store, client = make(tmp_path, server.base_url, f"tcp://127.0.0.1:{free_port()}", server=server)
     try:
         h.to_pay()
         h.run(h.flow.code_scanned(DEMO_CODES["success"]))

@@ -1107,6 +1107,16 @@
         <translation>医院系统拒绝了该请求，请到服务台咨询。</translation>
     </message>
     <message>
+        <location filename="../messages.py" line="111"/>
+        <source>This kiosk is not enrolled with the hospital system, or was revoked. Please call IT.</source>
+        <translation>本机未在医院系统登记或已被停用，请联系信息科。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="114"/>
+        <source>This kiosk&apos;s clock is wrong, so the hospital system refuses it. Please call IT.</source>
+        <translation>本机时间不准确，医院系统拒绝了请求，请联系信息科。</translation>
+    </message>
+    <message>
         <location filename="../messages.py" line="108"/>
         <source>Something went wrong. Please try again or ask the staff for help.</source>
         <translation>出现问题，请重试或联系工作人员。</translation>
