@@ -12,8 +12,10 @@ demo: setup
 tour: setup
 	QT_QPA_PLATFORM=offscreen $(PY) main.py --demo --tour tour
 
+# The PostgreSQL and browser halves of the suite fail here instead of skipping when their
+# packages are missing, so CI can never pass by leaving them out.
 test: setup lint
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	QT_QPA_PLATFORM=offscreen KIOSK_REQUIRE_POSTGRES=1 KIOSK_REQUIRE_BROWSER=1 $(PY) -m pytest
 
 lint: setup
 	$(PY) -m ruff check .
@@ -21,6 +23,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/startup.py
+	$(PY) bench/server_load.py
 
 translations: setup
 	.venv/bin/pyside6-lupdate $$(git ls-files 'kiosk_app/*.py') -ts kiosk_app/translations/kiosk_zh_CN.ts

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc
   fonts-noto-cjk            # Chinese on screen and in the receipt preview
+  postgresql                # the server's production store: the test suite runs a throw-away cluster
+  chromium chromium-driver  # headless browser test of the admin dashboard (tests/test_dashboard_browser.py)
   socat                     # handy to poke at serial emulators by hand
   pcscd libpcsclite-dev swig  # PC/SC for the insurance-card reader (pyscard builds against it)
   vsmartcard-vpcd           # virtual PC/SC reader: tests and the demo insert emulated insurance cards

@@ -8,17 +8,24 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
 from server import audit, catalog, fleet, patients, registrations
+from server.auth import kiosks as kiosk_auth
+from server.auth import staff
+from server.bills import api as bills_api
+from server.bills.insurance import DemoInsurance
+from server.bills.service import BillService
 from server.crypto import FieldCipher, load_or_create_key
+from server.dashboard.routes import router as dashboard_router
+from server.dashboard.tables import add_work_item
 from server.db import open_database
 from server.errors import install_error_handlers
 from server.payments import api as payments_api
-from server.payments.sandbox import SandboxStore, make_sandbox_router
-from server.payments.service import PaymentService
-from server.payments.wechat import WeChatPayClient
+from server.payments.wiring import build_payments
+from server.reconcile import api as reconcile_api
+from server.reconcile.job import Reconciler
 from server.schemas import document_error_body
 from server.seed import extend_schedules, seed_if_empty
 from server.settings import ServerSettings
@@ -41,32 +48,30 @@ def create_app(settings: ServerSettings) -> FastAPI:
         with db.connection() as conn:
             if not seed_if_empty(conn, settings.seed_today):
                 extend_schedules(conn, settings.seed_today)
+    if settings.demo_admin_password:
+        with db.connection() as conn:
+            if staff.ensure_staff(conn, "admin", settings.demo_admin_password, "admin"):
+                logger.warning("demo: created the staff account 'admin' (demo only; never in production)")
+    if not settings.require_signed_requests:
+        logger.warning("require_signed_requests is off: kiosk endpoints accept unsigned requests")
 
-    provider = WeChatPayClient(
-        settings.provider_base_url,
-        appid=settings.pay_appid,
-        mch_id=settings.pay_mch_id,
-        key=settings.merchant_key,
-        connect_timeout=settings.provider_connect_timeout_s,
-        read_timeout=settings.provider_read_timeout_s,
-        client_cert=settings.pay_client_cert,
-    )
-    payments = PaymentService(db, provider, settings)
-    sandbox = SandboxStore(
-        key=settings.merchant_key,
-        appid=settings.pay_appid,
-        mch_id=settings.pay_mch_id,
-        userpaying_s=settings.sandbox_userpaying_s,
-        lost_response_s=settings.lost_response_s,
-    )
+    bills = BillService(db, DemoInsurance(), settings.bill_lock_ttl_s)
+    stack = build_payments(settings, db, bills)
+    payments = stack.service
+
+    anchor = audit.Anchor(settings.resolved_audit_anchor_path)
+    with db.connection() as conn:
+        if not anchor.check(conn):  # started on a restored or cut-off database: say so loudly, keep serving
+            logger.error("the audit log is missing entries recorded in %s", anchor.path)
+    anchor_keeper = audit.AnchorKeeper(anchor, db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         payments.resume_pending()
+        anchor_keeper.start()
         yield
-        sandbox.stop()
-        payments.shutdown()
-        provider.close()
+        anchor_keeper.stop()
+        stack.close()
         db.close()
 
     app = FastAPI(title="Hospital kiosk server", version="0.1.0", lifespan=lifespan)
@@ -74,7 +79,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.db = db
     app.state.cipher = cipher
     app.state.payments = payments
-    app.state.sandbox = sandbox
+    app.state.payment_stack = stack
+    app.state.sandbox = stack.wechat_sandbox
+    app.state.alipay_sandbox = stack.alipay_sandbox
+    app.state.bills = bills
+    app.state.audit_anchor = anchor
+    app.state.reconciler = Reconciler(db, stack.wechat, stack.alipay, add_work_item)
     install_error_handlers(app)
     document_error_body(app)
 
@@ -82,12 +92,25 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"status": "ok", "time": datetime.now().astimezone().isoformat(timespec="seconds")}
 
-    app.include_router(catalog.router)
-    app.include_router(patients.router)
-    app.include_router(registrations.router)
-    app.include_router(payments_api.router)
-    app.include_router(fleet.router)
-    app.include_router(audit.router)
-    if settings.sandbox_enabled:
-        app.include_router(make_sandbox_router(sandbox))
+    # Kiosk-facing: every request signed by an enrolled kiosk (server/auth/kiosks.py).
+    signed = [Depends(kiosk_auth.require_kiosk)]
+    kiosk_routers = (catalog.router, patients.router, registrations.router, payments_api.router, bills_api.router)
+    for kiosk_router in (*kiosk_routers, fleet.router):
+        app.include_router(kiosk_router, dependencies=signed, responses=kiosk_auth.KIOSK_ERRORS)
+    # Operators: staff sessions with a role (server/auth/staff.py).
+    app.include_router(
+        fleet.operator_router,
+        dependencies=[Depends(staff.require_staff("admin", "technician"))],
+        responses=staff.STAFF_ERRORS,
+    )
+    admin_only = [Depends(staff.require_staff("admin"))]
+    app.include_router(audit.router, dependencies=admin_only, responses=staff.STAFF_ERRORS)
+    app.include_router(reconcile_api.router, dependencies=admin_only, responses=staff.STAFF_ERRORS)
+    # Enrollment (open: a kiosk has no credential yet), kiosk administration, staff sign-in.
+    app.include_router(kiosk_auth.router)
+    app.include_router(kiosk_auth.admin_router)
+    app.include_router(staff.router)
+    app.include_router(dashboard_router)  # the admin web pages (server/dashboard/)
+    for sandbox_router in stack.routers:  # the providers' sandboxes, when enabled
+        app.include_router(sandbox_router)
     return app

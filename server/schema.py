@@ -25,6 +25,9 @@ from server.dbapi import Conn
 from server.ddl import PerDialect, Statement, render, to_pg_ddl
 
 __all__ = ["PerDialect", "Statement", "render", "to_pg_ddl"]  # re-exported for older imports
+from server.auth.tables import AUTH_V4
+from server.bills.tables import BILLS_V6
+from server.dashboard.tables import WORKLIST_V5
 from server.reconcile.tables import RECONCILE_V7
 
 logger = logging.getLogger(__name__)
@@ -177,9 +180,9 @@ BASELINE: tuple[Statement, ...] = CATALOG_AND_MONEY + FLEET_AUDIT_V3
 # Append only; see the module docstring. Each feature keeps its DDL beside its code, as plain
 # statements (server/ddl.py), so the DDL of a feature is read where its code is.
 MIGRATIONS: tuple[Migration, ...] = (
-    # 4: kiosk enrollment, kiosk credentials, request nonces, staff accounts and sessions (server/auth/)
-    # 5: staff worklist (server/dashboard/)
-    # 6: bills and insurance pre-settlement (server/bills/)
+    Migration(4, "kiosk enrollment and credentials, request nonces, staff accounts", AUTH_V4),
+    Migration(5, "staff worklist", WORKLIST_V5),
+    Migration(6, "bills, bill items, insurance settlements; payments of bills", BILLS_V6),
     Migration(7, "reconciliation runs", RECONCILE_V7),
     # 8: refunds (server/payments/)
 )
@@ -198,7 +201,15 @@ _check_order()
 
 def apply(conn: Conn, statements: tuple[Statement, ...]) -> None:
     for statement in statements:
-        conn.execute(render(statement, conn.dialect))
+        sql = render(statement, conn.dialect)
+        if conn.dialect == "postgres":
+            conn.execute(sql)  # no parameters: psycopg sends it as one simple query, several statements allowed
+            continue
+        # sqlite3 runs one statement per execute(), and executescript() would COMMIT our transaction;
+        # ";\n" ends a statement in our DDL (a trigger's inner ";" is never followed by a newline).
+        for part in sql.split(";\n"):
+            if part.strip():
+                conn.execute(part)
 
 
 def read_version(conn: Conn) -> int | None:

@@ -34,6 +34,7 @@ _DESCRIPTIONS = {
     404: "Not found",
     409: "Conflict with the current state",
     422: "The request failed validation",
+    502: "An upstream party (the insurer, a payment provider) could not answer",
 }
 
 

@@ -29,6 +29,21 @@ class ServerSettings:
     # PEM file (cert + key) for the mutual-TLS reverse call at the real provider; the sandbox needs none.
     pay_client_cert: str | None = None
 
+    # Alipay 当面付 (RSA2). None = the Alipay sandbox mounted in this server, with key pairs made at
+    # start. For a real merchant: the gateway URL, the app id, and two PEM files that stay on this
+    # server - the merchant's private key and Alipay's public key.
+    alipay_gateway_url: str | None = None
+    alipay_app_id: str = "2021000000000001"  # fictitious: only the sandbox accepts it
+    alipay_private_key_path: Path | None = None
+    alipay_public_key_path: Path | None = None
+
+    # The audit chain's head, written outside the database every minute so a cut-off log is detected.
+    # None = "audit.anchor" beside the key file; put it on other storage in production.
+    audit_anchor_path: Path | None = None
+
+    # A bill locked for payment stays locked this long unless a payment under its key is unresolved.
+    bill_lock_ttl_s: float = 300.0
+
     # Official micropay guidance (protocols.md §3.2): query every 10 s until 30 s, then reverse,
     # never sooner than 15 s after the charge. The demo and tests shrink these.
     query_interval_s: float = 10.0
@@ -46,6 +61,12 @@ class ServerSettings:
     # A kiosk is listed as online while its last heartbeat is at most this old (it beats every 15 s).
     kiosk_online_window_s: float = 60.0
 
+    # Kiosk endpoints accept only requests signed with an enrolled kiosk's credential (server/auth/).
+    # Keep it on: False exists for a lab bench without enrolled kiosks, never for a hospital.
+    require_signed_requests: bool = True
+    # Demo only: when set, an ``admin`` staff account with this password is created at start if missing.
+    demo_admin_password: str | None = None
+
     seed_demo: bool = True
     # The first day of the seeded week; None = the local date when the DB is first created.
     seed_today: date | None = None
@@ -57,6 +78,10 @@ class ServerSettings:
     @property
     def resolved_key_path(self) -> Path:
         return self.key_path if self.key_path is not None else self.db_path.parent / "server.key"
+
+    @property
+    def resolved_audit_anchor_path(self) -> Path:
+        return self.audit_anchor_path or self.resolved_key_path.parent / "audit.anchor"
 
     @property
     def provider_base_url(self) -> str:

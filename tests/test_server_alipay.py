@@ -14,7 +14,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,7 @@ from server.payments.alipay import (
     yuan_to_cents,
 )
 from server.payments.alipay_sandbox import BILL_DETAIL_COLUMNS, AlipaySandboxStore, make_alipay_sandbox_router
+from server.payments.clock import china_now, china_today
 from server.payments.wechat import Outcome
 from server.testing import bind_socket
 
@@ -308,7 +309,7 @@ def test_the_signature_covers_the_raw_member_text(store: AlipaySandboxStore, stu
         assert ali.query("X").state is TradeState.UNKNOWN
         assert ali.precreate(out_trade_no="X", total_cents=1, subject="t").outcome is Outcome.UNKNOWN
         assert ali.refund(out_trade_no="X", refund_cents=1, out_request_no="R").outcome is Outcome.UNKNOWN
-        assert ali.bill_download_url(date.today()).url is None
+        assert ali.bill_download_url(china_today()).url is None
         stub_http.routes["/gateway.do"] = stub_http.Route(status=502, body=b"bad gateway")
         assert ali.pay(out_trade_no="X", total_cents=1, auth_code=code(0), subject="t").code == "HTTP_502"
     finally:
@@ -414,14 +415,14 @@ def _bill(data: bytes) -> dict[str, str]:
 
 
 def test_bill_zip_is_gbk_and_lists_each_trade(ali: AlipayClient, store: AlipaySandboxStore) -> None:
-    today = date.today()
+    today = china_today()
     for otn, cents in (("B1", 1500), ("B2", 29), ("B3", 2000)):
         paid = ali.pay(out_trade_no=otn, total_cents=cents, auth_code=code(0), subject="挂号费")
         assert paid.outcome is Outcome.SUCCESS
     assert ali.refund(out_trade_no="B1", refund_cents=500, out_request_no="BR1").outcome is Outcome.SUCCESS
     store.add_bill_trade("GHOST", 1234, subject="商户不知道")
     store.alter_trade("B3", total_cents=2001)
-    store.add_bill_trade("YESTERDAY", 999, paid_at=datetime.now() - timedelta(days=1))
+    store.add_bill_trade("YESTERDAY", 999, paid_at=china_now() - timedelta(days=1))
     ali.precreate(out_trade_no="UNPAID", total_cents=100, subject="t")  # never paid: not in the bill
 
     files = _bill(ali.download_bill(today))
@@ -476,7 +477,7 @@ def test_bill_errors(ali: AlipayClient, store: AlipaySandboxStore, base: str) ->
 
     store.add_bill_trade("G", 100)
     store.bill_url_ttl_s = 0.2
-    answer = ali.bill_download_url(date.today())
+    answer = ali.bill_download_url(china_today())
     assert answer.url is not None and answer.url.startswith(base + "/sandbox/alipay/bill/")
     time.sleep(0.3)
     with pytest.raises(BillFetchError) as exc:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import requests
 
 from server import audit
 from server.db import Store, write_tx
@@ -143,7 +144,8 @@ def test_audit_chain_records_the_journey_and_verifies(api: Api) -> None:
     assert api.wait_final(key)["status"] == "SUCCESS"
 
     rows = [tuple(r) for r in api.sql("SELECT actor, action, detail FROM audit_log ORDER BY seq")]
-    actions = [a for _, a, _ in rows]
+    # credentials and staff accounts the test fixtures made are audited too; they are not this journey
+    actions = [a for _, a, _ in rows if a != "kiosk.provisioned" and not a.startswith("staff.")]
     assert actions == [
         "kiosk.first_seen",
         "command.queued",
@@ -157,7 +159,12 @@ def test_audit_chain_records_the_journey_and_verifies(api: Api) -> None:
     text = repr(rows)
     assert api.wechat_code(0) not in text and api.wechat_code(0)[-4:] not in text
     assert "测试患者" not in text and "110105" not in text
-    assert api.get("/api/v1/audit/verify").json() == {"ok": True, "entries": 8, "first_bad": None}
+    assert api.get("/api/v1/audit/verify").json() == {
+        "ok": True,
+        "entries": len(rows),
+        "first_bad": None,
+        "truncated": False,
+    }
 
 
 def _tamper(api: Api, seq: int) -> None:
@@ -177,9 +184,43 @@ def _tamper(api: Api, seq: int) -> None:
 def test_tampered_row_is_reported_as_the_first_bad_seq(api: Api) -> None:
     for n in range(5):
         _beat(api, f"K-{n}")
-    assert api.get("/api/v1/audit/verify").json() == {"ok": True, "entries": 5, "first_bad": None}
-    _tamper(api, 3)
-    assert api.get("/api/v1/audit/verify").json() == {"ok": False, "entries": 5, "first_bad": 3}
+    entries = len(api.sql("SELECT seq FROM audit_log"))
+    assert api.get("/api/v1/audit/verify").json() == {
+        "ok": True,
+        "entries": entries,
+        "first_bad": None,
+        "truncated": False,
+    }
+    third = api.sql("SELECT seq FROM audit_log WHERE action = 'kiosk.first_seen' ORDER BY seq")[2][0]
+    _tamper(api, third)
+    assert api.get("/api/v1/audit/verify").json() == {
+        "ok": False,
+        "entries": entries,
+        "first_bad": third,
+        "truncated": False,
+    }
+
+
+def test_cutting_off_the_newest_entries_is_detected_by_the_anchor(api: Api) -> None:
+    for n in range(4):
+        _beat(api, f"K-{n}")
+    assert api.srv.app is not None
+    anchor = api.srv.app.state.audit_anchor
+    with api.srv.app.state.db.connection() as conn:
+        anchored = anchor.write(conn)
+    assert anchored is not None and anchor.read() == anchored and anchor.path.exists()
+    assert api.get("/api/v1/audit/verify").json()["ok"] is True
+    last_two = [r[0] for r in api.sql("SELECT seq FROM audit_log ORDER BY seq DESC LIMIT 2")]
+    delete = "DELETE FROM audit_log WHERE seq >= ?"
+    if api.backend == "sqlite":
+        api.sql("DROP TRIGGER audit_log_no_delete", write=True)
+        api.sql(delete, (min(last_two),), write=True)
+    else:
+        api.sql("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change", write=True)
+        api.sql(delete, (min(last_two),), write=True)
+    body = api.get("/api/v1/audit/verify").json()
+    # What is left is a perfectly valid chain; only the anchor shows that its end is gone.
+    assert body["first_bad"] is None and (body["ok"], body["truncated"]) == (False, True)
 
 
 def test_audit_log_is_append_only_in_the_database(store: Store) -> None:
@@ -232,10 +273,14 @@ def test_sender_delivers_commands_and_survives_the_server_going_down(
 
     settings = fresh_settings("fleet")
     srv = ServerThread(settings).start()
-    sender = HeartbeatSender(srv.base_url, "K-S", _collect, on_commands, interval_s=0.1)
+    credential = srv.kiosk_credential("K-S")
+    sender = HeartbeatSender(srv.base_url, "K-S", _collect, on_commands, interval_s=0.1, credential=credential)
     try:
         assert sender.beat_once() is True and sender.last_clock_offset_s is not None
-        r = sender._http.post(f"{srv.base_url}/api/v1/kiosks/K-S/commands", json={"command": "reload_config"})
+        operator = {"Authorization": f"Bearer {srv.staff_token()}"}
+        r = requests.post(
+            f"{srv.base_url}/api/v1/kiosks/K-S/commands", json={"command": "reload_config"}, headers=operator, timeout=5
+        )
         assert r.status_code == 201
         sender.start()
         assert got.wait(10), "no command delivered"

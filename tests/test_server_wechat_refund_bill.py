@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ import requests
 import uvicorn
 from fastapi import APIRouter, FastAPI
 
+from server.payments.clock import china_now, china_today
 from server.payments.sandbox import BILL_COLUMNS, BILL_SUMMARY_COLUMNS, SandboxStore, make_sandbox_router
 from server.payments.wechat import (
     BillDownloadError,
@@ -269,7 +270,7 @@ def _total(rows: list[dict[str, str]], column: str) -> Decimal:
 
 
 def test_downloadbill_official_text_format(wx: WeChatPayClient, store: SandboxStore) -> None:
-    today = date.today()
+    today = china_today()
     _pay(wx, "B1", 1500)
     _pay(wx, "B2", 29)  # 0.29 yuan: the float-truncation trap
     _pay(wx, "B3", 2000)
@@ -278,7 +279,7 @@ def test_downloadbill_official_text_format(wx: WeChatPayClient, store: SandboxSt
     store.add_bill_order("GHOST1", 1234, body="商户不知道的订单")  # paid at the provider, unknown to the merchant
     store.alter_order("B3", total_fee=2001)  # provider's amount differs
     store.alter_order("B4", in_bill=False)  # merchant has it, the bill doesn't
-    store.add_bill_order("OTHERDAY", 999, paid_at=datetime.now() - timedelta(days=1))
+    store.add_bill_order("OTHERDAY", 999, paid_at=china_now() - timedelta(days=1))
 
     text = wx.downloadbill(f"{today:%Y%m%d}")
     rows, summary = _parse_bill(text)
@@ -323,7 +324,7 @@ def test_downloadbill_with_hmac_and_bom(wx_base: str, store: SandboxStore) -> No
     store.bill_bom = True
     hm = _client(wx_base, sign_type="HMAC-SHA256")
     try:
-        text = hm.downloadbill(f"{date.today():%Y%m%d}")
+        text = hm.downloadbill(f"{china_today():%Y%m%d}")
     finally:
         hm.close()
     assert text.startswith("\ufeff交易时间,")

@@ -70,6 +70,7 @@ from server.payments.alipay import (
     sign_content,
     yuan_to_cents,
 )
+from server.payments.clock import china_now
 from server.payments.codes import mask_auth_code
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class AlipayTrade:
     status: str  # CREATED | WAIT_BUYER_PAY | TRADE_SUCCESS | TRADE_CLOSED
     digit: int | None = None  # trade.pay's auth code digit; None for precreate
     created: float = field(default_factory=time.monotonic)
-    created_at: datetime = field(default_factory=datetime.now)
+    created_at: datetime = field(default_factory=china_now)
     paid_at: datetime | None = None
     terminal_id: str = ""
     qr_code: str = ""
@@ -219,13 +220,13 @@ class AlipaySandboxStore:
             if trade.status not in (CREATED, WAIT_BUYER_PAY):
                 raise ValueError(f"trade {out_trade_no} is {trade.status}")
             trade.status = TRADE_SUCCESS
-            trade.paid_at = datetime.now()
+            trade.paid_at = china_now()
 
     def add_bill_trade(
         self, out_trade_no: str, total_cents: int, *, paid_at: datetime | None = None, subject: str = "sandbox"
     ) -> AlipayTrade:
         """A paid trade the merchant never saw (or on another day, with ``paid_at``)."""
-        when = paid_at or datetime.now()
+        when = paid_at or china_now()
         trade = AlipayTrade(out_trade_no, _trade_no(), total_cents, subject, TRADE_SUCCESS, created_at=when)
         trade.paid_at = when
         with self._lock:
@@ -243,7 +244,7 @@ class AlipaySandboxStore:
         refunded_at: datetime | None = None,
     ) -> AlipayRefund:
         """A refund the merchant never asked for; no over-refund check, so the bill can be made inconsistent."""
-        refund = AlipayRefund(out_request_no or "R" + secrets.token_hex(8), refund_cents, refunded_at or datetime.now())
+        refund = AlipayRefund(out_request_no or "R" + secrets.token_hex(8), refund_cents, refunded_at or china_now())
         with self._lock:
             self._trades[out_trade_no].refunds.append(refund)
         return refund
@@ -344,7 +345,7 @@ class AlipaySandboxStore:
             buyer_pay_amount=amount,
             point_amount="0.00",
             invoice_amount=amount,
-            gmt_payment=(trade.paid_at or datetime.now()).strftime(_TIME_FORMAT),
+            gmt_payment=(trade.paid_at or china_now()).strftime(_TIME_FORMAT),
             fund_bill_list=[{"fund_channel": "ALIPAYACCOUNT", "amount": amount}],
         )
 
@@ -452,7 +453,7 @@ class AlipaySandboxStore:
             if trade.cancel_action is None:
                 if status == TRADE_SUCCESS:
                     trade.cancel_action = "refund"
-                    trade.refunds.append(AlipayRefund(otn, trade.total_cents - trade.refunded, datetime.now()))
+                    trade.refunds.append(AlipayRefund(otn, trade.total_cents - trade.refunded, china_now()))
                 else:
                     trade.cancel_action = "close"
                 trade.status = TRADE_CLOSED
@@ -479,7 +480,7 @@ class AlipaySandboxStore:
                 return self._err("40004", "ACQ.TRADE_STATUS_ERROR", "交易状态不合法"), 0.0
             if trade.refunded + cents > trade.total_cents:
                 return self._err("40004", "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限"), 0.0
-            refund = AlipayRefund(request_no, cents, datetime.now())
+            refund = AlipayRefund(request_no, cents, china_now())
             trade.refunds.append(refund)
             if trade.refunded == trade.total_cents:
                 trade.status = TRADE_CLOSED  # a fully refunded trade is closed
@@ -607,7 +608,7 @@ class AlipaySandboxStore:
             f"#账号：[{self.pid}0156]",
             f"#起始日期：[{start:{_CN_TIME_FORMAT}}]   终止日期：[{start + timedelta(days=1):{_CN_TIME_FORMAT}}]",
         ]
-        exported = f"#导出时间：[{datetime.now():{_CN_TIME_FORMAT}}]"
+        exported = f"#导出时间：[{china_now():{_CN_TIME_FORMAT}}]"
         detail = [
             "#支付宝业务明细查询",
             *header,
@@ -646,14 +647,14 @@ class AlipaySandboxStore:
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, text in files.items():
                 info = _GbkZipInfo(name) if self.gbk_zip_names else zipfile.ZipInfo(name)
-                info.date_time = datetime.now().timetuple()[:6]
+                info.date_time = china_now().timetuple()[:6]
                 info.compress_type = zipfile.ZIP_DEFLATED
                 zf.writestr(info, text.encode("gbk", errors="replace"))  # a subject outside GBK must not break the file
         return buf.getvalue()
 
 
 def _trade_no() -> str:
-    return f"{datetime.now():%Y%m%d}22001" + "".join(secrets.choice("0123456789") for _ in range(15))
+    return f"{china_now():%Y%m%d}22001" + "".join(secrets.choice("0123456789") for _ in range(15))
 
 
 def make_alipay_sandbox_router(store: AlipaySandboxStore) -> APIRouter:

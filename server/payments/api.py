@@ -26,7 +26,10 @@ class PaymentView(BaseModel):
     error_code: str | None
     message: str
     registration_status: Literal["unpaid", "paid", "cancelled"] | None
-    registration_id: int
+    registration_id: int | None
+    bill_id: int | None
+    bill_status: Literal["unpaid", "locked", "paid", "cancelled"] | None
+    channel: str
     amount_cents: int
 
 

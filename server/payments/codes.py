@@ -14,7 +14,7 @@ CHANNEL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("unionpay", re.compile(r"^62\d{17}$")),
 ]
 
-SUPPORTED_CHANNELS = frozenset({"wechat"})
+SUPPORTED_CHANNELS = frozenset({"wechat", "alipay"})
 
 
 def detect_channel(auth_code: str) -> str:

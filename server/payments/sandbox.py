@@ -48,6 +48,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from fastapi import APIRouter, Request, Response
 
+from server.payments.clock import china_now
 from server.payments.codes import mask_auth_code
 from server.payments.wechat import SIGN_MD5, SIGN_TYPES, from_xml, nonce_str, sign, to_xml, verify
 
@@ -95,7 +96,7 @@ class SandboxOrder:
     reverse_calls: int = 0
     body: str = ""
     device_info: str = ""
-    created_at: datetime = field(default_factory=datetime.now)
+    created_at: datetime = field(default_factory=china_now)
     paid_at: datetime | None = None
     revoked_at: datetime | None = None
     refunds: list[SandboxRefund] = field(default_factory=list)
@@ -165,7 +166,7 @@ class SandboxStore:
         transaction_id: str | None = None,
     ) -> SandboxOrder:
         """A paid order the merchant never saw (or one on another day, with ``paid_at``)."""
-        when = paid_at or datetime.now()
+        when = paid_at or china_now()
         order = SandboxOrder(
             out_trade_no, total_fee, 0, time.monotonic(), "SUCCESS", transaction_id or _transaction_id(), body=body
         )
@@ -188,7 +189,7 @@ class SandboxStore:
         with self._lock:
             order = self._orders[out_trade_no]
             refund = SandboxRefund(
-                out_refund_no or "R" + secrets.token_hex(8), _refund_id(), refund_fee, refunded_at or datetime.now()
+                out_refund_no or "R" + secrets.token_hex(8), _refund_id(), refund_fee, refunded_at or china_now()
             )
             order.refunds.append(refund)
             order.state = "REFUND"
@@ -265,7 +266,7 @@ class SandboxStore:
             "fee_type": "CNY",
             "transaction_id": order.transaction_id,
             "out_trade_no": order.out_trade_no,
-            "time_end": (order.paid_at or datetime.now()).strftime("%Y%m%d%H%M%S"),
+            "time_end": (order.paid_at or china_now()).strftime("%Y%m%d%H%M%S"),
         }
 
     def micropay(self, req: dict[str, str]) -> tuple[dict[str, object], float]:
@@ -344,7 +345,7 @@ class SandboxStore:
             if order.state != "REVOKED":
                 self._state(order)
                 order.state = "REVOKED"
-                order.revoked_at = datetime.now()
+                order.revoked_at = china_now()
         logger.info("sandbox order %s reversed", order.out_trade_no)
         return self._signed({"result_code": "SUCCESS", "recall": "N"}, st)
 
@@ -394,7 +395,7 @@ class SandboxStore:
                 return self._biz_fail(st, "PARAM_ERROR", "订单金额与实际不符")
             if order.refunded + refund_fee > order.total_fee:
                 return self._biz_fail(st, "ERROR", "累计退款金额大于支付金额")
-            refund = SandboxRefund(req["out_refund_no"], _refund_id(), refund_fee, datetime.now())
+            refund = SandboxRefund(req["out_refund_no"], _refund_id(), refund_fee, china_now())
             order.refunds.append(refund)
             order.state = "REFUND"
             self._refunds[refund.out_refund_no] = order

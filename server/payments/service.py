@@ -23,9 +23,9 @@ import secrets
 import threading
 import time
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from server import audit
 from server.db import Store
@@ -36,6 +36,9 @@ from server.payments.wechat import MicropayAnswer, Outcome, QueryAnswer, Reverse
 from server.registrations import IDEMPOTENCY_KEY_PATTERN
 from server.schemas import RowId, Text
 from server.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from server.bills.service import BillService
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +69,9 @@ class PayProvider(Protocol):
 
 class PaymentRequest(BaseModel):
     idempotency_key: str = Field(pattern=IDEMPOTENCY_KEY_PATTERN)
-    registration_id: RowId
+    # What is paid: a registration fee, or the self-pay share of a bill locked under this same key.
+    registration_id: RowId | None = None
+    bill_id: RowId | None = None
     # The provider's total_fee is a 32-bit int; anything above is no fee, and must not reach SQLite.
     amount_cents: int = Field(ge=0, le=2**31 - 1)
     # Any scanned text is accepted: only an 18-digit WeChat code is sent to the provider, anything
@@ -74,6 +79,12 @@ class PaymentRequest(BaseModel):
     # as "not a payment code" rather than as a request error.
     auth_code: Text = Field(min_length=1, max_length=64)
     kiosk_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.registration_id is None) == (self.bill_id is None):
+            raise ValueError("give exactly one of registration_id and bill_id")
+        return self
 
 
 def new_out_trade_no() -> str:
@@ -94,7 +105,11 @@ def _message(status: str, error_code: str | None) -> str:
 
 
 def payment_view(conn: Conn, row: Any) -> dict[str, Any]:
-    reg = conn.execute("SELECT status FROM registrations WHERE id = ?", (row["registration_id"],)).fetchone()
+    reg = bill = None
+    if row["registration_id"] is not None:
+        reg = conn.execute("SELECT status FROM registrations WHERE id = ?", (row["registration_id"],)).fetchone()
+    if row["bill_id"] is not None:
+        bill = conn.execute("SELECT status FROM bills WHERE id = ?", (row["bill_id"],)).fetchone()
     return {
         "idempotency_key": row["idempotency_key"],
         "status": row["status"],
@@ -102,15 +117,26 @@ def payment_view(conn: Conn, row: Any) -> dict[str, Any]:
         "message": _message(row["status"], row["error_code"]),
         "registration_status": reg["status"] if reg else None,
         "registration_id": row["registration_id"],
+        "bill_id": row["bill_id"],
+        "bill_status": bill["status"] if bill else None,
+        "channel": row["channel"],
         "amount_cents": row["amount_cents"],
     }
 
 
 class PaymentService:
-    def __init__(self, db: Store, provider: PayProvider, settings: ServerSettings) -> None:
+    def __init__(
+        self,
+        db: Store,
+        providers: dict[str, PayProvider],
+        settings: ServerSettings,
+        bills: BillService | None = None,
+    ) -> None:
+        """``providers``: one per channel (``wechat``, ``alipay``); codes of other channels are refused."""
         self.db = db
-        self.provider = provider
+        self.providers = providers
         self.settings = settings
+        self.bills = bills
         self._stop = threading.Event()
         self._threads: dict[int, threading.Thread] = {}
         self._lock = threading.Lock()
@@ -119,7 +145,8 @@ class PaymentService:
 
     def _request_hash(self, req: PaymentRequest) -> str:
         # Keyed, because an 18-digit code with a known prefix is cheap to brute-force from a bare hash.
-        text = json.dumps([req.registration_id, req.amount_cents, req.auth_code.strip(), req.kiosk_id])
+        target: list[Any] = [req.registration_id] if req.bill_id is None else ["bill", req.bill_id]
+        text = json.dumps([*target, req.amount_cents, req.auth_code.strip(), req.kiosk_id])
         return hmac.new(self.settings.merchant_key.encode(), text.encode(), hashlib.sha256).hexdigest()
 
     def create(self, req: PaymentRequest) -> tuple[int, dict[str, Any]]:
@@ -138,21 +165,30 @@ class PaymentService:
                             422, "idempotency_key_reused", "this idempotency_key was used for another payment"
                         )
                     return 200, payment_view(conn, row)
-                reg = self._payable_registration(conn, req)
+                if req.bill_id is not None:
+                    if self.bills is None:
+                        raise ApiError(404, "bill_not_found", "bills are not served here")
+                    description = self.bills.check_payable(conn, req.bill_id, req.idempotency_key, req.amount_cents)[
+                        "description"
+                    ]
+                else:
+                    reg = self._payable_registration(conn, req)
+                    description = f"挂号费-{reg['department_name_zh']}"
                 status, error_code = "PENDING", None
-                if channel not in SUPPORTED_CHANNELS:
+                if channel not in SUPPORTED_CHANNELS or channel not in self.providers:
                     # Nothing is sent to any provider, so this is definitive and safe to answer now.
                     status = "FAILED"
                     error_code = "AUTH_CODE_INVALID" if channel == "unknown" else "CHANNEL_UNSUPPORTED"
                 now = utc_now()
                 cur = conn.execute(
-                    "INSERT INTO payments(idempotency_key, request_hash, registration_id, amount_cents,"
+                    "INSERT INTO payments(idempotency_key, request_hash, registration_id, bill_id, amount_cents,"
                     " auth_code_masked, channel, kiosk_id, status, out_trade_no, error_code, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, out_trade_no",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, out_trade_no",
                     (
                         req.idempotency_key,
                         request_hash,
                         req.registration_id,
+                        req.bill_id,
                         req.amount_cents,
                         mask_auth_code(auth_code),
                         channel,
@@ -166,13 +202,15 @@ class PaymentService:
                 )
                 payment_id, out_trade_no = cur.fetchone()
                 detail = {"payment_id": payment_id, "registration_id": req.registration_id, "status": status}
+                if req.bill_id is not None:
+                    detail["bill_id"] = req.bill_id
                 # ids, amount and channel only: never the auth code, not even masked
                 detail |= {"amount_cents": req.amount_cents, "channel": channel}
                 audit.append(conn, f"kiosk:{req.kiosk_id}", "payment.created", detail)
             logger.info(
-                "payment %d for registration %d, %d cents, %s code %s from kiosk %s: %s",
+                "payment %d for %s, %d cents, %s code %s from kiosk %s: %s",
                 payment_id,
-                req.registration_id,
+                f"bill {req.bill_id}" if req.bill_id is not None else f"registration {req.registration_id}",
                 req.amount_cents,
                 channel,
                 mask_auth_code(auth_code),
@@ -182,11 +220,11 @@ class PaymentService:
             if status == "PENDING":
                 # Outside the transaction: the key is durable before any money can move.
                 try:
-                    answer = self.provider.micropay(
+                    answer = self.providers[channel].micropay(
                         out_trade_no=out_trade_no,
                         total_fee=req.amount_cents,
                         auth_code=auth_code,
-                        body=f"挂号费-{reg['department_name_zh']}",
+                        body=description,
                         device_info=req.kiosk_id,
                     )
                 except Exception:  # an adapter bug must not strand the row: treat it as an unclear outcome
@@ -248,14 +286,19 @@ class PaymentService:
         provider_trade_no: str | None = None,
     ) -> None:
         """Move a PENDING payment to its final state; a paid one pays its registration in the same transaction."""
+        settlement_ref = None
         with self.db.connection() as conn, write_tx(conn):
-            cur = conn.execute(
+            row = conn.execute(
                 "UPDATE payments SET status = ?, error_code = ?, response_json = ?, updated_at = ?,"
-                " provider_trade_no = coalesce(?, provider_trade_no) WHERE id = ? AND status = 'PENDING'",
+                " provider_trade_no = coalesce(?, provider_trade_no) WHERE id = ? AND status = 'PENDING'"
+                " RETURNING bill_id, idempotency_key",
                 (status, error_code, json.dumps(raw, ensure_ascii=False), utc_now(), provider_trade_no, payment_id),
-            )
-            if cur.rowcount == 0:
+            ).fetchone()
+            if row is None:
                 return  # already final: a resolver and a request raced, the first one won
+            bill_id, payment_key = row["bill_id"], row["idempotency_key"]
+            if bill_id is not None and self.bills is not None:
+                settlement_ref = self.bills.on_payment_final(conn, bill_id, payment_key, status)
             detail = {"payment_id": payment_id, "status": status, "error_code": error_code}
             audit.append(conn, "server", "payment.final", detail)
             if status == "SUCCESS":
@@ -264,6 +307,8 @@ class PaymentService:
                     " (SELECT registration_id FROM payments WHERE id = ?) AND status = 'unpaid'",
                     (utc_now(), payment_id),
                 )
+        if bill_id is not None and self.bills is not None:
+            self.bills.after_payment_final(settlement_ref, payment_key, status)
         logger.info("payment %d -> %s %s", payment_id, status, error_code or "")
 
     # -- resolver ----------------------------------------------------------------------------------
@@ -320,11 +365,15 @@ class PaymentService:
     def _resolve(self, payment_id: int) -> None:
         with self.db.connection() as conn:
             row = conn.execute(
-                "SELECT status, out_trade_no, error_code, created_at FROM payments WHERE id = ?", (payment_id,)
+                "SELECT status, out_trade_no, error_code, created_at, channel FROM payments WHERE id = ?", (payment_id,)
             ).fetchone()
         if row is None or row["status"] != "PENDING":
             return
         out_trade_no = row["out_trade_no"]
+        provider = self.providers.get(row["channel"])
+        if provider is None:
+            logger.error("payment %d: no provider for channel %s; left PENDING", payment_id, row["channel"])
+            return
         reason = row["error_code"] or "NOT_CONFIRMED"
         charged_at = datetime.fromisoformat(row["created_at"]).timestamp()
         s = self.settings
@@ -333,7 +382,7 @@ class PaymentService:
         while True:
             if not self._sleep(s.query_interval_s):
                 return
-            q = self.provider.orderquery(out_trade_no)
+            q = provider.orderquery(out_trade_no)
             if q.trade_state == "SUCCESS":
                 self._finish(payment_id, "SUCCESS", None, q.raw, q.transaction_id)
                 return
@@ -348,7 +397,7 @@ class PaymentService:
         while True:
             if not self._sleep(charged_at + s.reverse_delay_s - time.time()):
                 return
-            r = self.provider.reverse(out_trade_no)
+            r = provider.reverse(out_trade_no)
             if r.reversed:
                 self._finish(payment_id, "REVERSED", reason, r.raw)
                 return
@@ -363,7 +412,7 @@ class PaymentService:
                 self._finish(payment_id, "REVERSED", reason, r.raw)
                 return
             # A definitive refusal to reverse: if the money did arrive, honour it rather than strand it.
-            q = self.provider.orderquery(out_trade_no)
+            q = provider.orderquery(out_trade_no)
             if q.trade_state == "SUCCESS":
                 self._finish(payment_id, "SUCCESS", None, q.raw, q.transaction_id)
                 return

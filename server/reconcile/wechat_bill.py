@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from decimal import Decimal, InvalidOperation
 
 from server.reconcile.records import (
     MAX_BILL_BYTES,
@@ -40,6 +41,8 @@ _SUMMARY_TO_COLUMN = {
     "手续费总金额": "手续费",
 }
 _ORDER_SIDE_COLUMNS = frozenset(_PAYMENT_AMOUNT_COLUMNS)
+# Fees (手续费) are quoted to 5 decimals, finer than a cent: never converted to cents.
+_SUB_CENT_COLUMNS = frozenset({"手续费"})
 # A refund in progress is money the provider has committed to send back, so it counts as refunded.
 _REFUND_MONEY_MOVED = frozenset({"SUCCESS", "PROCESSING"})
 _XML_FIELD = re.compile(
@@ -155,6 +158,17 @@ def _record(row: dict[str, str], line_no: int) -> ProviderRecord:
     )
 
 
+def _check_sub_cent_total(name: str, stated_text: str, values: list[str]) -> None:
+    """Fees are written to 5 decimals (sub-cent); compare in Decimal at the stated total's precision."""
+    try:
+        stated = Decimal(stated_text or "0")
+        computed = sum((Decimal(v) for v in values if v != ""), Decimal(0))
+    except InvalidOperation:
+        raise BillFormatError(f"WeChat bill summary, {name}: not a decimal amount") from None
+    if not stated.is_finite() or computed.quantize(stated) != stated:
+        raise BillFormatError(f"WeChat bill summary {name} is {stated_text} but the lines add up to {computed}")
+
+
 def _check_summary(summary: dict[str, str], rows: list[tuple[int, dict[str, str]]], header: list[str]) -> None:
     """The summary must add up, so that a truncated or edited download is never reconciled as complete."""
     try:
@@ -166,6 +180,9 @@ def _check_summary(summary: dict[str, str], rows: list[tuple[int, dict[str, str]
         raise BillFormatError(f"WeChat bill summary says {count} transactions but the bill has {len(rows)} lines")
     for name, column in _SUMMARY_TO_COLUMN.items():
         if name not in summary or column not in header:
+            continue
+        if column in _SUB_CENT_COLUMNS:
+            _check_sub_cent_total(name, summary[name], [r.get(column, "") for _, r in rows])
             continue
         try:
             stated = yuan_to_cents(summary[name]) if summary[name] else 0
