@@ -123,7 +123,9 @@ class PostgresDatabase:
 
     dialect: Dialect = "postgres"
 
-    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 16) -> None:
+    # max_size 40: one per worker of the threadpool FastAPI runs sync endpoints in (anyio's default),
+    # so a request never waits for a connection while a worker is free.
+    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 40) -> None:
         from psycopg_pool import ConnectionPool
 
         self.url = url

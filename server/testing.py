@@ -27,6 +27,10 @@ logger = logging.getLogger(__name__)
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Inherited by every accepted connection (Linux). Without it, on a keep-alive connection the
+    # response body waits behind Nagle for the client's delayed ACK of the headers: +40 ms a request
+    # (measured by bench/server_load.py: every endpoint's p50 was 44-48 ms, 2 ms with this).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock

@@ -154,83 +154,84 @@ class PaymentService:
         auth_code = req.auth_code.strip()
         request_hash = self._request_hash(req)
         channel = detect_channel(auth_code)
-        with self.db.connection() as conn:
-            with write_tx(conn):
-                row = conn.execute(
-                    "SELECT * FROM payments WHERE idempotency_key = ?", (req.idempotency_key,)
-                ).fetchone()
-                if row is not None:
-                    if not hmac.compare_digest(row["request_hash"], request_hash):
-                        raise ApiError(
-                            422, "idempotency_key_reused", "this idempotency_key was used for another payment"
-                        )
-                    return 200, payment_view(conn, row)
-                if req.bill_id is not None:
-                    if self.bills is None:
-                        raise ApiError(404, "bill_not_found", "bills are not served here")
-                    description = self.bills.check_payable(conn, req.bill_id, req.idempotency_key, req.amount_cents)[
-                        "description"
-                    ]
-                else:
-                    reg = self._payable_registration(conn, req)
-                    description = f"挂号费-{reg['department_name_zh']}"
-                status, error_code = "PENDING", None
-                if channel not in SUPPORTED_CHANNELS or channel not in self.providers:
-                    # Nothing is sent to any provider, so this is definitive and safe to answer now.
-                    status = "FAILED"
-                    error_code = "AUTH_CODE_INVALID" if channel == "unknown" else "CHANNEL_UNSUPPORTED"
-                now = utc_now()
-                cur = conn.execute(
-                    "INSERT INTO payments(idempotency_key, request_hash, registration_id, bill_id, amount_cents,"
-                    " auth_code_masked, channel, kiosk_id, status, out_trade_no, error_code, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, out_trade_no",
-                    (
-                        req.idempotency_key,
-                        request_hash,
-                        req.registration_id,
-                        req.bill_id,
-                        req.amount_cents,
-                        mask_auth_code(auth_code),
-                        channel,
-                        req.kiosk_id,
-                        status,
-                        new_out_trade_no(),
-                        error_code,
-                        now,
-                        now,
-                    ),
-                )
-                payment_id, out_trade_no = cur.fetchone()
-                detail = {"payment_id": payment_id, "registration_id": req.registration_id, "status": status}
-                if req.bill_id is not None:
-                    detail["bill_id"] = req.bill_id
-                # ids, amount and channel only: never the auth code, not even masked
-                detail |= {"amount_cents": req.amount_cents, "channel": channel}
-                audit.append(conn, f"kiosk:{req.kiosk_id}", "payment.created", detail)
-            logger.info(
-                "payment %d for %s, %d cents, %s code %s from kiosk %s: %s",
-                payment_id,
-                f"bill {req.bill_id}" if req.bill_id is not None else f"registration {req.registration_id}",
-                req.amount_cents,
-                channel,
-                mask_auth_code(auth_code),
-                req.kiosk_id,
-                status,
-            )
-            if status == "PENDING":
-                # Outside the transaction: the key is durable before any money can move.
-                try:
-                    answer = self.providers[channel].micropay(
-                        out_trade_no=out_trade_no,
-                        total_fee=req.amount_cents,
-                        auth_code=auth_code,
-                        body=description,
-                        device_info=req.kiosk_id,
+        with self.db.connection() as conn, write_tx(conn):
+            row = conn.execute(
+                "SELECT * FROM payments WHERE idempotency_key = ?", (req.idempotency_key,)
+            ).fetchone()
+            if row is not None:
+                if not hmac.compare_digest(row["request_hash"], request_hash):
+                    raise ApiError(
+                        422, "idempotency_key_reused", "this idempotency_key was used for another payment"
                     )
-                except Exception:  # an adapter bug must not strand the row: treat it as an unclear outcome
-                    logger.exception("micropay for payment %d raised", payment_id)
-                    answer = MicropayAnswer(Outcome.UNKNOWN, "PROVIDER_ERROR", "adapter error")
-                self._apply_micropay(payment_id, answer)
+                return 200, payment_view(conn, row)
+            if req.bill_id is not None:
+                if self.bills is None:
+                    raise ApiError(404, "bill_not_found", "bills are not served here")
+                description = self.bills.check_payable(conn, req.bill_id, req.idempotency_key, req.amount_cents)[
+                    "description"
+                ]
+            else:
+                reg = self._payable_registration(conn, req)
+                description = f"挂号费-{reg['department_name_zh']}"
+            status, error_code = "PENDING", None
+            if channel not in SUPPORTED_CHANNELS or channel not in self.providers:
+                # Nothing is sent to any provider, so this is definitive and safe to answer now.
+                status = "FAILED"
+                error_code = "AUTH_CODE_INVALID" if channel == "unknown" else "CHANNEL_UNSUPPORTED"
+            now = utc_now()
+            cur = conn.execute(
+                "INSERT INTO payments(idempotency_key, request_hash, registration_id, bill_id, amount_cents,"
+                " auth_code_masked, channel, kiosk_id, status, out_trade_no, error_code, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, out_trade_no",
+                (
+                    req.idempotency_key,
+                    request_hash,
+                    req.registration_id,
+                    req.bill_id,
+                    req.amount_cents,
+                    mask_auth_code(auth_code),
+                    channel,
+                    req.kiosk_id,
+                    status,
+                    new_out_trade_no(),
+                    error_code,
+                    now,
+                    now,
+                ),
+            )
+            payment_id, out_trade_no = cur.fetchone()
+            detail = {"payment_id": payment_id, "registration_id": req.registration_id, "status": status}
+            if req.bill_id is not None:
+                detail["bill_id"] = req.bill_id
+            # ids, amount and channel only: never the auth code, not even masked
+            detail |= {"amount_cents": req.amount_cents, "channel": channel}
+            audit.append(conn, f"kiosk:{req.kiosk_id}", "payment.created", detail)
+        logger.info(
+            "payment %d for %s, %d cents, %s code %s from kiosk %s: %s",
+            payment_id,
+            f"bill {req.bill_id}" if req.bill_id is not None else f"registration {req.registration_id}",
+            req.amount_cents,
+            channel,
+            mask_auth_code(auth_code),
+            req.kiosk_id,
+            status,
+        )
+        if status == "PENDING":
+            # Outside the transaction, and with no connection held: the key is durable before any
+            # money can move, and a slow provider must not hold one of the pool's connections.
+            try:
+                answer = self.providers[channel].micropay(
+                    out_trade_no=out_trade_no,
+                    total_fee=req.amount_cents,
+                    auth_code=auth_code,
+                    body=description,
+                    device_info=req.kiosk_id,
+                )
+            except Exception:  # an adapter bug must not strand the row: treat it as an unclear outcome
+                logger.exception("micropay for payment %d raised", payment_id)
+                answer = MicropayAnswer(Outcome.UNKNOWN, "PROVIDER_ERROR", "adapter error")
+            self._apply_micropay(payment_id, answer)
+        with self.db.connection() as conn:
             row = conn.execute("SELECT * FROM payments WHERE id = ?", (payment_id,)).fetchone()
             return 201, payment_view(conn, row)
 
