@@ -221,6 +221,16 @@ def write_tx(conn: Conn) -> Iterator[Conn]:
 
 
 @contextmanager
+def joined_write_tx(conn: Conn) -> Iterator[Conn]:
+    """The caller's open transaction if there is one, else a new write transaction."""
+    if conn.in_transaction:
+        yield conn
+    else:
+        with write_tx(conn):
+            yield conn
+
+
+@contextmanager
 def read_tx(conn: Conn) -> Iterator[Conn]:
     """A consistent snapshot for several reads; always rolled back (nothing to commit)."""
     conn.begin_read()

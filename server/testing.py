@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from server.app import create_app
 from server.settings import ServerSettings
@@ -149,3 +149,28 @@ class ServerThread:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class RouterServer:
+    """One router (a provider sandbox, say) on 127.0.0.1:<free port>, served by uvicorn in a thread."""
+
+    def __init__(self, router: APIRouter) -> None:
+        app = FastAPI()
+        app.include_router(router)
+        self._sock = bind_socket()
+        self.base_url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name="router-server", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            assert self._thread.is_alive() and time.monotonic() < deadline, "router server did not start"
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()

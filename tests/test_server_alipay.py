@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import io
 import json
-import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -20,10 +19,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 import requests
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import APIRouter, FastAPI
 
 from server.payments.alipay import (
     AlipayClient,
@@ -41,7 +38,7 @@ from server.payments.alipay import (
 from server.payments.alipay_sandbox import BILL_DETAIL_COLUMNS, AlipaySandboxStore, make_alipay_sandbox_router
 from server.payments.clock import china_now, china_today
 from server.payments.wechat import Outcome
-from server.testing import bind_socket
+from server.testing import RouterServer
 
 if TYPE_CHECKING:
     from conftest_server import StubServer
@@ -70,31 +67,6 @@ def _public_pem(name: str) -> bytes:
         .public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
-
-
-class RouterServer:
-    """One router on 127.0.0.1:<free port>, served by uvicorn in a thread."""
-
-    def __init__(self, router: APIRouter) -> None:
-        app = FastAPI()
-        app.include_router(router)
-        self._sock = bind_socket()
-        self.base_url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, name="router-server", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert self._thread.is_alive() and time.monotonic() < deadline, "router server did not start"
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
 
 
 @pytest.fixture

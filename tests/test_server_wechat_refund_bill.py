@@ -6,7 +6,6 @@ thread), and the adapter talks to it with ``requests``, timeouts included.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,8 +14,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 import requests
-import uvicorn
-from fastapi import APIRouter, FastAPI
 
 from server.payments.clock import china_now, china_today
 from server.payments.sandbox import BILL_COLUMNS, BILL_SUMMARY_COLUMNS, SandboxStore, make_sandbox_router
@@ -31,7 +28,7 @@ from server.payments.wechat import (
     to_xml,
     verify,
 )
-from server.testing import bind_socket
+from server.testing import RouterServer
 
 if TYPE_CHECKING:
     from conftest_server import StubServer
@@ -42,31 +39,6 @@ CODE_PREFIX = "13" + "4567890123456" + "78"
 
 def code(digit: int) -> str:
     return f"{CODE_PREFIX}{digit}"
-
-
-class RouterServer:
-    """One router on 127.0.0.1:<free port>, served by uvicorn in a thread."""
-
-    def __init__(self, router: APIRouter) -> None:
-        app = FastAPI()
-        app.include_router(router)
-        self._sock = bind_socket()
-        self.base_url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, name="router-server", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert self._thread.is_alive() and time.monotonic() < deadline, "router server did not start"
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
 
 
 @pytest.fixture

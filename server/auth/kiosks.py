@@ -26,8 +26,6 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -39,7 +37,7 @@ from pydantic import BaseModel, Field
 from server import audit
 from server.auth.staff import STAFF_ERRORS, StaffUser, require_staff
 from server.crypto import DecryptError, FieldCipher
-from server.dbapi import Conn, write_tx
+from server.dbapi import Conn, joined_write_tx, write_tx
 from server.deps import CipherDep, DbDep
 from server.errors import ApiError
 from server.schemas import ErrorBody
@@ -68,15 +66,6 @@ def _iso(moment: datetime) -> str:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@contextmanager
-def _tx(conn: Conn) -> Iterator[Conn]:
-    if conn.in_transaction:
-        yield conn
-    else:
-        with write_tx(conn):
-            yield conn
 
 
 def new_pairing_code() -> str:
@@ -112,7 +101,7 @@ def provision_kiosk(conn: Conn, cipher: FieldCipher, kiosk_id: str) -> str:
     if not _KIOSK_ID.match(kiosk_id):
         raise ValueError("a kiosk id is 1-32 letters, digits, '.', '_' or '-'")
     secret = _new_secret()
-    with _tx(conn):
+    with joined_write_tx(conn):
         replaced = _store_secret(conn, cipher, kiosk_id, secret)
         audit.append(conn, "system", "kiosk.provisioned", {"kiosk_id": kiosk_id, "replaced": replaced})
     logger.info("kiosk %s provisioned", kiosk_id)
@@ -208,7 +197,7 @@ def check_signed_request(
     claimed = _claimed_kiosk_in_body(body)
     if (path_kiosk_id is not None and path_kiosk_id != kiosk_id) or (claimed is not None and claimed != kiosk_id):
         raise ApiError(403, "kiosk_mismatch", "a kiosk may only act as itself")
-    with _tx(conn):
+    with joined_write_tx(conn):
         conn.execute("DELETE FROM request_nonces WHERE seen_at < ?", (now.timestamp() - NONCE_RETENTION_S,))
         cur = conn.execute(
             "INSERT INTO request_nonces(kiosk_id, nonce, seen_at) VALUES (?, ?, ?)"

@@ -22,8 +22,7 @@ import hmac
 import logging
 import re
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, cast
@@ -33,7 +32,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import BaseModel, Field
 
 from server import audit
-from server.dbapi import Conn, write_tx
+from server.dbapi import Conn, joined_write_tx
 from server.deps import DbDep
 from server.errors import ApiError
 from server.schemas import ErrorBody
@@ -123,16 +122,6 @@ _DUMMY_HASH = hash_password(secrets.token_hex(16))
 # -- accounts and sessions -------------------------------------------------------------------------
 
 
-@contextmanager
-def _tx(conn: Conn) -> Iterator[Conn]:
-    """The caller's open transaction, or a new write transaction."""
-    if conn.in_transaction:
-        yield conn
-    else:
-        with write_tx(conn):
-            yield conn
-
-
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -150,7 +139,7 @@ def create_staff(conn: Conn, username: str, password: str, role: str) -> None:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     check_password_rules(password)
     password_hash = hash_password(password)  # outside the write lock: scrypt is slow on purpose
-    with _tx(conn):
+    with joined_write_tx(conn):
         if conn.execute("SELECT 1 FROM staff WHERE username = ?", (username,)).fetchone() is not None:
             raise ValueError(f"staff account {username} already exists")
         conn.execute(
@@ -170,21 +159,21 @@ def authenticate(conn: Conn, username: str, password: str) -> StaffUser | None:
         ).fetchone()
     if row is None:
         verify_password(password[:MAX_PASSWORD_LENGTH], _DUMMY_HASH)  # same time as a real check
-        with _tx(conn):
+        with joined_write_tx(conn):
             audit.append(conn, "anonymous", "staff.login_failed", {"reason": "unknown_user"})
         return None
     now = _now()
     actor = f"staff:{row['username']}"
     if row["disabled"]:
-        with _tx(conn):
+        with joined_write_tx(conn):
             audit.append(conn, actor, "staff.login_failed", {"username": username, "reason": "disabled"})
         return None
     if row["locked_until"] is not None and row["locked_until"] > _iso(now):
-        with _tx(conn):
+        with joined_write_tx(conn):
             audit.append(conn, actor, "staff.login_failed", {"username": username, "reason": "locked"})
         return None
     if not verify_password(password, row["password_hash"]):
-        with _tx(conn):
+        with joined_write_tx(conn):
             failed = int(
                 conn.execute(
                     "UPDATE staff SET failed_attempts = failed_attempts + 1 WHERE username = ?"
@@ -203,7 +192,7 @@ def authenticate(conn: Conn, username: str, password: str) -> StaffUser | None:
             audit.append(conn, actor, "staff.login_failed", detail)
         return None
     new_hash = hash_password(password) if needs_rehash(row["password_hash"]) else None
-    with _tx(conn):
+    with joined_write_tx(conn):
         conn.execute(
             "UPDATE staff SET failed_attempts = 0, locked_until = NULL WHERE username = ?",
             (username,),
@@ -218,7 +207,7 @@ def new_session(conn: Conn, user: StaffUser) -> str:
     """A new session token for ``user`` (valid ``SESSION_TTL``); only its hash is stored."""
     token = secrets.token_urlsafe(32)
     now = _now()
-    with _tx(conn):
+    with joined_write_tx(conn):
         conn.execute("DELETE FROM staff_sessions WHERE expires_at <= ?", (_iso(now),))
         conn.execute(
             "INSERT INTO staff_sessions(token_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)",
@@ -244,7 +233,7 @@ def session_user(conn: Conn, token: str) -> StaffUser | None:
 
 def end_session(conn: Conn, token: str) -> None:
     """Sign out; an unknown or expired token is not an error."""
-    with _tx(conn):
+    with joined_write_tx(conn):
         row = conn.execute(
             "DELETE FROM staff_sessions WHERE token_hash = ? RETURNING username", (_token_hash(token),)
         ).fetchone()
@@ -297,6 +286,19 @@ def require_staff(*roles: str) -> Callable[..., StaffUser]:
     return staff_user
 
 
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    """HttpOnly (no script reads it), SameSite=Strict, Secure whenever served over https."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(SESSION_TTL.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
 router = APIRouter(prefix="/api/v1/staff", tags=["staff"])
 
 
@@ -329,15 +331,7 @@ def login(req: LoginRequest, request: Request, response: Response, db: DbDep) ->
             raise ApiError(401, "login_failed", "wrong username or password, or the account is locked")
         token = new_session(conn, user)
         expires_at = session_expiry(conn, token) or ""
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=int(SESSION_TTL.total_seconds()),
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    set_session_cookie(response, request, token)
     return {"token": token, "username": user.username, "role": user.role, "expires_at": expires_at}
 
 

@@ -16,7 +16,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from server import audit
-from server.auth.staff import SESSION_COOKIE, SESSION_TTL, StaffUser, authenticate, end_session, new_session
+from server.auth.staff import (
+    SESSION_COOKIE,
+    StaffUser,
+    authenticate,
+    end_session,
+    new_session,
+    set_session_cookie,
+)
 from server.auth.staff import require_staff as _require_staff
 from server.dashboard import queries, render, views
 from server.dashboard.security import DashboardRoute, check_csrf, page_csrf, safe_next, same_origin
@@ -76,15 +83,7 @@ def login(request: Request, form: Form, db: DbDep) -> HTMLResponse | RedirectRes
         error = "Wrong username or password, or the account is locked. 用户名或密码错误，或账户已锁定。"
         return HTMLResponse(render.page("Sign in 登录", views.login(error, next_path, username)), status_code=401)
     response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=int(SESSION_TTL.total_seconds()),
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-    )
+    set_session_cookie(response, request, token)
     logger.info("dashboard sign-in by %s (%s)", user.username, user.role)
     return response
 
