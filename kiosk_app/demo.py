@@ -140,6 +140,11 @@ class DemoEnvironment:
 
         A credential left by an earlier demo run is kept if the server still accepts it.
         """
+        log.warning(
+            "demo: admin dashboard at %s/dashboard (user admin, password %s: demo only)",
+            self.server_url,
+            DEMO_ADMIN_PASSWORD,
+        )
         path = config.credential_path
         existing = load_credential(path)
         if existing is not None and existing.kiosk_id == config.kiosk_id:
