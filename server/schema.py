@@ -21,13 +21,11 @@ import itertools
 import logging
 from dataclasses import dataclass
 
-from server.dbapi import Conn
-from server.ddl import PerDialect, Statement, render, to_pg_ddl
-
-__all__ = ["PerDialect", "Statement", "render", "to_pg_ddl"]  # re-exported for older imports
 from server.auth.tables import AUTH_V4
 from server.bills.tables import BILLS_V6
 from server.dashboard.tables import WORKLIST_V5
+from server.dbapi import Conn
+from server.ddl import PerDialect, Statement, render
 from server.reconcile.tables import RECONCILE_V7
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ import requests
 from server import audit
 from server.db import Store, write_tx
 from server.dbapi import IntegrityError
-from server.schema import FLEET_AUDIT_V3, render
+from server.ddl import render
+from server.schema import FLEET_AUDIT_V3
 from server.settings import ServerSettings
 from server.testing import ServerThread
 from sync.heartbeat import HeartbeatSender, build_heartbeat

@@ -11,11 +11,10 @@ from __future__ import annotations
 import errno
 import logging
 import time
-from collections.abc import Callable
 
 import serial
 
-from devices.errors import DeviceError, DeviceState, DeviceUnavailable
+from devices.errors import DeviceUnavailable
 from devices.scanner.driver import READ_TIMEOUT_S, ScannerDevice
 from devices.scanner.framing import decode_line
 from devices.url import PORT_LOST, open_serial, serial_identity
@@ -54,21 +53,7 @@ class SerialScanner(ScannerDevice[serial.SerialBase]):
     "rejected", "duplicates", "reconnects", "errors".
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        on_scan: Callable[[str], None],
-        on_error: Callable[[DeviceError], None],
-        on_state: Callable[[DeviceState], None] | None = None,
-        suffix: str = "ANY",
-        dedup_window_s: float = 1.0,
-        max_len: int = 512,
-        name: str | None = None,
-    ) -> None:
-        super().__init__(url, on_scan=on_scan, on_error=on_error, on_state=on_state, suffix=suffix,
-                         dedup_window_s=dedup_window_s, max_len=max_len, name=name)
-        self._identity = ""
+    _identity = ""  # set at connect
 
     @property
     def identity(self) -> str:

@@ -42,6 +42,7 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -598,25 +599,22 @@ def make_sandbox_router(store: SandboxStore) -> APIRouter:
             await asyncio.sleep(0.05)
         return _xml(answer)
 
-    @router.post("/pay/orderquery")
-    async def orderquery(request: Request) -> Response:
-        req = await _parse(request)
-        return _xml(store.orderquery(req) if req is not None else SandboxStore._fail("XML格式错误"))
+    def _plain(handle: Callable[[dict[str, str]], dict[str, object]]) -> Callable[[Request], Awaitable[Response]]:
+        """An endpoint that answers at once: parse, let the store decide, sign-and-send as XML."""
 
-    @router.post("/secapi/pay/reverse")
-    async def reverse(request: Request) -> Response:
-        req = await _parse(request)
-        return _xml(store.reverse(req) if req is not None else SandboxStore._fail("XML格式错误"))
+        async def endpoint(request: Request) -> Response:
+            req = await _parse(request)
+            return _xml(handle(req) if req is not None else SandboxStore._fail("XML格式错误"))
 
-    @router.post("/secapi/pay/refund")
-    async def refund(request: Request) -> Response:
-        req = await _parse(request)
-        return _xml(store.refund(req) if req is not None else SandboxStore._fail("XML格式错误"))
+        return endpoint
 
-    @router.post("/pay/refundquery")
-    async def refundquery(request: Request) -> Response:
-        req = await _parse(request)
-        return _xml(store.refundquery(req) if req is not None else SandboxStore._fail("XML格式错误"))
+    for path, handle in (
+        ("/pay/orderquery", store.orderquery),
+        ("/secapi/pay/reverse", store.reverse),
+        ("/secapi/pay/refund", store.refund),
+        ("/pay/refundquery", store.refundquery),
+    ):
+        router.add_api_route(path, _plain(handle), methods=["POST"])
 
     @router.post("/pay/downloadbill")
     async def downloadbill(request: Request) -> Response:
