@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
-from server import audit, catalog, fleet, patients, registrations
+from server import audit, catalog, fleet, patients, registrations, sync_ops
 from server.auth import kiosks as kiosk_auth
 from server.auth import staff
 from server.bills import api as bills_api
@@ -94,7 +94,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     # Kiosk-facing: every request signed by an enrolled kiosk (server/auth/kiosks.py).
     signed = [Depends(kiosk_auth.require_kiosk)]
-    kiosk_routers = (catalog.router, patients.router, registrations.router, payments_api.router, bills_api.router)
+    kiosk_routers = (
+        catalog.router,
+        patients.router,
+        registrations.router,
+        sync_ops.router,
+        payments_api.router,
+        bills_api.router,
+    )
     for kiosk_router in (*kiosk_routers, fleet.router):
         app.include_router(kiosk_router, dependencies=signed, responses=kiosk_auth.KIOSK_ERRORS)
     # Operators: staff sessions with a role (server/auth/staff.py).

@@ -17,7 +17,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from server.db import utc_now, write_tx
+from server.crypto import FieldCipher
+from server.db import Conn, utc_now, write_tx
 from server.deps import CipherDep, DbDep
 from server.errors import ApiError
 from server.patient_store import find_patient_id, insert_patient, mask_id_number
@@ -74,7 +75,8 @@ class IdentifyResponse(BaseModel):
     is_new: bool
 
 
-def _validate(req: IdentifyRequest) -> tuple[str, str, str, str]:
+def validate_identity(req: IdentifyRequest) -> tuple[str, str, str, str]:
+    """(id_number, name, sex, birth) normalised, or ApiError 422 naming the problem."""
     if req.id_type != "resident":
         raise ApiError(422, "unsupported_id_type", "only id_type 'resident' is supported")
     id_number = req.id_number.strip().upper()
@@ -93,23 +95,26 @@ def _validate(req: IdentifyRequest) -> tuple[str, str, str, str]:
     return id_number, name, sex, birth.isoformat()
 
 
+def find_or_create_patient(
+    conn: Conn, cipher: FieldCipher, id_type: str, identity: tuple[str, str, str, str]
+) -> tuple[int, bool]:
+    """(patient_id, is_new) for an identity checked by :func:`validate_identity`; the caller owns the
+    write transaction. Shared by ``/patients/identify`` and the offline sync (server/sync_ops.py)."""
+    id_number, name, sex, birth = identity
+    existing = find_patient_id(conn, cipher, id_type, id_number)
+    if existing is not None:
+        logger.info("identified patient_id=%d (%s)", existing, mask_id_number(id_number))
+        return existing, False
+    patient_id = insert_patient(
+        conn, cipher, id_type=id_type, id_number=id_number, name=name, sex=sex, birth=birth, created_at=utc_now()
+    )
+    logger.info("new patient_id=%d (%s)", patient_id, mask_id_number(id_number))
+    return patient_id, True
+
+
 @router.post("/patients/identify", response_model=IdentifyResponse, responses=error_responses(400, 422))
 def identify(req: IdentifyRequest, db: DbDep, cipher: CipherDep) -> dict[str, Any]:
-    id_number, name, sex, birth = _validate(req)
+    identity = validate_identity(req)  # before the write lock: a rejected request never takes it
     with db.connection() as conn, write_tx(conn):
-        existing = find_patient_id(conn, cipher, req.id_type, id_number)
-        if existing is not None:
-            logger.info("identified patient_id=%d (%s)", existing, mask_id_number(id_number))
-            return {"patient_id": existing, "is_new": False}
-        patient_id = insert_patient(
-            conn,
-            cipher,
-            id_type=req.id_type,
-            id_number=id_number,
-            name=name,
-            sex=sex,
-            birth=birth,
-            created_at=utc_now(),
-        )
-    logger.info("new patient_id=%d (%s)", patient_id, mask_id_number(id_number))
-    return {"patient_id": patient_id, "is_new": True}
+        patient_id, is_new = find_or_create_patient(conn, cipher, req.id_type, identity)
+    return {"patient_id": patient_id, "is_new": is_new}

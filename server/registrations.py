@@ -74,7 +74,12 @@ def registration_view(conn: Conn, registration_id: int) -> dict[str, Any] | None
     return dict(row) if row is not None else None
 
 
-def _create(conn: Conn, req: RegistrationRequest) -> tuple[int, dict[str, Any]]:
+def create_in_tx(conn: Conn, req: RegistrationRequest) -> tuple[int, dict[str, Any]]:
+    """Book (201) or replay (200) in the caller's write transaction; a rejection raises ApiError.
+
+    Shared by ``POST /registrations`` and the offline sync (server/sync_ops.py), which passes the
+    op's key as ``idempotency_key`` so an online attempt and its offline retry book once.
+    """
     existing = conn.execute(
         "SELECT patient_id, slot_id, response_json FROM registrations WHERE idempotency_key = ?",
         (req.idempotency_key,),
@@ -128,7 +133,7 @@ def _create(conn: Conn, req: RegistrationRequest) -> tuple[int, dict[str, Any]]:
 )
 def create_registration(req: RegistrationRequest, db: DbDep) -> JSONResponse:
     with db.connection() as conn, write_tx(conn):
-        status, body = _create(conn, req)
+        status, body = create_in_tx(conn, req)
     headers = {"Idempotent-Replayed": "true"} if status == 200 else {}
     return JSONResponse(status_code=status, content=body, headers=headers)
 

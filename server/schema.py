@@ -27,6 +27,7 @@ from server.dashboard.tables import WORKLIST_V5
 from server.dbapi import Conn
 from server.ddl import PerDialect, Statement, render
 from server.reconcile.tables import RECONCILE_V7
+from server.sync_tables import SYNC_OPS_V8
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +183,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "staff worklist", WORKLIST_V5),
     Migration(6, "bills, bill items, insurance settlements; payments of bills", BILLS_V6),
     Migration(7, "reconciliation runs", RECONCILE_V7),
-    # 8: refunds (server/payments/)
+    Migration(8, "offline sync operations", SYNC_OPS_V8),
+    # 9: refunds (server/payments/)
 )
 
 SCHEMA_VERSION = max([BASELINE_VERSION, *(m.version for m in MIGRATIONS)])
