@@ -27,6 +27,8 @@ PAYMENT_FAILED = "payment_failed"
 PAYMENT_UNKNOWN = "payment_unknown"  # kiosk stopped waiting; the server settles it
 CANCELLED = "cancelled"
 FAILED = "failed"
+QUEUED = "queued"  # made offline: in the outbox, the slip says "pending confirmation"
+REJECTED = "rejected"  # the server refused a queued operation (slot taken meanwhile): staff rebook
 
 # Print-job states.
 PRINT_PENDING = "pending"
@@ -48,38 +50,45 @@ class PrintClaim:
     already_printed: bool
 
 
+def insert_transaction(
+    db: sqlite_utils.Database, txn_id: str, kind: str, *, patient_masked: str, patient_ref: str, state: str = CREATED
+) -> None:
+    """Insert a transaction row and its first event (inside the caller's write transaction)."""
+    ts = now()
+    db.table("transactions").insert(
+        {
+            "id": txn_id,
+            "kind": kind,
+            "state": state,
+            "created_at": ts,
+            "updated_at": ts,
+            "patient_masked": patient_masked,
+            "patient_ref": patient_ref,
+        }
+    )
+    db.table("events").insert({"txn_id": txn_id, "at": ts, "state": state, "detail": kind})
+
+
+def set_state(db: sqlite_utils.Database, txn_id: str, state: str, detail: str = "", **fields: Any) -> None:
+    """Move a transaction to ``state`` and record the event (inside the caller's write transaction)."""
+    ts = now()
+    values = {k: (json.dumps(v, ensure_ascii=False) if k == "details" else v) for k, v in fields.items()}
+    db.table("transactions").update(txn_id, {"state": state, "updated_at": ts, **values})
+    db.table("events").insert({"txn_id": txn_id, "at": ts, "state": state, "detail": detail})
+
+
 class Journal:
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def create(self, txn_id: str, kind: str, *, patient_masked: str, patient_ref: str) -> None:
-        def op(db: sqlite_utils.Database) -> None:
-            ts = now()
-            db.table("transactions").insert(
-                {
-                    "id": txn_id,
-                    "kind": kind,
-                    "state": CREATED,
-                    "created_at": ts,
-                    "updated_at": ts,
-                    "patient_masked": patient_masked,
-                    "patient_ref": patient_ref,
-                }
-            )
-            db.table("events").insert({"txn_id": txn_id, "at": ts, "state": CREATED, "detail": kind})
-
-        self.store.write(op)
+        self.store.write(
+            lambda db: insert_transaction(db, txn_id, kind, patient_masked=patient_masked, patient_ref=patient_ref)
+        )
 
     def update(self, txn_id: str, state: str, detail: str = "", **fields: Any) -> None:
         """Move a transaction to ``state`` and record the step in the audit trail."""
-
-        def op(db: sqlite_utils.Database) -> None:
-            ts = now()
-            values = {k: (json.dumps(v, ensure_ascii=False) if k == "details" else v) for k, v in fields.items()}
-            db.table("transactions").update(txn_id, {"state": state, "updated_at": ts, **values})
-            db.table("events").insert({"txn_id": txn_id, "at": ts, "state": state, "detail": detail})
-
-        self.store.write(op)
+        self.store.write(lambda db: set_state(db, txn_id, state, detail, **fields))
 
     def get(self, txn_id: str) -> dict[str, Any] | None:
         rows = list(self.store.read().query("SELECT * FROM transactions WHERE id = ?", [txn_id]))
