@@ -29,8 +29,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import requests
@@ -234,15 +236,39 @@ class ServerClient:
         self._session = requests.Session()
         self._session.headers.update({"Accept": "application/json", "User-Agent": f"hospital-kiosk/{kiosk_id}"})
         self.credential = credential
+        # Server time minus kiosk time, from the last answer's Date header: the server's clock
+        # decides, so requests are signed with corrected time and the offset is reported.
+        self.clock_offset_s: float | None = None
+        self.last_headers: Mapping[str, str] = {}
         if credential is not None:
             if credential.kiosk_id != kiosk_id:
                 logger.error("the credential is for kiosk %s, this kiosk is %s", credential.kiosk_id, kiosk_id)
-            self._session.auth = KioskAuth.from_credential(credential)
+            self._session.auth = KioskAuth(credential.kiosk_id, credential.secret, clock=self.server_now)
         else:
             logger.error("no kiosk credential: the server will refuse this kiosk's requests until it is enrolled")
 
     def close(self) -> None:
         self._session.close()
+
+    def server_now(self) -> float:
+        """The server's Unix time as best known: the kiosk's clock corrected by the measured offset."""
+        return time.time() + (self.clock_offset_s or 0.0)
+
+    def _observe_date(self, resp: requests.Response, sent_at: float, received_at: float) -> None:
+        header = resp.headers.get("Date")
+        if not header:
+            return
+        try:
+            server = parsedate_to_datetime(header).timestamp()
+        except (TypeError, ValueError):
+            return
+        # Date has whole seconds and is stamped somewhere between send and receive; +0.5 centres
+        # the truncation, the midpoint centres the network delay.
+        offset = server + 0.5 - (sent_at + received_at) / 2
+        if self.clock_offset_s is None or abs(offset - self.clock_offset_s) > 1.0:
+            if abs(offset) > 2.0:
+                logger.warning("kiosk clock is %.1f s off the server's; using the server's time", -offset)
+            self.clock_offset_s = offset
 
     def __enter__(self) -> ServerClient:
         return self
@@ -261,12 +287,15 @@ class ServerClient:
         params: dict[str, str] | None = None,
         read_timeout: float | None = None,
         not_found_ok: bool = False,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         url = self.base_url + path
         timeout = (self.connect_timeout, read_timeout or self.read_timeout)
-        started = time.monotonic()
+        started, sent_at = time.monotonic(), time.time()
         try:
-            resp = self._session.request(method, url, json=json, params=params, timeout=timeout)
+            resp = self._session.request(
+                method, url, json=json, params=params, timeout=timeout, headers=headers
+            )
         except requests.ConnectTimeout:
             raise ServerUnavailable("unavailable", f"connect timeout to {self.base_url}") from None
         except requests.ReadTimeout:
@@ -283,7 +312,11 @@ class ServerClient:
         except requests.RequestException as exc:
             raise ServerError("request_failed", type(exc).__name__) from None
         elapsed = time.monotonic() - started
+        self._observe_date(resp, sent_at, time.time())
         logger.debug("%s %s -> %d in %.0f ms", method, path, resp.status_code, elapsed * 1000)
+        self.last_headers = resp.headers
+        if resp.status_code == 304:
+            return 304, None
 
         try:
             body: Any = resp.json()
@@ -365,3 +398,26 @@ class ServerClient:
         """The payment's current state, or None when the server never received that key."""
         _, body = self._request("GET", f"{API}/payments/{key}", not_found_ok=True)
         return None if body is None else _build(PaymentResult, body)
+
+    # -- offline sync ------------------------------------------------------------------------------
+
+    def catalog(self, day: date | str, etag: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+        """The day's catalog and its ETag, or (None, etag) when unchanged since ``etag`` (HTTP 304)."""
+        headers = {"If-None-Match": etag} if etag else None
+        status, body = self._request("GET", f"{API}/catalog", params={"date": _day(day)}, headers=headers)
+        if status == 304:
+            return None, etag
+        if not isinstance(body, dict):
+            raise ServerError("bad_response", "the catalog is not an object")
+        return body, self.last_headers.get("ETag") or str(body.get("version", ""))
+
+    def sync_ops(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Send a batch of outbox operations; one result per operation, in order.
+
+        Safe to repeat after a ServerTimeout: the server replays the answer stored under each key.
+        """
+        _, body = self._request("POST", f"{API}/sync/ops", json={"ops": ops})
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list) or len(results) != len(ops):
+            raise ServerError("bad_response", "sync answer does not match the batch")
+        return results
