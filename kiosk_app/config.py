@@ -105,6 +105,13 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "poll_interval_s": _float(0.1, 30),
         "deadline_s": _float(5, 600),
     },
+    "offline": {
+        "registration": _bool,  # browse the cached catalog and queue "pending confirmation" bookings
+        "filing": _bool,  # queue a first-time patient's record with the booking
+        "max_rows": _int(100, 10_000_000),
+        "max_mb": _int(1, 100_000),
+        "data_key_file": _str,  # AES key for the outbox and patient cache; default <data_dir>/kiosk-data.key
+    },
     "devices.id_reader": {
         "url": _device_url,
         "enabled": _bool,
@@ -163,11 +170,21 @@ class Config:
     diagnostics_staff_cards: tuple[str, ...] = ()
     diagnostics_max_attempts: int = 5
     diagnostics_lockout_s: int = 300
+    offline_registration: bool = True
+    offline_filing: bool = True
+    outbox_max_rows: int = 100_000
+    outbox_max_mb: int = 200
+    data_key_file: Path | None = None  # None: <data_dir>/kiosk-data.key
 
     @property
     def credential_path(self) -> Path:
         """Where the kiosk's signing credential lives (written by enrollment, mode 0600)."""
         return self.credential_file if self.credential_file is not None else self.data_dir / "kiosk.credential"
+
+    @property
+    def data_key_path(self) -> Path:
+        """The key that seals the outbox and the recent-patient cache (created on first start, mode 0600)."""
+        return self.data_key_file if self.data_key_file is not None else self.data_dir / "kiosk-data.key"
 
     def with_devices(self, *, id_reader: str, scanner: str, printer: str) -> Config:
         """The same config with other device URLs (the demo points them at emulators)."""
@@ -231,6 +248,10 @@ def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
     credential_file = Path(srv["credential_file"]) if "credential_file" in srv else None
     if credential_file is not None and base_dir is not None and not credential_file.is_absolute():
         credential_file = base_dir / credential_file
+    off = s.get("offline", {})
+    data_key_file = Path(off["data_key_file"]) if "data_key_file" in off else None
+    if data_key_file is not None and base_dir is not None and not data_key_file.is_absolute():
+        data_key_file = base_dir / data_key_file
     return Config(
         kiosk_id=k.get("id", d.kiosk_id),
         role=k.get("role", d.role),
@@ -257,6 +278,11 @@ def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
         diagnostics_staff_cards=s.get("diagnostics", {}).get("staff_cards", d.diagnostics_staff_cards),
         diagnostics_max_attempts=s.get("diagnostics", {}).get("max_attempts", d.diagnostics_max_attempts),
         diagnostics_lockout_s=s.get("diagnostics", {}).get("lockout_s", d.diagnostics_lockout_s),
+        offline_registration=off.get("registration", d.offline_registration),
+        offline_filing=off.get("filing", d.offline_filing),
+        outbox_max_rows=off.get("max_rows", d.outbox_max_rows),
+        outbox_max_mb=off.get("max_mb", d.outbox_max_mb),
+        data_key_file=data_key_file,
     )
 
 

@@ -33,7 +33,7 @@ def is_error(key: str) -> bool:
     return bool(key) and key not in _INFO
 
 
-_INFO = {"pay.waiting", "pay.userpaying", "pay.success", "card.reading"}
+_INFO = {"pay.waiting", "pay.userpaying", "pay.success", "card.reading", "reg.pending_offline"}
 
 _PAY_FAILURES = {
     "NOTENOUGH": QT_TRANSLATE_NOOP("messages", "The balance of the payment account is not enough."),
@@ -116,6 +116,23 @@ _MESSAGES = {
     ),
     "error.unexpected": QT_TRANSLATE_NOOP(
         "messages", "Something went wrong. Please try again or ask the staff for help."
+    ),
+    "reg.pending_offline": QT_TRANSLATE_NOOP(
+        "messages",
+        "The hospital system is offline, so your registration is pending confirmation. Please take the slip "
+        "and pay at the cashier window; if the time is taken meanwhile, the staff will rebook you.",
+    ),
+    "pay.offline_cashier": QT_TRANSLATE_NOOP(
+        "messages",
+        "Paying by QR code needs the hospital system, which is offline. Your place is kept; please pay at "
+        "the cashier window.",
+    ),
+    "offline.queue_full": QT_TRANSLATE_NOOP(
+        "messages",
+        "The kiosk has been offline too long to accept more registrations. Please go to the service desk.",
+    ),
+    "offline.banner": QT_TRANSLATE_NOOP(
+        "messages", "Offline: registrations are kept on this kiosk and confirmed when the network is back."
     ),
     "feature.coming_soon": QT_TRANSLATE_NOOP(
         "messages", "This service is coming soon. Please use the service desk for now."

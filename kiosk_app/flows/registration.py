@@ -16,6 +16,7 @@ from typing import Any
 from devices.idcard import IdCardData, mask_id, mask_name
 from devices.scanner import is_payment_code
 from offline_cache.ids import uuid7
+from offline_cache.offline_ops import IdentityClaim
 from sync.client import Department, Doctor, PaymentResult, Registration, Slot
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,17 @@ BACK: dict[Step, Step] = {
 
 @dataclass(frozen=True)
 class Patient:
-    """What the session keeps of an identity: masked display values and the server's ref."""
+    """What the session keeps of an identity: masked display values and the server's ref.
+
+    ``patient_ref`` 0 with a ``claim``: a first-time patient identified while offline; the card
+    data waits in memory (never on screen or in logs) until the filing is queued with the
+    registration, and is dropped with the session.
+    """
 
     patient_ref: int
     name_masked: str
     id_masked: str
+    claim: IdentityClaim | None = field(default=None, repr=False)
 
 
 # ---- Commands: what the shell must do next
@@ -135,6 +142,7 @@ class RegistrationFlow:
     registration: Registration | None = None
     payment: PaymentResult | None = None
     paid: bool = False
+    hold_kept: bool = False  # sent to the cashier: leaving must not release the unpaid slot
     print_state: PrintState = PrintState.NONE
 
     # ---- State queries
@@ -220,7 +228,26 @@ class RegistrationFlow:
 
     def registered(self, registration: Registration) -> list[Command]:
         self.registration = registration
+        if registration.status == "pending":
+            # Queued offline: the slip says "pending confirmation"; payment at the cashier window.
+            assert self.patient is not None
+            self.step, self.busy, self.message = Step.RESULT, False, "reg.pending_offline"
+            self.print_state = PrintState.PRINTING
+            return [PrintReceipt(self.txn_id, self.patient, registration)]
         self.step, self.busy, self.message = Step.PAY, False, ""
+        return []
+
+    @property
+    def pending(self) -> bool:
+        """The registration was queued offline and is not confirmed yet."""
+        return self.registration is not None and self.registration.status == "pending"
+
+    def pay_refused_offline(self) -> list[Command]:
+        """The server could not be reached, so no payment was attempted: pay at the cashier."""
+        if self.step is not Step.PAYING:
+            return []
+        # The slot stays held (unpaid) on the server: the cashier collects the fee.
+        self.step, self.busy, self.message, self.hold_kept = Step.RESULT, False, "pay.offline_cashier", True
         return []
 
     def code_scanned(self, code: str) -> list[Command]:
@@ -261,7 +288,8 @@ class RegistrationFlow:
 
     def reprint(self) -> list[Command]:
         """Try the receipt again after a failed print (the journal allows it: nothing came out)."""
-        if not (self.step is Step.RESULT and self.paid and self.print_state is PrintState.FAILED):
+        printable = self.paid or self.pending
+        if not (self.step is Step.RESULT and printable and self.print_state is PrintState.FAILED):
             return []
         assert self.patient and self.registration
         self.print_state, self.message = PrintState.PRINTING, ""
@@ -304,7 +332,7 @@ class RegistrationFlow:
     # ---- Internals
 
     def _release_unpaid(self) -> list[Command]:
-        if self.registration is not None and not self.paid:
+        if self.registration is not None and not (self.paid or self.pending or self.hold_kept):
             reg = self.registration
             self.registration = None
             return [CancelRegistration(self.txn_id, reg.registration_id)]
