@@ -15,16 +15,24 @@ from kiosk_app.fleet import FleetLink
 from kiosk_app.hub import DeviceHub
 from kiosk_app.i18n import Translations
 from kiosk_app.idle import IdleWatcher
+from kiosk_app.services.offline import OfflinePolicy, OfflineSupport
 from kiosk_app.services.registration import PaySettings, RegistrationService
+from kiosk_app.sync_status import SyncStatus
 from kiosk_app.tasks import TaskManager
 from kiosk_app.wedge import WedgeFilter
 from kiosk_app.window import DESIGN_SIZE, KioskWindow
 from offline_cache.audit import AuditLog
+from offline_cache.catalog import CatalogCache
 from offline_cache.journal import Journal
+from offline_cache.offline_ops import OfflineRegistrar
+from offline_cache.outbox import Caps, Outbox
+from offline_cache.patients import RecentPatients
 from offline_cache.store import Store
 from sync.client import ServerClient
 from sync.enroll import CredentialFileError, load_credential
+from sync.fieldcrypto import FieldCipher, load_or_create_key
 from sync.signing import KioskCredential
+from sync.uploader import Uploader
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +52,16 @@ class Kiosk:
     audit: AuditLog | None = None
     wedge: WedgeFilter | None = None
     fleet: FleetLink | None = None
+    offline: OfflineSupport | None = None
+    sync_status: SyncStatus | None = None
 
     def start_devices(self) -> None:
         """Open the devices; called after the first paint so start-up is never held up by them."""
         self.hub.start()
         if self.fleet is not None:
             self.fleet.start()
+        if self.offline is not None:
+            self.offline.uploader.start()
 
     def shutdown(self) -> None:
         app = QApplication.instance()
@@ -60,6 +72,9 @@ class Kiosk:
         self.idle.stop()
         if self.fleet is not None:
             self.fleet.stop()
+        if self.offline is not None:
+            self.offline.uploader.stop()
+            self.offline.uploader.client.close()
         self.hub.stop()
         self.tasks.shutdown(wait=True)
         self.client.close()
@@ -81,6 +96,9 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
     )
     hub = DeviceHub(config)
     tasks = TaskManager()
+    offline = build_offline(config, store, credential)
+    sync_status = SyncStatus(offline.outbox, tasks)
+    offline.uploader.on_status = sync_status.on_uploader_status
     service = RegistrationService(
         client=client,
         journal=journal,
@@ -88,6 +106,7 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
         kiosk_id=config.kiosk_id,
         hospital_name=config.hospital_name_zh,
         pay=PaySettings(config.pay_poll_interval_s, config.pay_deadline_s),
+        offline=offline,
     )
     controller = KioskController(service, tasks, lambda: hub.states)
     hub.sig_card_read.connect(controller.on_card_read)
@@ -105,7 +124,9 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
     hub.sig_scanned.connect(idle.touch)
     translations = Translations()
     translations.switch(config.language)
-    diagnostics = DiagnosticsContext.create(config, store, tasks, hub, journal=journal, config_path=config_path)
+    diagnostics = DiagnosticsContext.create(
+        config, store, tasks, hub, journal=journal, config_path=config_path, sync_status=sync_status
+    )
     fleet = FleetLink(
         config.server_url,
         config.kiosk_id,
@@ -115,8 +136,9 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
         tasks=tasks,
         interval_s=config.heartbeat_interval_s,
         credential=credential,
+        outbox=offline.outbox,
     )
-    window = KioskWindow(config, controller, translations, idle, hub, diagnostics)
+    window = KioskWindow(config, controller, translations, idle, hub, diagnostics, sync_status)
     window.resize(*_fit(app))
     return Kiosk(
         config,
@@ -132,7 +154,29 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
         diagnostics.audit,
         wedge,
         fleet,
+        offline,
+        sync_status,
     )
+
+
+def build_offline(config: Config, store: Store, credential: KioskCredential | None) -> OfflineSupport:
+    """The outbox, catalog cache, patient cache and the uploader thread (not started yet)."""
+    cipher = FieldCipher(load_or_create_key(config.data_key_path), domain="kiosk")
+    outbox = Outbox(store, cipher, Caps(max_rows=config.outbox_max_rows, max_bytes=config.outbox_max_mb * 2**20))
+    patients = RecentPatients(store, cipher)
+    catalog = CatalogCache(store)
+    registrar = OfflineRegistrar(store, outbox, patients, config.kiosk_id)
+    # Its own client: a ServerClient (one requests.Session) belongs to one thread.
+    client = ServerClient(
+        config.server_url,
+        kiosk_id=config.kiosk_id,
+        connect_timeout=config.connect_timeout_s,
+        read_timeout=config.read_timeout_s,
+        credential=credential,
+    )
+    uploader = Uploader(outbox, client, catalog=catalog)
+    policy = OfflinePolicy(registration=config.offline_registration, filing=config.offline_filing)
+    return OfflineSupport(outbox, catalog, patients, registrar, uploader, policy)
 
 
 def load_kiosk_credential(config: Config) -> KioskCredential | None:

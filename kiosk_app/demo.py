@@ -84,32 +84,13 @@ class DemoEnvironment:
         self._pcscd_started = False
         self.server: subprocess.Popen[bytes] | None = None
         self.server_url = ""
+        self.port = 0
 
     def start(self) -> Config:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        self.server_url = f"http://127.0.0.1:{port}"
-        log_file = (self.data_dir / "server.log").open("ab")
-        self.server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "server",
-                "--db",
-                str(self.data_dir / "server.db"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--fast-payments",
-                "--demo-admin-password",
-                DEMO_ADMIN_PASSWORD,
-            ],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        log_file.close()
+        self.port = free_port()
+        self.server_url = f"http://127.0.0.1:{self.port}"
+        self._spawn_server()
         self.id_reader.start()
         self.scanner.start()
         self.printer.start()
@@ -134,6 +115,47 @@ class DemoEnvironment:
             except (EnrollmentError, CredentialFileError, requests.RequestException) as err:
                 log.error("demo: enrolling the kiosk failed (%s); the server will refuse its requests", err)
         return config
+
+    def _spawn_server(self) -> None:
+        log_file = (self.data_dir / "server.log").open("ab")
+        self.server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "--db",
+                str(self.data_dir / "server.db"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--fast-payments",
+                "--demo-admin-password",
+                DEMO_ADMIN_PASSWORD,
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        log_file.close()
+
+    def cut_network(self) -> None:
+        """Demo: the hospital system becomes unreachable (its process stops; its data stays)."""
+        if self.server is not None and self.server.poll() is None:
+            log.warning("demo: hospital network cut (server stopped)")
+            self.server.terminate()  # not waited for: this runs on the GUI thread
+
+    def restore_network(self) -> None:
+        """Demo: the hospital system is back on the same address; the kiosk's outbox drains."""
+        if self.server is not None and self.server.poll() is None:
+            return
+        if self.server is not None:
+            try:
+                self.server.wait(5)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
+        log.warning("demo: hospital network restored (server started)")
+        self._spawn_server()
 
     def enroll_kiosk(self, config: Config) -> None:
         """Enroll the demo kiosk through the real flow: request, approve as admin, poll, save.

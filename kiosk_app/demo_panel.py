@@ -69,6 +69,12 @@ class DemoPanel(QWidget):
         self._add(obox, self.tr("Unplug the camera"), demo.camera.unplug)
         self._add(obox, self.tr("Plug the camera back in"), demo.camera.replug)
         box.addWidget(other)
+
+        network = QGroupBox(self.tr("Hospital network"))
+        nbox = QVBoxLayout(network)
+        self._add(nbox, self.tr("Cut the network (kiosk goes offline)"), demo.cut_network)
+        self._add(nbox, self.tr("Restore the network (queued work is sent)"), demo.restore_network)
+        box.addWidget(network)
         box.addWidget(
             QLabel(
                 self.tr("Technician PIN in this demo: {pin} (tap the hospital name five times)").format(pin=DEMO_PIN)

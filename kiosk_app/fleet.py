@@ -1,6 +1,7 @@
 """The kiosk's link to the fleet: heartbeats out, commands in.
 
-The heartbeat thread collects a snapshot (device states, unresolved transactions) and hands any
+The heartbeat thread collects a snapshot (device states, unresolved transactions plus operations
+still waiting in the offline outbox) and hands any
 commands to the GUI thread. A command is acknowledged only once it has been carried out, so a
 command that arrives while a patient is mid-session (restart, reload) waits for the next
 heartbeat after the kiosk is back at its home screen.
@@ -21,6 +22,7 @@ from kiosk_app.flows.registration import Step
 from kiosk_app.hub import DeviceHub
 from kiosk_app.tasks import TaskManager
 from offline_cache.journal import Journal, unresolved
+from offline_cache.outbox import Outbox
 from sync.heartbeat import HeartbeatSender
 from sync.signing import KioskCredential
 
@@ -38,6 +40,18 @@ def software_version() -> str:
         return "unknown"
 
 
+def queue_depth(journal: Journal, outbox: Outbox | None) -> tuple[int, float | None]:
+    """Unresolved transactions plus pending outbox operations, and the age in seconds of the
+    oldest of them (None when there is none). Blocking store reads: call it off the GUI thread."""
+    depth, oldest = unresolved(journal)
+    if outbox is not None:
+        stats = outbox.stats()
+        depth += stats.pending
+        ages = [a for a in (oldest, stats.oldest_age_s()) if a is not None]
+        oldest = max(ages, default=None)
+    return depth, oldest
+
+
 class FleetLink(QObject):
     sig_restart_requested = Signal(str)
     """The server asked for a restart or config reload (the command name); the app is quitting."""
@@ -53,10 +67,12 @@ class FleetLink(QObject):
         tasks: TaskManager,
         interval_s: float = 15.0,
         credential: KioskCredential | None = None,
+        outbox: Outbox | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.hub, self.journal, self.controller, self.tasks = hub, journal, controller, tasks
+        self.outbox = outbox
         self._handled: set[int] = set()
         self.heartbeat = HeartbeatSender(
             server_url,
@@ -76,7 +92,7 @@ class FleetLink(QObject):
     # ---- Heartbeat thread
 
     def _collect(self) -> dict[str, Any]:
-        depth, oldest = unresolved(self.journal)
+        depth, oldest = queue_depth(self.journal, self.outbox)
         states = {d.name: d.state.value for d in self.hub.devices}  # Device.state is thread-safe
         # The sender passes these to build_heartbeat(), which stamps the kiosk's time.
         return {

@@ -8,6 +8,9 @@ PRIMARY_DARK = "#005B50"
 ACCENT = "#E65100"
 DANGER = "#C62828"
 INFO = "#0D47A1"
+WARN = "#7A4A00"  # dark amber text: readable on the amber strip (contrast above 7:1)
+WARN_BG = "#FFE8A3"
+WARN_EDGE = "#F2A900"
 BG = "#EEF3F4"
 CARD = "#FFFFFF"
 TEXT = "#1C2A30"
@@ -29,10 +32,13 @@ def stylesheet(b: int) -> str:
     #Header QPushButton {{ color: white; background: {PRIMARY_DARK}; border: 2px solid white;
         border-radius: {b // 2}px; padding: {b // 4}px {b // 2}px; font-size: {round(b * 0.75)}px; }}
     #Header QPushButton:checked {{ background: {ACCENT}; }}
+    #OfflineBanner {{ background: {WARN_BG}; color: {WARN}; border-bottom: 3px solid {WARN_EDGE};
+        padding: {b // 5}px {b}px; font-size: {round(b * 0.85)}px; font-weight: bold; }}
     #Banner {{ border-radius: {b // 3}px; padding: {b // 2}px; font-size: {round(b * 0.95)}px; }}
     #Banner[kind="error"] {{ background: #FDECEA; color: {DANGER}; border: 2px solid {DANGER}; }}
     #Banner[kind="info"] {{ background: #E3F2FD; color: {INFO}; border: 2px solid {INFO}; }}
     #Title {{ font-size: {round(b * 1.45)}px; font-weight: bold; }}
+    #Title[compact="true"] {{ font-size: {round(b * 1.2)}px; }}
     #Subtitle {{ font-size: {round(b * 0.95)}px; color: {MUTED}; }}
     #Hint {{ font-size: {round(b * 1.1)}px; color: {TEXT}; }}
     #Amount {{ font-size: {round(b * 2.6)}px; font-weight: bold; color: {ACCENT}; }}

@@ -1,5 +1,6 @@
-"""The kiosk window: header (language, elderly mode), message banner, one screen per step,
-and a footer whose Back and Home buttons sit in the same place on every screen."""
+"""The kiosk window: header (language, elderly mode), an offline strip while the hospital system
+cannot be reached, message banner, one screen per step, and a footer whose Back and Home buttons
+sit in the same place on every screen."""
 
 from __future__ import annotations
 
@@ -26,10 +27,13 @@ from kiosk_app.screens.home import HomeScreen
 from kiosk_app.screens.identify import IdentifyScreen
 from kiosk_app.screens.pay import PayScreen
 from kiosk_app.screens.result import ResultScreen
+from kiosk_app.sync_status import SyncStatus
 
 log = logging.getLogger(__name__)
 
 DESIGN_SIZE = (1080, 1920)  # portrait kiosk panel
+# Messages that themselves say the kiosk is offline: the offline strip is not shown beside them.
+OFFLINE_MESSAGES = frozenset({"reg.pending_offline", "pay.offline_cashier", "offline.queue_full"})
 
 
 class KioskWindow(QWidget):
@@ -41,12 +45,14 @@ class KioskWindow(QWidget):
         idle: IdleWatcher,
         hub: DeviceHub | None = None,
         diagnostics: DiagnosticsContext | None = None,
+        sync_status: SyncStatus | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("KioskWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.config, self.controller, self.translations, self.idle = config, controller, translations, idle
         self.hub = hub
+        self.sync_status = sync_status
         self.elderly = config.elderly_mode
         self._base = 0
 
@@ -66,6 +72,10 @@ class KioskWindow(QWidget):
         top.addWidget(self.elderly_button)
         top.addWidget(self.language_button)
 
+        # Persistent while the hospital system cannot be reached (also in diagnostics: technicians
+        # should see it too); hidden until the uploader has reported being offline.
+        self.offline_banner = label("OfflineBanner", center=True)
+        self.offline_banner.setVisible(False)
         self.banner = label("Banner")
         self.stack = QStackedWidget()
         self.screens: dict[Step, Screen] = {
@@ -122,6 +132,7 @@ class KioskWindow(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
         outer.addWidget(self.header)
+        outer.addWidget(self.offline_banner)
         outer.addLayout(body, 1)
         outer.addWidget(self.footer)
 
@@ -129,6 +140,8 @@ class KioskWindow(QWidget):
         controller.sig_session_wiped.connect(self.wipe_screens)
         idle.sig_countdown.connect(self.show_countdown)
         idle.sig_timeout.connect(controller.wipe)
+        if sync_status is not None:
+            sync_status.sig_changed.connect(self.refresh_offline)
         self._countdown_left = 0
         self.refresh()
 
@@ -147,12 +160,18 @@ class KioskWindow(QWidget):
     def in_diagnostics(self) -> bool:
         return self._diagnostics_open
 
+    @property
+    def offline(self) -> bool:
+        """The uploader reported the hospital system unreachable (see :meth:`refresh_offline`)."""
+        return self.sync_status is not None and self.sync_status.offline
+
     @Slot()
     def refresh(self) -> None:
         flow, view = self.controller.flow, self.view
         self.hospital.setText(view.hospital_name)
         self.language_button.setText("English" if view.language == "zh_CN" else "中文")
         self.elderly_button.setText(self.tr("Large text"))
+        self.refresh_offline()
         if self.diagnostics is not None and self._diagnostics_open:
             self._refresh_diagnostics(self.diagnostics)
             return
@@ -174,6 +193,23 @@ class KioskWindow(QWidget):
         self.banner.setVisible(bool(text))
         self.idle.set_armed(not at_home and flow.interruptible)
         self._render_countdown()
+
+    @Slot()
+    def refresh_offline(self) -> None:
+        """Show or hide the offline strip, in the current language (in-memory state only, no I/O).
+
+        While the message banner already explains an offline outcome (a pending registration,
+        pay at the cashier, queue full) the strip would say the same thing twice, and in elderly
+        sizes it would push the result card off the screen: it steps aside until the next screen.
+        """
+        flow = self.controller.flow
+        explained = flow.message in OFFLINE_MESSAGES and not self._diagnostics_open
+        offline = self.offline and not explained
+        text = messages.text("offline.banner") if offline else ""
+        if self.offline_banner.text() != text:
+            self.offline_banner.setText(text)
+        if self.offline_banner.isHidden() == offline:
+            self.offline_banner.setVisible(offline)
 
     @Slot()
     def wipe_screens(self) -> None:

@@ -17,6 +17,7 @@ from offline_cache.store import Store
 if TYPE_CHECKING:
     from devices.base import Device
     from kiosk_app.hub import DeviceHub
+    from kiosk_app.sync_status import SyncStatus
     from kiosk_app.tasks import TaskManager
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class DiagnosticsContext:
     # URL changes saved while there is no config file to write them to.
     pending_urls: dict[str, str] = field(default_factory=dict)
     find_usb: Callable[[], Path | None] | None = None
+    # Online state and the offline outbox (None: a kiosk built without offline support).
+    sync_status: SyncStatus | None = None
 
     @classmethod
     def create(
@@ -50,6 +53,7 @@ class DiagnosticsContext:
         *,
         journal: Journal | None = None,
         config_path: Path | None = None,
+        sync_status: SyncStatus | None = None,
     ) -> DiagnosticsContext:
         gate = PinGate(
             store,
@@ -57,7 +61,9 @@ class DiagnosticsContext:
             max_attempts=config.diagnostics_max_attempts,
             lockout_s=config.diagnostics_lockout_s,
         )
-        return cls(config, tasks, journal or Journal(store), AuditLog(store), gate, hub, config_path)
+        return cls(
+            config, tasks, journal or Journal(store), AuditLog(store), gate, hub, config_path, sync_status=sync_status
+        )
 
     @property
     def log_path(self) -> Path:

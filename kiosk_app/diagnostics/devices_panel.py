@@ -1,5 +1,6 @@
 """The device table: one card per configured device with its state, reason, last error, counters
-and a Self-test button. Refreshed on every hub state change and once a second while shown."""
+and a Self-test button, then the sync card (hospital system online or not, the offline outbox, the
+clock offset). Refreshed on every hub state change and once a second while shown."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from devices.errors import DeviceError, DeviceState
 from devices.printer import ReceiptPrinter
 from kiosk_app.diagnostics.context import DiagnosticsContext
 from kiosk_app.diagnostics.probe import run_self_test
+from kiosk_app.diagnostics.sync_card import SyncCard
 from kiosk_app.diagnostics.widgets import (
     ZWSP,
     clock_time,
@@ -231,6 +233,11 @@ class DevicesPanel(QWidget):
         self.cards_box.setContentsMargins(0, 0, 6, 0)
         self.cards_box.setSpacing(14)
         self.cards_box.addStretch(1)
+        # Below the device cards (which are added before it): the devices stay where they always were.
+        self.sync_card: SyncCard | None = None
+        if ctx.sync_status is not None:
+            self.sync_card = SyncCard(ctx, self.cards_widget)
+            self.cards_box.insertWidget(0, self.sync_card)
         self.scroller = QScrollArea()
         self.scroller.setObjectName("DiagScroll")
         self.scroller.setWidgetResizable(True)
@@ -278,12 +285,14 @@ class DevicesPanel(QWidget):
                     card.sig_action.connect(self.print_test_page)
                 if status.kind is DeviceKind.CAMERA:
                     card.add_preview()
-                self.cards_box.insertWidget(self.cards_box.count() - 1, card)
+                self.cards_box.insertWidget(self._next_card_index(), card)
                 self.cards[status.name] = card
             card.show_status(status)
         for name, card in self.cards.items():
             set_visible(card, name in seen)
         set_visible(self.empty, not seen)
+        if self.sync_card is not None:
+            self.sync_card.refresh()
         self.retranslate_live()
 
     @Slot(str, str)
@@ -359,6 +368,8 @@ class DevicesPanel(QWidget):
         set_text(self.empty, self.tr("No devices are configured."))
         for card in self.cards.values():
             card.update_view()
+        if self.sync_card is not None:
+            self.sync_card.update_view()
         self.retranslate_live()
 
     def retranslate_live(self) -> None:
@@ -376,7 +387,17 @@ class DevicesPanel(QWidget):
         self._last_card, self._last_scan = 0.0, (0.0, 0)
         for card in self.cards.values():
             card.clear_result()
+        if self.sync_card is not None:
+            self.sync_card.wipe()
         self.retranslate()
+
+    # ---- Internals
+
+    def _next_card_index(self) -> int:
+        """Where a new device card goes: after the others, before the sync card and the stretch."""
+        if self.sync_card is not None:
+            return self.cards_box.indexOf(self.sync_card)
+        return self.cards_box.count() - 1
 
     # ---- Qt overrides
 

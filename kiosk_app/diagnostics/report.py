@@ -1,5 +1,6 @@
-"""Readiness report: device statuses, versions, free disk, recent transactions by state and
-recent errors, as JSON plus a plain-text twin (no Qt; blocking: build and write from a worker).
+"""Readiness report: device statuses, versions, free disk, the sync state (online or not, the
+offline outbox, the clock offset), recent transactions by state and recent errors, as JSON plus a
+plain-text twin (no Qt; blocking: build and write from a worker).
 
 It goes to a mounted USB stick when one is found (``/media/*/*``, ``/run/media/*/*``), else to
 ``<data_dir>/reports``. It holds no patient data: journal rows are only counted, and log lines
@@ -24,6 +25,8 @@ from devices.base import DeviceStatus
 from devices.errors import DeviceState
 from kiosk_app.diagnostics.logtail import recent_problems
 from offline_cache.journal import Journal
+from offline_cache.outbox import QueueStats
+from sync.uploader import UploaderStatus
 
 USB_PATTERNS = ("/media/*/*", "/run/media/*/*")
 USB_SUBDIR = "kiosk-reports"
@@ -44,6 +47,7 @@ class ReportInputs:
     devices: Sequence[DeviceStatus]
     data_dir: Path
     log_path: Path
+    sync: UploaderStatus | None = None  # None: no offline support in this build
 
 
 def app_version() -> str:
@@ -84,7 +88,60 @@ def device_dict(s: DeviceStatus) -> dict[str, Any]:
     }
 
 
-def build_report(inputs: ReportInputs, journal: Journal, *, at: datetime | None = None) -> dict[str, Any]:
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def human_age(seconds: float) -> str:
+    """``45 s``, ``12 min 5 s``, ``3 h 20 min``, ``2 d 4 h`` (English, for the text report)."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60} s"
+    if s < 86400:
+        return f"{s // 3600} h {s % 3600 // 60} min"
+    return f"{s // 86400} d {s % 86400 // 3600} h"
+
+
+def connection_state(status: UploaderStatus) -> str:
+    """``online``, ``offline`` or ``unknown`` (no contact with the server yet)."""
+    return "unknown" if status.online is None else "online" if status.online else "offline"
+
+
+def sync_dict(status: UploaderStatus, queue: QueueStats | None, at: datetime) -> dict[str, Any]:
+    """The sync section: what the uploader last reported and the outbox's numbers at ``at``."""
+    outbox: dict[str, Any] | None = None
+    if queue is not None:
+        age = queue.oldest_age_s(at)
+        outbox = {
+            "pending": queue.pending,
+            "pending_bytes": queue.pending_bytes,
+            "fill": round(queue.fill, 4),
+            "level": queue.level,
+            "oldest_created_at": queue.oldest_created_at,
+            "oldest_age_s": round(age, 1) if age is not None else None,
+            "rejected": queue.rejected,
+        }
+    offset = status.clock_offset_s
+    return {
+        "connection": connection_state(status),
+        "last_error": status.last_error,
+        "clock_offset_s": round(offset, 2) if offset is not None else None,  # server minus kiosk
+        "sent_since_start": status.sent,
+        "outbox": outbox,
+    }
+
+
+def build_report(
+    inputs: ReportInputs, journal: Journal, *, at: datetime | None = None, queue: QueueStats | None = None
+) -> dict[str, Any]:
+    """``queue``: the outbox's numbers (a store read: take them in the same worker)."""
     at = at or datetime.now(UTC)
     try:
         usage = shutil.disk_usage(inputs.data_dir)
@@ -110,6 +167,7 @@ def build_report(inputs: ReportInputs, journal: Journal, *, at: datetime | None 
         },
         "disk": disk,
         "devices": devices,
+        "sync": sync_dict(inputs.sync, queue, at) if inputs.sync is not None else None,
         "transactions": {
             "window": f"last {RECENT_TRANSACTIONS}",
             "total": len(rows),
@@ -147,12 +205,38 @@ def render_text(r: dict[str, Any]) -> str:
             out.append(f"    since: {d['changed_at']}")
     if not r["devices"]:
         out.append("  (no devices configured)")
+    out += ["", "Sync", *_sync_lines(r.get("sync"))]
     tx = r["transactions"]
     out += ["", f"Transactions ({tx['window']}): {tx['total']}"]
     out += [f"  {state}: {n}" for state, n in tx["by_state"].items()]
     out += ["", "Recent warnings and errors"]
     out += [f"  {line}" for line in r["recent_errors"]] or ["  (none)"]
     return "\n".join(out) + "\n"
+
+
+def _sync_lines(sync: dict[str, Any] | None) -> list[str]:
+    if sync is None:
+        return ["  (no offline support in this build)"]
+    state = str(sync["connection"]).upper()
+    out = [f"  connection: {state}" + (f" — last error: {sync['last_error']}" if sync["last_error"] else "")]
+    box = sync["outbox"]
+    if box is None:
+        out.append("  outbox: unknown")
+    else:
+        out.append(
+            f"  outbox: {box['pending']} pending ({human_bytes(box['pending_bytes'])}),"
+            f" {box['fill'] * 100:.1f} % of the cap, level {box['level']}"
+        )
+        if box["oldest_created_at"]:
+            age = human_age(box["oldest_age_s"]) if box["oldest_age_s"] is not None else "?"
+            out.append(f"  oldest pending: {box['oldest_created_at']} ({age} ago)")
+        else:
+            out.append("  oldest pending: —")
+        out.append(f"  rejected by the server: {box['rejected']}")
+    offset = sync["clock_offset_s"]
+    out.append("  clock offset (server − kiosk): " + (f"{offset:+.1f} s" if offset is not None else "not measured yet"))
+    out.append(f"  operations settled since start: {sync['sent_since_start']}")
+    return out
 
 
 def write_report(report: dict[str, Any], target: Path) -> tuple[Path, Path]:

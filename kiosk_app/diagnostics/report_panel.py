@@ -89,15 +89,16 @@ class ReportPanel(QWidget):
             devices=[d.status() for d in ctx.devices],
             data_dir=config.data_dir,
             log_path=ctx.log_path,
+            sync=ctx.sync_status.status if ctx.sync_status is not None else None,
         )
-        fixed, find_usb, journal = ctx.report_dir, ctx.find_usb or find_usb_target, ctx.journal
+        fixed, find_usb, journal, sync = ctx.report_dir, ctx.find_usb or find_usb_target, ctx.journal, ctx.sync_status
         local = config.data_dir / "reports"
 
         def work() -> Exported:
             try:
                 usb = None if fixed is not None else find_usb()
                 target = fixed or (usb / USB_SUBDIR if usb is not None else local)
-                report = build_report(inputs, journal)
+                report = build_report(inputs, journal, queue=sync.stats() if sync is not None else None)
                 json_path, text_path = write_report(report, target)
                 return Exported(True, json_path, text_path, usb is not None, render_text(report), ready=report["ready"])
             except Exception as err:
@@ -114,9 +115,9 @@ class ReportPanel(QWidget):
         set_text(
             self.explain,
             self.tr(
-                "Device states, software versions, free disk space, recent transactions by state and recent "
-                "errors, as JSON and as text. No patient data. Saved to a USB stick if one is plugged in, "
-                "otherwise on the kiosk."
+                "Device states, software versions, free disk space, the connection to the hospital system and "
+                "the offline queue, recent transactions by state and recent errors, as JSON and as text. "
+                "No patient data. Saved to a USB stick if one is plugged in, otherwise on the kiosk."
             ),
         )
         set_text(self.export_button, self.tr("Export readiness report"))

@@ -36,6 +36,9 @@ def stylesheet(b: int) -> str:
     #DeviceCard QLabel {{ font-size: {s(0.72)}px; }}
     #DeviceCard QLabel#DeviceName {{ font-size: {s(0.98)}px; font-weight: bold; }}
     #DeviceCard QLabel#FieldLabel {{ color: {MUTED}; }}
+    #DeviceCard QLabel#FieldValue[level="warn50"] {{ color: {ACCENT}; font-weight: bold; }}
+    #DeviceCard QLabel#FieldValue[level="warn80"], #DeviceCard QLabel#FieldValue[level="full"] {{
+        color: {DANGER}; font-weight: bold; }}
     #DeviceCard QLabel#TestResult {{ font-size: {s(0.78)}px; }}
     #DeviceCard QLabel#TestResult[kind="ok"] {{ color: {PRIMARY_DARK}; font-weight: bold; }}
     #DeviceCard QLabel#TestResult[kind="error"] {{ color: {DANGER}; font-weight: bold; }}

@@ -1,8 +1,14 @@
-"""Result: registration number and what happened to the receipt, or why it is not done."""
+"""Result: registration number and what happened to the receipt, or why it is not done.
+
+Besides the paid registration there are two offline outcomes: a registration queued while the
+hospital system was offline (``flow.pending``: a provisional number, a "pending confirmation" slip,
+the fee paid at the cashier) and one whose payment could not be attempted because the system went
+offline at the pay step (``flow.hold_kept``: the place is kept, the fee is paid at the cashier).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QPushButton, QWidget
+from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
 
 from kiosk_app.controller import KioskController
 from kiosk_app.flows.registration import PrintState, RegistrationFlow
@@ -34,18 +40,36 @@ class ResultScreen(Screen):
 
     def refresh(self, flow: RegistrationFlow, view: View) -> None:
         reg = flow.registration
-        self.title.setText(self.tr("Registration complete") if flow.paid else self.tr("Payment not confirmed yet"))
-        shown = flow.paid and reg is not None
+        pending, cashier = flow.pending, flow.hold_kept and not flow.paid
+        if flow.paid:
+            title = self.tr("Registration complete")
+        elif pending:
+            title = self.tr("Registration pending confirmation")
+        elif cashier:
+            title = self.tr("Please pay at the cashier window")
+        else:
+            title = self.tr("Payment not confirmed yet")
+        self.title.setText(title)
+        shown = (flow.paid or pending or cashier) and reg is not None
         for w in (self.number_label, self.number, self.card):
             w.setVisible(shown)
+        # The offline outcomes come with a long banner: tighter spacing and a smaller title keep
+        # the card whole in elderly sizes. The paid layout is left as it always was.
+        self._compact(pending or cashier)
         if shown and reg is not None:
-            self.number_label.setText(self.tr("Your queue number"))
+            if flow.paid:
+                self.number_label.setText(self.tr("Your queue number"))
+            elif pending:
+                self.number_label.setText(self.tr("Provisional number"))
+            else:
+                self.number_label.setText(self.tr("Your registration number"))
             self.number.setText(reg.reg_no)
+            fee = self.tr("Paid") if flow.paid else self.tr("Fee (pay at the cashier)")
             rows = [
                 (self.tr("Department"), view.pick(reg.department_name_zh, reg.department_name_en)),
                 (self.tr("Doctor"), view.pick(reg.doctor_name_zh, reg.doctor_name_en)),
                 (self.tr("Time"), f"{reg.date}  {reg.start} – {reg.end}"),
-                (self.tr("Paid"), yuan(reg.amount_cents)),
+                (fee, yuan(reg.amount_cents)),
             ]
             for (key, value), (k, v) in zip(self.cells, rows, strict=True):
                 key.setText(k)
@@ -55,11 +79,31 @@ class ResultScreen(Screen):
             {
                 PrintState.PRINTING: self.tr("Printing your receipt…"),
                 PrintState.PRINTED: self.tr("Please take your receipt from the slot below."),
-                PrintState.FAILED: self.tr("The receipt could not be printed. Your registration is valid."),
+                PrintState.FAILED: (
+                    self.tr("The slip could not be printed. Please tell the cashier your provisional number.")
+                    if pending
+                    else self.tr("The receipt could not be printed. Your registration is valid.")
+                ),
                 PrintState.NONE: "",
             }[state]
         )
+        # A pending registration's banner already says to take the slip: only trouble is repeated.
+        self.print_status.setVisible(bool(self.print_status.text()) and not (pending and state is PrintState.PRINTED))
         self.bar.setVisible(state is PrintState.PRINTING)
         self.done.setText(self.tr("Finish"))
         self.reprint.setText(self.tr("Try printing the receipt again"))
-        self.reprint.setVisible(flow.paid and state is PrintState.FAILED)
+        self.reprint.setVisible((flow.paid or pending) and state is PrintState.FAILED)
+
+    def _compact(self, on: bool) -> None:
+        if bool(self.title.property("compact")) == on:
+            return
+        margin, spacing, card_margin, row_spacing = (6, 8, 12, 6) if on else (24, 18, 24, 14)
+        self.box.setSpacing(spacing)
+        self.box.setContentsMargins(24, margin, 24, margin)
+        grid = self.card.layout()
+        if isinstance(grid, QGridLayout):
+            grid.setContentsMargins(24, card_margin, 24, card_margin)
+            grid.setVerticalSpacing(row_spacing)
+        self.title.setProperty("compact", on)  # a smaller title (theme.py)
+        self.title.style().unpolish(self.title)
+        self.title.style().polish(self.title)

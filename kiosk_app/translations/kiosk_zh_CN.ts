@@ -202,7 +202,22 @@
         <translation>重新插上摄像头</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="74"/>
+        <location filename="../demo_panel.py" line="73"/>
+        <source>Hospital network</source>
+        <translation>医院网络</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="75"/>
+        <source>Cut the network (kiosk goes offline)</source>
+        <translation>断开网络（自助机转为离线）</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="76"/>
+        <source>Restore the network (queued work is sent)</source>
+        <translation>恢复网络（发送排队的业务）</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="80"/>
         <source>Technician PIN in this demo: {pin} (tap the hospital name five times)</source>
         <translation>本演示的维护密码：{pin}（连续点击医院名称五次进入）</translation>
     </message>
@@ -238,117 +253,117 @@
 <context>
     <name>DeviceCard</name>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="122"/>
+        <location filename="../diagnostics/devices_panel.py" line="124"/>
         <source>No picture</source>
         <translation>无画面</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="129"/>
+        <location filename="../diagnostics/devices_panel.py" line="131"/>
         <source>Live: {fps} fps</source>
         <translation>实时画面：{fps} 帧/秒</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="153"/>
+        <location filename="../diagnostics/devices_panel.py" line="155"/>
         <source>Identity</source>
         <translation>标识</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="154"/>
+        <location filename="../diagnostics/devices_panel.py" line="156"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="155"/>
+        <location filename="../diagnostics/devices_panel.py" line="157"/>
         <source>Last error</source>
         <translation>最近错误</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="156"/>
+        <location filename="../diagnostics/devices_panel.py" line="158"/>
         <source>Counters</source>
         <translation>计数</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="157"/>
+        <location filename="../diagnostics/devices_panel.py" line="159"/>
         <source>Since</source>
         <translation>状态变更时间</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="161"/>
+        <location filename="../diagnostics/devices_panel.py" line="163"/>
         <source>Self-test</source>
         <translation>自检</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="164"/>
+        <location filename="../diagnostics/devices_panel.py" line="166"/>
         <source>Print test page</source>
         <translation>打印测试页</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="183"/>
+        <location filename="../diagnostics/devices_panel.py" line="185"/>
         <source>Self-test running…</source>
         <translation>正在自检…</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="188"/>
+        <location filename="../diagnostics/devices_panel.py" line="190"/>
         <source>Self-test passed ({s} s)</source>
         <translation>自检通过（{s} 秒）</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="190"/>
+        <location filename="../diagnostics/devices_panel.py" line="192"/>
         <source>Self-test failed: {code}</source>
         <translation>自检失败：{code}</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="201"/>
+        <location filename="../diagnostics/devices_panel.py" line="203"/>
         <source>ID-card reader</source>
         <translation>身份证读卡器</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="202"/>
+        <location filename="../diagnostics/devices_panel.py" line="204"/>
         <source>Insurance card reader</source>
         <translation>社保卡读卡器</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="203"/>
+        <location filename="../diagnostics/devices_panel.py" line="205"/>
         <source>Receipt printer</source>
         <translation>凭条打印机</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="204"/>
+        <location filename="../diagnostics/devices_panel.py" line="206"/>
         <source>Code scanner</source>
         <translation>扫码器</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="205"/>
+        <location filename="../diagnostics/devices_panel.py" line="207"/>
         <source>Camera</source>
         <translation>摄像头</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="210"/>
+        <location filename="../diagnostics/devices_panel.py" line="212"/>
         <source>Unknown</source>
         <translation>未知</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="211"/>
+        <location filename="../diagnostics/devices_panel.py" line="213"/>
         <source>Connecting</source>
         <translation>连接中</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="212"/>
+        <location filename="../diagnostics/devices_panel.py" line="214"/>
         <source>Ready</source>
         <translation>就绪</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="213"/>
+        <location filename="../diagnostics/devices_panel.py" line="215"/>
         <source>Busy</source>
         <translation>忙碌</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="214"/>
+        <location filename="../diagnostics/devices_panel.py" line="216"/>
         <source>Not connected</source>
         <translation>未连接</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="215"/>
+        <location filename="../diagnostics/devices_panel.py" line="217"/>
         <source>Error</source>
         <translation>故障</translation>
     </message>
@@ -356,23 +371,23 @@
 <context>
     <name>DevicesPanel</name>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="359"/>
+        <location filename="../diagnostics/devices_panel.py" line="368"/>
         <source>No devices are configured.</source>
         <translation>未配置任何设备。</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="365"/>
-        <location filename="../diagnostics/devices_panel.py" line="367"/>
+        <location filename="../diagnostics/devices_panel.py" line="376"/>
+        <location filename="../diagnostics/devices_panel.py" line="378"/>
         <source>none yet</source>
         <translation>暂无</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="367"/>
+        <location filename="../diagnostics/devices_panel.py" line="378"/>
         <source>{time}, {n} characters</source>
         <translation>{time}，{n} 个字符</translation>
     </message>
     <message>
-        <location filename="../diagnostics/devices_panel.py" line="370"/>
+        <location filename="../diagnostics/devices_panel.py" line="381"/>
         <source>Live test — last card read: {card} · last scan: {scan} (contents are never shown)</source>
         <translation>实时测试 — 最近读卡：{card} · 最近扫码：{scan}（从不显示内容）</translation>
     </message>
@@ -456,47 +471,47 @@
 <context>
     <name>HomeScreen</name>
     <message>
-        <location filename="../screens/home.py" line="41"/>
+        <location filename="../screens/home.py" line="66"/>
         <source>Welcome</source>
         <translation>欢迎使用自助服务</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="42"/>
+        <location filename="../screens/home.py" line="67"/>
         <source>Please choose a service</source>
         <translation>请选择您要办理的业务</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="43"/>
+        <location filename="../screens/home.py" line="68"/>
         <source>Registration</source>
         <translation>挂号</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="43"/>
+        <location filename="../screens/home.py" line="68"/>
         <source>Book a doctor for today</source>
         <translation>预约今日门诊医生</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="44"/>
+        <location filename="../screens/home.py" line="69"/>
         <source>coming soon</source>
         <translation>即将开放</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="45"/>
+        <location filename="../screens/home.py" line="70"/>
         <source>Pay bills</source>
         <translation>门诊缴费</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="45"/>
+        <location filename="../screens/home.py" line="70"/>
         <source>Print reports</source>
         <translation>报告打印</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="45"/>
+        <location filename="../screens/home.py" line="70"/>
         <source>New patient</source>
         <translation>新患者建档</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="48"/>
+        <location filename="../screens/home.py" line="73"/>
         <source>Touch a service to begin. Your data is cleared when you finish.</source>
         <translation>点击业务开始办理。办理结束后，您的信息将被清除。</translation>
     </message>
@@ -527,22 +542,22 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../window.py" line="155"/>
+        <location filename="../window.py" line="173"/>
         <source>Large text</source>
         <translation>长者模式</translation>
     </message>
     <message>
-        <location filename="../window.py" line="162"/>
+        <location filename="../window.py" line="181"/>
         <source>‹ Back</source>
         <translation>‹ 返回</translation>
     </message>
     <message>
-        <location filename="../window.py" line="163"/>
+        <location filename="../window.py" line="182"/>
         <source>Home</source>
         <translation>首页</translation>
     </message>
     <message>
-        <location filename="../window.py" line="251"/>
+        <location filename="../window.py" line="287"/>
         <source>Returning to the start in {n} s — touch to continue</source>
         <translation>{n} 秒后返回首页，触摸屏幕继续操作</translation>
     </message>
@@ -695,8 +710,8 @@
     </message>
     <message>
         <location filename="../diagnostics/report_panel.py" line="118"/>
-        <source>Device states, software versions, free disk space, recent transactions by state and recent errors, as JSON and as text. No patient data. Saved to a USB stick if one is plugged in, otherwise on the kiosk.</source>
-        <translation>包含设备状态、软件版本、剩余磁盘空间、近期交易（按状态统计）和近期错误，生成 JSON 和文本两个文件，不含任何患者信息。插有 U 盘时保存到 U 盘，否则保存在本机。</translation>
+        <source>Device states, software versions, free disk space, the connection to the hospital system and the offline queue, recent transactions by state and recent errors, as JSON and as text. No patient data. Saved to a USB stick if one is plugged in, otherwise on the kiosk.</source>
+        <translation>包含设备状态、软件版本、剩余磁盘空间、与医院系统的连接及离线队列、近期交易（按状态统计）和近期错误，生成 JSON 和文本两个文件，不含任何患者信息。插有 U 盘时保存到 U 盘，否则保存在本机。</translation>
     </message>
     <message>
         <location filename="../diagnostics/report_panel.py" line="123"/>
@@ -732,62 +747,92 @@
 <context>
     <name>ResultScreen</name>
     <message>
-        <location filename="../screens/result.py" line="37"/>
+        <location filename="../screens/result.py" line="45"/>
         <source>Registration complete</source>
         <translation>挂号成功</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="37"/>
+        <location filename="../screens/result.py" line="47"/>
+        <source>Registration pending confirmation</source>
+        <translation>挂号待确认</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="49"/>
+        <source>Please pay at the cashier window</source>
+        <translation>请到收费窗口缴费</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="51"/>
         <source>Payment not confirmed yet</source>
         <translation>支付结果尚未确认</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="42"/>
+        <location filename="../screens/result.py" line="61"/>
         <source>Your queue number</source>
         <translation>您的挂号序号</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="45"/>
+        <location filename="../screens/result.py" line="63"/>
+        <source>Provisional number</source>
+        <translation>临时挂号序号</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="65"/>
+        <source>Your registration number</source>
+        <translation>您的挂号序号</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="67"/>
+        <source>Fee (pay at the cashier)</source>
+        <translation>挂号费（窗口缴纳）</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="69"/>
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="46"/>
+        <location filename="../screens/result.py" line="70"/>
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="47"/>
+        <location filename="../screens/result.py" line="71"/>
         <source>Time</source>
         <translation>就诊时间</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="48"/>
+        <location filename="../screens/result.py" line="67"/>
         <source>Paid</source>
         <translation>已付金额</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="56"/>
+        <location filename="../screens/result.py" line="80"/>
         <source>Printing your receipt…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="57"/>
+        <location filename="../screens/result.py" line="81"/>
         <source>Please take your receipt from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="58"/>
+        <location filename="../screens/result.py" line="83"/>
+        <source>The slip could not be printed. Please tell the cashier your provisional number.</source>
+        <translation>凭条未能打印。请向收费窗口告知您的临时挂号序号。</translation>
+    </message>
+    <message>
+        <location filename="../screens/result.py" line="85"/>
         <source>The receipt could not be printed. Your registration is valid.</source>
         <translation>凭条未能打印，您的挂号依然有效。</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="63"/>
+        <location filename="../screens/result.py" line="93"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="64"/>
+        <location filename="../screens/result.py" line="94"/>
         <source>Try printing the receipt again</source>
         <translation>重新打印凭条</translation>
     </message>
@@ -914,195 +959,318 @@
     </message>
 </context>
 <context>
+    <name>SyncCard</name>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="103"/>
+        <source>Outbox</source>
+        <translation>待上传队列</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="104"/>
+        <source>Fill level</source>
+        <translation>占用比例</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="105"/>
+        <source>Oldest pending</source>
+        <translation>最早待上传</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="106"/>
+        <source>Rejected</source>
+        <translation>被拒绝</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="107"/>
+        <source>Clock offset</source>
+        <translation>时钟偏差</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="108"/>
+        <source>Settled since start</source>
+        <translation>启动以来已处理</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="109"/>
+        <source>Last error</source>
+        <translation>最近错误</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="113"/>
+        <source>Hospital system connection</source>
+        <translation>医院系统连接</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="117"/>
+        <source>Online</source>
+        <translation>在线</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="117"/>
+        <source>Offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="117"/>
+        <source>No contact yet</source>
+        <translation>尚未连接</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="125"/>
+        <source>{offset} s (server minus kiosk)</source>
+        <translation>{offset} 秒（服务器减本机）</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="127"/>
+        <source>not measured yet</source>
+        <translation>尚未测得</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="133"/>
+        <source>could not be read</source>
+        <translation>无法读取</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="133"/>
+        <source>reading…</source>
+        <translation>读取中…</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="138"/>
+        <source>{n} pending ({size})</source>
+        <translation>{n} 条待上传（{size}）</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="155"/>
+        <source>OK</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="156"/>
+        <source>warning: over half full</source>
+        <translation>警告：已超过一半</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="157"/>
+        <source>warning: over 80 % full</source>
+        <translation>警告：已超过 80%</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="158"/>
+        <source>full: new offline registrations are refused</source>
+        <translation>已满：不再接受新的离线挂号</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="164"/>
+        <source>{s} s</source>
+        <translation>{s} 秒</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="166"/>
+        <source>{m} min {s} s</source>
+        <translation>{m} 分 {s} 秒</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="168"/>
+        <source>{h} h {m} min</source>
+        <translation>{h} 小时 {m} 分</translation>
+    </message>
+    <message>
+        <location filename="../diagnostics/sync_card.py" line="169"/>
+        <source>{d} d {h} h</source>
+        <translation>{d} 天 {h} 小时</translation>
+    </message>
+</context>
+<context>
     <name>messages</name>
     <message>
-        <location filename="../messages.py" line="36"/>
+        <location filename="../messages.py" line="39"/>
         <source>The balance of the payment account is not enough.</source>
         <translation>付款账户余额不足。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="37"/>
+        <location filename="../messages.py" line="40"/>
         <source>The payment code has expired.</source>
         <translation>付款码已过期。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="38"/>
+        <location filename="../messages.py" line="41"/>
         <source>The payment code is not valid.</source>
         <translation>付款码无效。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="39"/>
+        <location filename="../messages.py" line="42"/>
         <source>The payment was not confirmed on the phone in time.</source>
         <translation>未能及时在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="40"/>
-        <location filename="../messages.py" line="84"/>
+        <location filename="../messages.py" line="43"/>
+        <location filename="../messages.py" line="87"/>
         <source>This registration has already been paid.</source>
         <translation>该挂号已支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="41"/>
+        <location filename="../messages.py" line="44"/>
         <source>The amount has changed since it was shown.</source>
         <translation>金额已发生变化。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="45"/>
+        <location filename="../messages.py" line="48"/>
         <source>A device is not working. Please ask the staff for help.</source>
         <translation>设备故障，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="46"/>
+        <location filename="../messages.py" line="49"/>
         <source>The device is not connected. Please ask the staff for help.</source>
         <translation>设备未连接，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="47"/>
+        <location filename="../messages.py" line="50"/>
         <source>The device did not answer in time. Please try again.</source>
         <translation>设备响应超时，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="48"/>
+        <location filename="../messages.py" line="51"/>
         <source>The card could not be read correctly. Please place it again.</source>
         <translation>未能正确读取卡片，请重新放置。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="49"/>
+        <location filename="../messages.py" line="52"/>
         <source>The card was moved while it was being read. Please place it again and hold it still.</source>
         <translation>读卡时卡片被移开，请重新放置并保持不动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="52"/>
+        <location filename="../messages.py" line="55"/>
         <source>The photo on the ID card could not be read.</source>
         <translation>未能读取身份证照片。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="53"/>
+        <location filename="../messages.py" line="56"/>
         <source>This card is not a social-security card. Please insert your social-security card.</source>
         <translation>这不是社会保障卡，请插入您的社保卡。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="56"/>
+        <location filename="../messages.py" line="59"/>
         <source>This social-security card is locked. Please go to the service desk.</source>
         <translation>该社保卡已锁定，请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="59"/>
+        <location filename="../messages.py" line="62"/>
         <source>Reading the card, please hold it still…</source>
         <translation>正在读卡，请保持卡片不动…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="60"/>
+        <location filename="../messages.py" line="63"/>
         <source>The printer has a problem. Please ask the staff for your receipt.</source>
         <translation>打印机故障，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="61"/>
+        <location filename="../messages.py" line="64"/>
         <source>The printer is out of paper. Please ask the staff for your receipt.</source>
         <translation>打印机缺纸，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="64"/>
+        <location filename="../messages.py" line="67"/>
         <source>The printer cover is open. Please ask the staff for help.</source>
         <translation>打印机盖未关闭，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="65"/>
+        <location filename="../messages.py" line="68"/>
         <source>The printer is not responding. Please ask the staff for your receipt.</source>
         <translation>打印机无响应，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="68"/>
+        <location filename="../messages.py" line="71"/>
         <source>No printer is connected. Please ask the staff for your receipt.</source>
         <translation>未连接打印机，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="71"/>
+        <location filename="../messages.py" line="74"/>
         <source>This receipt may already have printed. The staff can reprint it.</source>
         <translation>该凭条可能已打印，如需补打请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="74"/>
+        <location filename="../messages.py" line="77"/>
         <source>The hospital system cannot be reached. Please try again in a moment.</source>
         <translation>无法连接医院系统，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="77"/>
+        <location filename="../messages.py" line="80"/>
         <source>The hospital system is not answering. Please try again in a moment.</source>
         <translation>医院系统响应超时，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="80"/>
+        <location filename="../messages.py" line="83"/>
         <source>The hospital system reported an error. Please try again.</source>
         <translation>医院系统出错，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="81"/>
+        <location filename="../messages.py" line="84"/>
         <source>That time is now fully booked. Please choose another time.</source>
         <translation>该时段已约满，请选择其他时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="85"/>
+        <location filename="../messages.py" line="88"/>
         <source>The record was not found. Please start again.</source>
         <translation>未找到记录，请重新开始。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="86"/>
+        <location filename="../messages.py" line="89"/>
         <source>No departments are open for registration today.</source>
         <translation>今日暂无可挂号的科室。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="87"/>
+        <location filename="../messages.py" line="90"/>
         <source>No doctors are on duty in this department today.</source>
         <translation>该科室今日无出诊医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="88"/>
+        <location filename="../messages.py" line="91"/>
         <source>This doctor has no free times left today.</source>
         <translation>该医生今日已无可预约时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="89"/>
+        <location filename="../messages.py" line="92"/>
         <source>This doctor is fully booked today. Please choose another doctor.</source>
         <translation>该医生今日号源已满，请选择其他医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="92"/>
+        <location filename="../messages.py" line="95"/>
         <source>That is not a payment code. Please show the WeChat or Alipay payment code.</source>
         <translation>这不是付款码，请出示微信或支付宝付款码。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="95"/>
+        <location filename="../messages.py" line="98"/>
         <source>Processing the payment…</source>
         <translation>正在处理支付…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="96"/>
+        <location filename="../messages.py" line="99"/>
         <source>Please confirm the payment on your phone.</source>
         <translation>请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="97"/>
+        <location filename="../messages.py" line="100"/>
         <source>Payment received.</source>
         <translation>支付成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="98"/>
+        <location filename="../messages.py" line="101"/>
         <source>The payment did not go through.</source>
         <translation>支付未成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="99"/>
+        <location filename="../messages.py" line="102"/>
         <source>We could not confirm the payment yet. No money is lost: if it was charged, it will be registered or refunded automatically. Please ask at the cashier window.</source>
         <translation>暂未确认支付结果。您的资金不会损失：如已扣款，系统将自动完成挂号或退款。请到收费窗口咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="104"/>
+        <location filename="../messages.py" line="107"/>
         <source>Please scan the payment code again, or go to the cashier window.</source>
         <translation>请重新扫描付款码，或到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="105"/>
+        <location filename="../messages.py" line="108"/>
         <source>The hospital system refused the request. Please go to the service desk.</source>
         <translation>医院系统拒绝了该请求，请到服务台咨询。</translation>
     </message>
@@ -1117,12 +1285,32 @@
         <translation>本机时间不准确，医院系统拒绝了请求，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="108"/>
+        <location filename="../messages.py" line="117"/>
         <source>Something went wrong. Please try again or ask the staff for help.</source>
         <translation>出现问题，请重试或联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="111"/>
+        <location filename="../messages.py" line="120"/>
+        <source>The hospital system is offline, so your registration is pending confirmation. Please take the slip and pay at the cashier window; if the time is taken meanwhile, the staff will rebook you.</source>
+        <translation>医院系统暂时离线，您的挂号待确认。请取走凭条到收费窗口缴费；如该时段在此期间已被约满，工作人员会为您重新安排。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="125"/>
+        <source>Paying by QR code needs the hospital system, which is offline. Your place is kept; please pay at the cashier window.</source>
+        <translation>扫码支付需要连接医院系统，目前系统离线。您的号源已为您保留，请到收费窗口缴费。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="130"/>
+        <source>The kiosk has been offline too long to accept more registrations. Please go to the service desk.</source>
+        <translation>本机离线时间过长，暂不能再办理挂号。请到服务台办理。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="134"/>
+        <source>Offline: registrations are kept on this kiosk and confirmed when the network is back.</source>
+        <translation>离线模式：挂号暂存在本机，网络恢复后自动确认。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="137"/>
         <source>This service is coming soon. Please use the service desk for now.</source>
         <translation>该业务即将开放，目前请到服务台办理。</translation>
     </message>
