@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Both set everything up first.
-.PHONY: setup demo test tour lint bench translations clean
+.PHONY: setup demo test tour lint bench chaos translations clean
 
 PY := .venv/bin/python
 
@@ -24,6 +24,11 @@ lint: setup
 bench: setup
 	$(PY) bench/startup.py
 	$(PY) bench/server_load.py
+	$(PY) bench/outbox_drain.py
+
+# Several minutes: 200 kill -9 and 50 network faults, then the lost/duplicated/mismatched/stuck check.
+chaos: setup
+	$(PY) bench/chaos.py --kills 200 --faults 50
 
 translations: setup
 	.venv/bin/pyside6-lupdate $$(git ls-files 'kiosk_app/*.py') -ts kiosk_app/translations/kiosk_zh_CN.ts

@@ -32,7 +32,7 @@ from sync.client import ServerClient
 from sync.enroll import CredentialFileError, load_credential
 from sync.fieldcrypto import FieldCipher, load_or_create_key
 from sync.signing import KioskCredential
-from sync.uploader import Uploader
+from sync.uploader import Uploader, UploaderSettings
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,8 @@ def build_offline(config: Config, store: Store, credential: KioskCredential | No
         read_timeout=config.read_timeout_s,
         credential=credential,
     )
-    uploader = Uploader(outbox, client, catalog=catalog)
+    probe = config.offline_probe_interval_s
+    uploader = Uploader(outbox, client, catalog=catalog, settings=UploaderSettings(probe_interval_s=(probe, 2 * probe)))
     policy = OfflinePolicy(registration=config.offline_registration, filing=config.offline_filing)
     return OfflineSupport(outbox, catalog, patients, registrar, uploader, policy)
 

@@ -110,6 +110,8 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "filing": _bool,  # queue a first-time patient's record with the booking
         "max_rows": _int(100, 10_000_000),
         "max_mb": _int(1, 100_000),
+        # While offline, /health is probed every N to 2N seconds (jittered, so a fleet does not probe in step).
+        "probe_interval_s": _float(1, 600),
         "data_key_file": _str,  # AES key for the outbox and patient cache; default <data_dir>/kiosk-data.key
     },
     "devices.id_reader": {
@@ -174,6 +176,7 @@ class Config:
     offline_filing: bool = True
     outbox_max_rows: int = 100_000
     outbox_max_mb: int = 200
+    offline_probe_interval_s: float = 30.0
     data_key_file: Path | None = None  # None: <data_dir>/kiosk-data.key
 
     @property
@@ -282,6 +285,7 @@ def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
         offline_filing=off.get("filing", d.offline_filing),
         outbox_max_rows=off.get("max_rows", d.outbox_max_rows),
         outbox_max_mb=off.get("max_mb", d.outbox_max_mb),
+        offline_probe_interval_s=off.get("probe_interval_s", d.offline_probe_interval_s),
         data_key_file=data_key_file,
     )
 

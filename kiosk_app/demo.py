@@ -108,6 +108,7 @@ class DemoEnvironment:
             camera=DeviceConfig(self.camera.url, True, {"fps": 15.0}),
             insurance_card=self._start_insurance(),
             diagnostics_pin_hash=hash_pin(DEMO_PIN),
+            offline_probe_interval_s=3.0,  # "Restore the network" shows its effect within seconds
         )
         if self.wait_for_server():
             try:

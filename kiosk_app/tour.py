@@ -196,7 +196,48 @@ class Tour:
         w.toggle_language()
         yield lambda: True
         self.shot("13_home_after_timeout")
+        yield from self.offline()
         yield from self.diagnostics()
+
+    def offline(self) -> Generator[Wait, None, None]:
+        """The network drops: a registration is queued with a pending slip, then confirmed."""
+        w, demo = self.kiosk.window, self.demo
+        offline, status = self.kiosk.offline, self.kiosk.sync_status
+        assert offline is not None and status is not None
+        jobs_before = len(demo.printer.jobs)
+        demo.cut_network()
+        yield lambda: demo.server is not None and demo.server.poll() is not None
+        self.click(w.screens[Step.HOME].register_button)  # type: ignore[attr-defined]
+        yield self.at(Step.IDENTIFY)
+        demo.id_reader.place_card(demo.cards["elder"])
+        yield self.at(Step.DEPARTMENT)
+        demo.id_reader.remove_card()
+        self.first_choice(Step.DEPARTMENT)
+        yield self.at(Step.DOCTOR)
+        self.first_choice(Step.DOCTOR)
+        yield self.at(Step.SLOT)
+        yield lambda: status.offline  # the failed calls opened the breaker: the strip is up
+        self.shot("14_offline_slots")
+        self.first_choice(Step.SLOT)
+        yield self.at(Step.CONFIRM)
+        self.click(w.screens[Step.CONFIRM].button)  # type: ignore[attr-defined]
+        yield lambda: self.flow.step is Step.RESULT and self.flow.print_state is PrintState.PRINTED
+        self.shot("15_offline_pending")
+        txn_id = self.flow.txn_id
+        job = demo.printer.wait_for_jobs(jobs_before + 1, timeout=10)[-1]
+        (self.out / "receipt_pending.txt").write_text(job.text, encoding="utf-8")
+        render_png(decode_escpos(job.raw), self.out / "receipt_pending.png")
+        self.click(w.screens[Step.RESULT].done)  # type: ignore[attr-defined]
+        yield self.at(Step.HOME)
+        demo.restore_network()
+        journal = self.kiosk.journal
+
+        def confirmed() -> bool:
+            row = journal.get(txn_id)  # a small indexed read; the tour is a demo script, not the app
+            return not status.offline and row is not None and row["state"] == "registered"
+
+        yield confirmed
+        self.shot("16_back_online")
 
     def diagnostics(self) -> Generator[Wait, None, None]:
         """The technician's mode: five taps on the hospital name, the demo PIN, every tab."""

@@ -95,6 +95,26 @@ class CatalogCache:
 
         self.store.write(op)
 
+    def observe_slots(self, slots: list[Slot]) -> None:
+        """Fold places left from a live answer into the cache, so it is as fresh as the last look."""
+
+        def op(db: sqlite_utils.Database) -> None:
+            db.conn.executemany(
+                "UPDATE catalog_slots SET booked = max(capacity - ?, 0) WHERE slot_id = ? AND date = ?",
+                [(s.left, s.slot_id, s.date) for s in slots],
+            )
+
+        self.store.write(op)
+
+    def adjust_booked(self, slot_id: int, delta: int) -> None:
+        """This kiosk booked (+1) or released (-1) a place online: keep the cached count in step."""
+        self.store.write(
+            lambda db: db.execute(
+                "UPDATE catalog_slots SET booked = min(max(booked + ?, 0), capacity) WHERE slot_id = ?",
+                [delta, slot_id],
+            )
+        )
+
     # ---- Browsing (any thread), shaped like the server's answers
 
     def departments(self) -> list[Department]:

@@ -251,6 +251,11 @@ def test_catalog_cache_counts_this_kiosks_queued_bookings(store: Store, cipher: 
     queue(registrar, slot_id=7)
     assert [s.left for s in catalog.slots("D1", "2026-11-22")] == [0, 2]
     assert catalog.doctors("IM", "2026-11-22")[0].slots_left == 2
+    # a live answer freshens the cached count
+    from sync.client import Slot
+
+    catalog.observe_slots([Slot(8, "2026-11-22", "08:30", "09:00", 1)])
+    assert [s.left for s in catalog.slots("D1", "2026-11-22")] == [0, 1]
     # a new pull replaces the catalog whole
     catalog.save({**SNAPSHOT, "slots": SNAPSHOT["slots"][1:]}, '"v2"')
     assert [s.slot_id for s in catalog.slots("D1", "2026-11-22")] == [8]

@@ -42,10 +42,15 @@ def test_tour_writes_every_screen_and_the_receipt(tmp_path: Path) -> None:
         "09_payment_failed_en",
         "11_done_paper_out_en",
         "12_idle_countdown_en",
+        "14_offline_slots",
+        "15_offline_pending",
+        "16_back_online",
     ):
         assert f"{name}.png" in shots
     receipt = (out / "receipt.txt").read_text(encoding="utf-8")
     assert "挂号凭条" in receipt and "￥" in receipt and "[QR REG:" in receipt
     assert "110***********" in receipt and "11010119800101" not in receipt
+    pending = (out / "receipt_pending.txt").read_text(encoding="utf-8")
+    assert "待确认" in pending and "临时序号" in pending and "310101194803" not in pending
     log = (tmp_path / "var" / "tour" / "log" / "kiosk.log").read_text(encoding="utf-8")
     assert "11010119800101" not in log and "张三" not in log

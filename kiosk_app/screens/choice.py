@@ -164,7 +164,7 @@ class SlotScreen(ChoiceScreen):
 
     def describe(self, item: Any, view: View) -> tuple[str, bool]:
         left = self.tr("{n} left").format(n=item.left) if item.left > 0 else self.tr("Full")
-        return f"{item.start} – {item.end}    {left}", item.left > 0
+        return f"{item.start}–{item.end}   {left}", item.left > 0
 
     def choose(self, item: Any) -> Callable[[RegistrationFlow], list[Any]]:
         return lambda f: f.choose_slot(item)

@@ -116,7 +116,7 @@ class RegistrationService:
                 return lambda f: f.doctors_loaded(doctors)
             case LoadSlots(doctor):
                 day = self.today().isoformat()
-                slots = self._browse(lambda: self.client.slots(doctor.code, day), lambda c: c.slots(doctor.code, day))
+                slots = self._browse(lambda: self._live_slots(doctor.code, day), lambda c: c.slots(doctor.code, day))
                 return lambda f: f.slots_loaded(slots)
             case Register():
                 return self._register(cmd)
@@ -149,6 +149,12 @@ class RegistrationService:
                 self._unreachable(err)
                 log.info("server unreachable (%s): showing the cached catalog", err.code)
         return cached(self.offline.catalog)
+
+    def _live_slots(self, doctor_code: str, day: str) -> list[Slot]:
+        slots = self.client.slots(doctor_code, day)
+        if self.offline is not None:
+            self.offline.catalog.observe_slots(slots)  # the cache is as fresh as the last look
+        return slots
 
     def _identify(self, card: IdCardData) -> Patient:
         sex, birth = _SEX_CODES.get(card.sex, card.sex), _iso(card.birth)
@@ -198,6 +204,8 @@ class RegistrationService:
             # Queued under the SAME key: if the lost request did book, the server replays that booking.
             self._unreachable(err)
             return self._queue(cmd, key, details)
+        if self.offline is not None and not reg.replayed:
+            self.offline.catalog.adjust_booked(cmd.slot.slot_id, +1)
         self.journal.update(
             cmd.txn_id,
             J.REGISTERED,

@@ -925,7 +925,7 @@
     <message>
         <location filename="../screens/choice.py" line="166"/>
         <source>{n} left</source>
-        <translation>余 {n} 个</translation>
+        <translation>余{n}个</translation>
     </message>
     <message>
         <location filename="../screens/choice.py" line="166"/>
