@@ -208,8 +208,8 @@ class Kiosk:
         ).returncode
 
 
-def setup(work: Path, port: int) -> tuple[str, list[int]]:
-    """Create and seed the server database, provision the kiosk, pick today's open slots."""
+def provision(work: Path) -> str:
+    """Create and seed the server database with the kiosk provisioned; its secret."""
     out = subprocess.run(
         [sys.executable, "-m", "server", "kiosk", "add", "--db", str(work / "server.db"), "--kiosk-id", KIOSK_ID],
         cwd=ROOT,
@@ -217,16 +217,20 @@ def setup(work: Path, port: int) -> tuple[str, list[int]]:
         text=True,
         check=True,
     ).stdout
-    secret = re.search(r"shown once\): (\S+)", out)
-    if secret is None:
+    found = re.search(r"shown once\): (\S+)", out)
+    if found is None:
         raise RuntimeError(f"could not provision the kiosk: {out}")
-    (work / "kiosk.secret").write_text(secret.group(1))
+    return found.group(1)
+
+
+def setup(work: Path, port: int) -> tuple[str, list[int]]:
+    """Provision the kiosk, pick today's open slots, and give most of them room."""
+    secret = provision(work)
+    (work / "kiosk.secret").write_text(secret)
     server = Server(work, port)
     server.start()
     server.wait_ready()
-    client = ServerClient(
-        f"http://127.0.0.1:{port}", kiosk_id=KIOSK_ID, credential=KioskCredential(KIOSK_ID, secret.group(1))
-    )
+    client = ServerClient(f"http://127.0.0.1:{port}", kiosk_id=KIOSK_ID, credential=KioskCredential(KIOSK_ID, secret))
     slots = [
         s.slot_id
         for d in client.departments()
@@ -236,7 +240,13 @@ def setup(work: Path, port: int) -> tuple[str, list[int]]:
     ]
     client.close()
     server.stop()
-    return secret.group(1), slots
+    # Room for most bookings to succeed, with every fifth slot left tight so the "slot taken
+    # while offline" rejection (and its worklist task) keeps happening too.
+    conn = sqlite3.connect(work / "server.db")
+    with conn:
+        conn.execute("UPDATE slots SET capacity = booked + 40 WHERE id % 5 != 0")
+    conn.close()
+    return secret, slots
 
 
 def rows(path: Path, sql: str) -> list[sqlite3.Row]:

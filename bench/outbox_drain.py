@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from chaos import KIOSK_ID, Server, free_port  # noqa: E402
+from chaos import KIOSK_ID, Server, free_port, provision  # noqa: E402
 from chaos_kiosk import identity  # noqa: E402
 
 from offline_cache.ids import uuid7  # noqa: E402
@@ -39,20 +37,6 @@ from sync.signing import KioskCredential  # noqa: E402
 from sync.uploader import Uploader, UploaderSettings  # noqa: E402
 
 TARGET = 200.0
-
-
-def provision(work: Path) -> str:
-    out = subprocess.run(
-        [sys.executable, "-m", "server", "kiosk", "add", "--db", str(work / "server.db"), "--kiosk-id", KIOSK_ID],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    found = re.search(r"shown once\): (\S+)", out)
-    if found is None:
-        raise RuntimeError(out)
-    return found.group(1)
 
 
 def drain(work: Path, url: str, secret: str, ops: int, batch: int, slots: list[int], offset: int) -> tuple[float, int]:

@@ -87,13 +87,7 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
     store = Store(config.data_dir / "kiosk.db")
     journal = Journal(store)
     credential = load_kiosk_credential(config)
-    client = ServerClient(
-        config.server_url,
-        kiosk_id=config.kiosk_id,
-        connect_timeout=config.connect_timeout_s,
-        read_timeout=config.read_timeout_s,
-        credential=credential,
-    )
+    client = server_client(config, credential)
     hub = DeviceHub(config)
     tasks = TaskManager()
     offline = build_offline(config, store, credential)
@@ -159,6 +153,16 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
     )
 
 
+def server_client(config: Config, credential: KioskCredential | None) -> ServerClient:
+    return ServerClient(
+        config.server_url,
+        kiosk_id=config.kiosk_id,
+        connect_timeout=config.connect_timeout_s,
+        read_timeout=config.read_timeout_s,
+        credential=credential,
+    )
+
+
 def build_offline(config: Config, store: Store, credential: KioskCredential | None) -> OfflineSupport:
     """The outbox, catalog cache, patient cache and the uploader thread (not started yet)."""
     cipher = FieldCipher(load_or_create_key(config.data_key_path), domain="kiosk")
@@ -166,14 +170,7 @@ def build_offline(config: Config, store: Store, credential: KioskCredential | No
     patients = RecentPatients(store, cipher)
     catalog = CatalogCache(store)
     registrar = OfflineRegistrar(store, outbox, patients, config.kiosk_id)
-    # Its own client: a ServerClient (one requests.Session) belongs to one thread.
-    client = ServerClient(
-        config.server_url,
-        kiosk_id=config.kiosk_id,
-        connect_timeout=config.connect_timeout_s,
-        read_timeout=config.read_timeout_s,
-        credential=credential,
-    )
+    client = server_client(config, credential)  # its own: a ServerClient belongs to one thread
     probe = config.offline_probe_interval_s
     uploader = Uploader(outbox, client, catalog=catalog, settings=UploaderSettings(probe_interval_s=(probe, 2 * probe)))
     policy = OfflinePolicy(registration=config.offline_registration, filing=config.offline_filing)
