@@ -241,6 +241,14 @@ def _device(base: DeviceConfig, values: Mapping[str, Any]) -> DeviceConfig:
     return DeviceConfig(values.get("url", base.url), values.get("enabled", base.enabled), options)
 
 
+def _optional_path(value: str | None, base_dir: Path | None) -> Path | None:
+    """A configured file path, relative ones taken from ``base_dir``; None when not configured."""
+    if value is None:
+        return None
+    path = Path(value)
+    return base_dir / path if base_dir is not None and not path.is_absolute() else path
+
+
 def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Config:
     s = validate(data)
     d = Config()
@@ -248,13 +256,9 @@ def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
     data_dir = Path(k.get("data_dir", str(d.data_dir)))
     if base_dir is not None and not data_dir.is_absolute():
         data_dir = base_dir / data_dir
-    credential_file = Path(srv["credential_file"]) if "credential_file" in srv else None
-    if credential_file is not None and base_dir is not None and not credential_file.is_absolute():
-        credential_file = base_dir / credential_file
     off = s.get("offline", {})
-    data_key_file = Path(off["data_key_file"]) if "data_key_file" in off else None
-    if data_key_file is not None and base_dir is not None and not data_key_file.is_absolute():
-        data_key_file = base_dir / data_key_file
+    credential_file = _optional_path(srv.get("credential_file"), base_dir)
+    data_key_file = _optional_path(off.get("data_key_file"), base_dir)
     return Config(
         kiosk_id=k.get("id", d.kiosk_id),
         role=k.get("role", d.role),

@@ -17,7 +17,7 @@ import sqlite_utils
 from offline_cache import journal as J
 from offline_cache.journal import now
 from offline_cache.store import Store
-from sync.client import Department, Doctor, Registration, Slot
+from sync.client import Department, Doctor, Slot
 
 # Places held by this kiosk's queued (unconfirmed) registrations, per slot.
 _HELD = f"(SELECT count(*) FROM transactions t WHERE t.slot_id = s.slot_id AND t.state = '{J.QUEUED}')"
@@ -138,26 +138,3 @@ class CatalogCache:
             [doctor_code, day],
         )
         return [Slot(**r) for r in rows]
-
-    def pending_registration(self, slot_id: int, provisional_no: str) -> Registration:
-        """What the pending slip shows for a queued registration of ``slot_id``."""
-        row = next(
-            iter(
-                self.store.read().query(
-                    """SELECT s.date, s.start, s."end", d.fee_cents, d.name_zh AS doctor_name_zh,
-                              d.name_en AS doctor_name_en, d.title_zh AS doctor_title_zh,
-                              d.title_en AS doctor_title_en, dep.code AS department_code,
-                              dep.name_zh AS department_name_zh, dep.name_en AS department_name_en
-                       FROM catalog_slots s JOIN catalog_doctors d ON d.code = s.doctor_code
-                       JOIN catalog_departments dep ON dep.code = d.department_code WHERE s.slot_id = ?""",
-                    [slot_id],
-                )
-            )
-        )
-        return Registration(
-            registration_id=0,
-            reg_no=provisional_no,
-            status="pending",
-            amount_cents=int(row.pop("fee_cents")),
-            **row,
-        )

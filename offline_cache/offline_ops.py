@@ -10,7 +10,6 @@ answer. A rejected registration is the server's business: it files a rebooking t
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,7 +137,7 @@ class OfflineRegistrar:
     def _filing_answered(self, db: sqlite_utils.Database, row: dict[str, Any], result: Result) -> None:
         if not (result.ok and result.body is not None):
             return  # the dependent registration is rejected too (dependency_rejected); it carries the txn state
-        claim = json.loads(self.outbox.cipher.decrypt(f"outbox:{row['key']}", row["body"]))
+        claim = self.outbox.body(row)
         patient_id = int(result.body["patient_id"])
         txn = db.execute("SELECT patient_masked FROM transactions WHERE id = ?", [row["txn_id"]]).fetchone()
         name_masked, _, id_masked = (txn[0] if txn else "").rpartition(" ")

@@ -58,18 +58,12 @@ class QueueStats:
     rejected: int
     oldest_created_at: str | None
     fill: float  # the larger of rows / max_rows and bytes / max_bytes
+    level: str  # "ok", "warn50", "warn80" or "full" (new operations refused), from the outbox's caps
 
     def oldest_age_s(self, at: datetime | None = None) -> float | None:
         if self.oldest_created_at is None:
             return None
         return ((at or datetime.now(UTC)) - datetime.fromisoformat(self.oldest_created_at)).total_seconds()
-
-    @property
-    def level(self) -> str:
-        """ "ok", "warn50", "warn80" or "full" (new operations refused)."""
-        if self.fill >= Caps.refuse_at:
-            return "full"
-        return "warn80" if self.fill >= 0.8 else "warn50" if self.fill >= 0.5 else "ok"
 
 
 @dataclass(frozen=True)
@@ -150,7 +144,9 @@ class Outbox:
 
     def _fill(self, db: sqlite_utils.Database, extra_bytes: int = 0) -> float:
         row = db.execute("SELECT count(*), coalesce(sum(bytes), 0) FROM outbox WHERE state = ?", [PENDING]).fetchone()
-        rows, size = int(row[0]) + 1, int(row[1]) + extra_bytes
+        return self._ratio(int(row[0]) + 1, int(row[1]) + extra_bytes)
+
+    def _ratio(self, rows: int, size: int) -> float:
         return max(rows / self.caps.max_rows, size / self.caps.max_bytes)
 
     def _warn(self, fill: float) -> None:
@@ -170,8 +166,14 @@ class Outbox:
         ).fetchone()
         rejected = db.execute("SELECT count(*) FROM outbox WHERE state = ?", [REJECTED]).fetchone()[0]
         pending, size = int(row[0]), int(row[1])
-        fill = max(pending / self.caps.max_rows, size / self.caps.max_bytes)
-        return QueueStats(pending, size, int(rejected), row[2], fill)
+        fill = self._ratio(pending, size)
+        return QueueStats(pending, size, int(rejected), row[2], fill, self._level(fill))
+
+    def _level(self, fill: float) -> str:
+        if fill >= self.caps.refuse_at:
+            return "full"
+        crossed = [lvl for lvl in self.caps.warn_levels if fill >= lvl]
+        return f"warn{round(max(crossed) * 100)}" if crossed else "ok"
 
     def pending_batch(self, limit: int) -> list[Op]:
         """The oldest pending operations, in the order they were queued."""

@@ -150,6 +150,12 @@ def op_hash(op: SyncOp) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _stored_outcome(row: Any) -> Outcome:
+    """The answer kept in ``sync_ops`` for an op (its ``status`` and ``response_json`` columns)."""
+    answer = json.loads(row["response_json"])
+    return Outcome(int(row["status"]), answer["body"], answer["error"])
+
+
 def _result(key: str, outcome: Outcome, *, replayed: bool) -> dict[str, Any]:
     return {"key": key, "status": outcome.status, "body": outcome.body, "error": outcome.error, "replayed": replayed}
 
@@ -183,8 +189,7 @@ def _dependency(batch: Batch, key: str) -> tuple[str, Outcome]:
     if row is None:
         # Not stored, so a later batch (after the op it names) is evaluated afresh.
         raise ApiError(425, "dependency_unknown", f"op {key} has not reached the server yet")
-    stored = json.loads(row["response_json"])
-    outcome = Outcome(int(row["status"]), stored["body"], stored["error"])
+    outcome = _stored_outcome(row)
     if not outcome.ok:
         raise ApiError(409, "dependency_rejected", f"op {key} was rejected")
     return str(row["kind"]), outcome
@@ -317,8 +322,7 @@ def process_op(batch: Batch, op: SyncOp) -> dict[str, Any]:
             # Not stored: the key keeps its first meaning, and another kiosk learns nothing about it.
             refused = ApiError(422, "idempotency_key_reused", "this op key was used for another op")
             return _result(op.key, Outcome.rejected(refused), replayed=False)
-        answer = json.loads(stored["response_json"])
-        return _result(op.key, Outcome(int(stored["status"]), answer["body"], answer["error"]), replayed=True)
+        return _result(op.key, _stored_outcome(stored), replayed=True)
     outcome = _evaluate(batch, op)
     if outcome.status not in _NOT_FINAL:
         _store(batch, op, digest, outcome)

@@ -192,8 +192,8 @@ class Uploader:
         if self.client.health():
             self.breaker.success()
             self._set(online=True)
-        elif self.breaker.failure():
-            self._opened("health_failed")
+        else:
+            self.note_unreachable("health_failed")
 
     def drain_once(self) -> int | None:
         """Send one batch; the number of operations it made final, or None on failure."""
@@ -207,8 +207,7 @@ class Uploader:
             done = self._send(batch)
         except (ServerUnavailable, ServerTimeout) as err:
             self.outbox.record_attempt([op.key for op in batch], err.code)
-            if self.breaker.failure():
-                self._opened(err.code)
+            self.note_unreachable(err.code)
             self._set(last_error=err.code)
             return None
         except ServerError as err:  # reachable but refusing (5xx, auth, bad answer): back off, no breaker
@@ -264,8 +263,7 @@ class Uploader:
         try:
             snapshot, etag = self.client.catalog(day, self.catalog.etag(day))
         except (ServerUnavailable, ServerTimeout) as err:
-            if self.breaker.failure():
-                self._opened(err.code)
+            self.note_unreachable(err.code)
             return False
         except ServerError as err:
             log.warning("catalog refresh refused: %s", err.code)

@@ -1,4 +1,4 @@
-"""The sync card at the top of the device table: is the hospital system reachable, how much is
+"""The sync card below the device cards: is the hospital system reachable, how much is
 waiting in the offline outbox (count, bytes, fill level, the oldest item's age), how much the
 server rejected, and how far the kiosk's clock is from the server's.
 

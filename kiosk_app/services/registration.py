@@ -135,12 +135,16 @@ class RegistrationService:
     def _offline_now(self) -> bool:
         return self.offline is not None and self.offline.uploader.offline
 
+    def _may_fall_back(self) -> bool:
+        """The offline policy lets registration go on without the server."""
+        return self.offline is not None and self.offline.policy.registration
+
     def _unreachable(self, err: ServerError) -> None:
         if self.offline is not None:
             self.offline.uploader.note_unreachable(err.code)
 
     def _browse(self, online: Callable[[], T], cached: Callable[[CatalogCache], T]) -> T:
-        if self.offline is None or not self.offline.policy.registration:
+        if self.offline is None or not self._may_fall_back():
             return online()
         if not self._offline_now():
             try:
@@ -162,7 +166,7 @@ class RegistrationService:
             try:
                 ref = self.client.identify(card.card_type, card.id_number, card.name, sex, birth)
             except (ServerUnavailable, ServerTimeout) as err:
-                if self.offline is None or not self.offline.policy.registration:
+                if not self._may_fall_back():
                     raise
                 self._unreachable(err)
             else:
@@ -199,7 +203,7 @@ class RegistrationService:
             self.journal.update(cmd.txn_id, J.FAILED, err.code, error_code=err.code)
             raise
         except (ServerUnavailable, ServerTimeout) as err:
-            if self.offline is None or not self.offline.policy.registration:
+            if not self._may_fall_back():
                 raise
             # Queued under the SAME key: if the lost request did book, the server replays that booking.
             self._unreachable(err)
