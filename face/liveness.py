@@ -30,11 +30,16 @@ class LivenessLimits:
     turn: float = 0.20  # ``a`` must move this far from where the previous action left it (~20°)
     side: float = 0.06  # ...and end at least this far past the frontal baseline, on the asked side
     hold_frames: int = 2  # on that many frames in a row (one noisy landmark frame is not a turn)
-    flat_foreshortening: float = 0.80  # eye width shrinks to this share of its frontal value...
-    flat_max_turn: float = 0.08  # ...while ``a`` stays within this of the baseline: a flat picture
+    # A flat picture: the eye width shrinks to this share of its frontal value (turned ~35°)
+    # while ``a`` stays within ``flat_max_turn`` of the baseline (a real head would be at ~0.3).
+    flat_foreshortening: float = 0.80
+    flat_max_turn: float = 0.10
     still_frames: int = 12  # this many identical face crops in a row: a frozen picture
     still_difference: float = 0.35  # mean absolute grey difference below which two crops are identical
     lost_frames: int = 15  # frames without the face before the challenge gives up ("no_face")
+
+
+DEFAULT_LIMITS = LivenessLimits()
 
 
 def random_actions(count: int, rng: random.Random | None = None) -> list[Action]:
@@ -81,7 +86,7 @@ class Challenge:
     baseline: Baseline
     started_at: float
     timeout_s: float = 8.0
-    limits: LivenessLimits = LivenessLimits()
+    limits: LivenessLimits = DEFAULT_LIMITS
     state: ChallengeState = field(default_factory=ChallengeState)
     _reference: float = field(init=False)
     _streak: int = 0
@@ -144,7 +149,7 @@ class Challenge:
         narrowed = eye_mouth_ratio(face) <= lim.flat_foreshortening * self.baseline.ratio
         unturned = abs(yaw - self.baseline.yaw) < lim.flat_max_turn
         self._flat_streak = self._flat_streak + 1 if narrowed and unturned else 0
-        return self._flat_streak >= lim.hold_frames + 1
+        return self._flat_streak >= lim.hold_frames
 
     def _frozen(self, crop: Image) -> bool:
         last, self._last_crop = self._last_crop, crop

@@ -27,6 +27,9 @@ class QualityLimits:
     bystander_fraction: float = 0.6
 
 
+DEFAULT_LIMITS = QualityLimits()
+
+
 def relevant_faces(faces: list[Face], limits: QualityLimits) -> list[Face]:
     """The faces that count: the largest and any of a similar size (in decreasing size)."""
     if not faces:
@@ -36,7 +39,7 @@ def relevant_faces(faces: list[Face], limits: QualityLimits) -> list[Face]:
     return [f for f in ordered if f.box[2] >= limits.bystander_fraction * biggest]
 
 
-def assess(frame: Image, faces: list[Face], limits: QualityLimits = QualityLimits()) -> Quality:
+def assess(frame: Image, faces: list[Face], limits: QualityLimits = DEFAULT_LIMITS) -> Quality:
     """Judge one frame; ``faces`` are in ``frame``'s coordinates and carry landmarks."""
     people = relevant_faces(faces, limits)
     if not people:
