@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import QApplication
 
+from devices.idcard.photo import PhotoDecoder, decoder_from_config
+from face.types import FrameReport
 from kiosk_app.config import Config
 from kiosk_app.controller import KioskController
 from kiosk_app.diagnostics.context import DiagnosticsContext
+from kiosk_app.face_bridge import Capture, CaptureFactory, FaceBridge
 from kiosk_app.fleet import FleetLink
+from kiosk_app.flows.filing import FaceAvailability
 from kiosk_app.hub import DeviceHub
 from kiosk_app.i18n import Translations
 from kiosk_app.idle import IdleWatcher
+from kiosk_app.services.face import FaceSupport, template_store_factory
+from kiosk_app.services.filing import FilingService
 from kiosk_app.services.offline import OfflinePolicy, OfflineSupport
 from kiosk_app.services.registration import PaySettings, RegistrationService
 from kiosk_app.sync_status import SyncStatus
@@ -54,10 +62,13 @@ class Kiosk:
     fleet: FleetLink | None = None
     offline: OfflineSupport | None = None
     sync_status: SyncStatus | None = None
+    face: FaceSupport | None = None
 
     def start_devices(self) -> None:
         """Open the devices; called after the first paint so start-up is never held up by them."""
         self.hub.start()
+        if self.face is not None and self.face.engine is not None:
+            self.tasks.run(self.face.warm_up, lambda _: self.controller.sig_changed.emit())
         if self.fleet is not None:
             self.fleet.start()
         if self.offline is not None:
@@ -75,6 +86,8 @@ class Kiosk:
         if self.offline is not None:
             self.offline.uploader.stop()
             self.offline.uploader.client.close()
+        if self.controller.face is not None:
+            self.controller.face.cancel()
         self.hub.stop()
         self.tasks.shutdown(wait=True)
         self.client.close()
@@ -82,8 +95,19 @@ class Kiosk:
         self.window.close()
 
 
-def build(config: Config, app: QApplication, *, config_path: Path | None = None) -> Kiosk:
-    """``config_path``: the TOML file diagnostics may write device URLs to (None: memory only)."""
+def build(
+    config: Config,
+    app: QApplication,
+    *,
+    config_path: Path | None = None,
+    photo_decoder: PhotoDecoder | None = None,
+    capture_factory: CaptureFactory | None = None,
+) -> Kiosk:
+    """``config_path``: the TOML file diagnostics may write device URLs to (None: memory only).
+
+    ``photo_decoder``: the ID card's chip-photo decoder (default: the vendor library named in
+    the config); ``capture_factory``: what runs a face capture (default: face.capture, tests fake it).
+    """
     store = Store(config.data_dir / "kiosk.db")
     journal = Journal(store)
     credential = load_kiosk_credential(config)
@@ -102,7 +126,27 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
         pay=PaySettings(config.pay_poll_interval_s, config.pay_deadline_s),
         offline=offline,
     )
-    controller = KioskController(service, tasks, lambda: hub.states)
+    face = build_face(config, hub, photo_decoder)
+    filing = FilingService(
+        client=client,  # type: ignore[arg-type]  # lookup_patient / file_patient land with the server's filing API
+        journal=journal,
+        printer=hub.printer,
+        kiosk_id=config.kiosk_id,
+        hospital_name=config.hospital_name_zh,
+        face=face,
+        offline=offline,
+    )
+    if capture_factory is None and face is not None and face.engine is not None:
+        capture_factory = real_capture_factory(face, hub.camera)
+    controller = KioskController(
+        service,
+        tasks,
+        lambda: hub.states,
+        filing=filing,
+        face=FaceBridge(capture_factory),
+        face_availability=lambda: face.availability(hub.states.get("camera")) if face is not None else _no_face(),
+        face_retries=config.face_retries,
+    )
     hub.sig_card_read.connect(controller.on_card_read)
     hub.sig_scanned.connect(controller.on_scanned)
     hub.sig_device_error.connect(controller.on_device_error)
@@ -150,7 +194,50 @@ def build(config: Config, app: QApplication, *, config_path: Path | None = None)
         fleet,
         offline,
         sync_status,
+        face,
     )
+
+
+def build_face(config: Config, hub: DeviceHub, photo_decoder: PhotoDecoder | None) -> FaceSupport:
+    """Face verification's parts; the engine only when the camera is on (OpenCV is costly to load)."""
+    settings = config.face_settings
+    decoder = photo_decoder or decoder_from_config(config.id_reader.options.get("wlt_decoder"))
+    if settings.keep_frames:
+        log.warning(
+            "face.keep_frames is ON: captured face images are written to %s (debugging only)", settings.keep_frames_dir
+        )
+    engine = None
+    if not settings.enabled:
+        log.info("face verification is switched off ([face] enabled = false): filing offers the staff check only")
+    elif not config.camera.enabled:
+        log.info("face verification needs the camera ([devices.camera] enabled): filing offers the staff check only")
+    else:
+        try:
+            from face.engine import FaceEngine
+
+            engine = FaceEngine(settings)
+        except Exception as err:  # noqa: BLE001 - without models the kiosk still files, by staff check
+            log.error("face engine unavailable (%s): filing offers the staff check only", err)
+    return FaceSupport(
+        settings,
+        engine,
+        hub.camera,
+        decoder,
+        templates=template_store_factory(settings, config.data_dir),
+    )
+
+
+def real_capture_factory(face: FaceSupport, camera: object) -> CaptureFactory:
+    def make(on_report: Callable[[FrameReport], None], on_done: Callable[[Any], None]) -> Capture:
+        from face.capture import FaceCapture
+
+        return FaceCapture(face.engine, camera, on_report=on_report, on_done=on_done, preview_width=480)  # type: ignore[arg-type]
+
+    return make
+
+
+def _no_face() -> FaceAvailability:
+    return FaceAvailability(False, "face.unavailable.disabled")
 
 
 def server_client(config: Config, credential: KioskCredential | None) -> ServerClient:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from devices.url import parse_device_url
+from face.settings import DETECTORS, ENCODERS, FaceSettings
 
 
 class ConfigError(ValueError):
@@ -124,6 +125,18 @@ SCHEMA: dict[str, dict[str, Check]] = {
     "devices.scanner": {"url": _device_url, "enabled": _bool, "suffix": _choice("CR", "LF", "CRLF", "TAB", "ANY")},
     "devices.printer": {"url": _device_url, "enabled": _bool, "profile": _str},
     "devices.camera": {"url": _device_url, "enabled": _bool, "fps": _float(1, 60)},
+    "face": {
+        "enabled": _bool,  # face verification at first-time filing (needs devices.camera enabled)
+        "encoder": _choice(*ENCODERS),
+        "encoder_model": _str,  # another model file for the encoder; default: the one installed with the kiosk
+        "threshold": _float(0, 2),  # default: the encoder's own; calibrate with `python -m face.calibrate`
+        "detector": _choice(*DETECTORS),
+        "liveness_timeout_s": _float(2, 60),
+        "challenge_actions": _int(1, 4),
+        "retries": _int(0, 5),  # "try again" offers after a failed check, before only the staff path is left
+        "template_key_file": _str,  # default: systemd credential face-template-key, else <data_dir>/face-template.key
+        "keep_frames": _bool,  # debugging only: keeps captured frames on disk (a WARNING is logged at start)
+    },
     "diagnostics": {
         # PBKDF2-SHA256 hash of the technician PIN: "pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>";
         # `python -m kiosk_app.diagnostics.pin` prints one. Never the PIN itself.
@@ -178,6 +191,8 @@ class Config:
     outbox_max_mb: int = 200
     offline_probe_interval_s: float = 30.0
     data_key_file: Path | None = None  # None: <data_dir>/kiosk-data.key
+    face: FaceSettings = field(default_factory=FaceSettings)  # its files are placed in data_dir: see face_settings
+    face_retries: int = 2
 
     @property
     def credential_path(self) -> Path:
@@ -188,6 +203,16 @@ class Config:
     def data_key_path(self) -> Path:
         """The key that seals the outbox and the recent-patient cache (created on first start, mode 0600)."""
         return self.data_key_file if self.data_key_file is not None else self.data_dir / "kiosk-data.key"
+
+    @property
+    def face_settings(self) -> FaceSettings:
+        """``[face]`` with its files (model cache, templates, debug frames) in this kiosk's data_dir."""
+        return replace(
+            self.face,
+            cache_dir=self.data_dir / "face-cache",
+            template_db=self.data_dir / "face-templates.db",
+            keep_frames_dir=self.data_dir / "face-debug",
+        )
 
     def with_devices(self, *, id_reader: str, scanner: str, printer: str) -> Config:
         """The same config with other device URLs (the demo points them at emulators)."""
@@ -291,6 +316,23 @@ def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
         outbox_max_mb=off.get("max_mb", d.outbox_max_mb),
         offline_probe_interval_s=off.get("probe_interval_s", d.offline_probe_interval_s),
         data_key_file=data_key_file,
+        face=_face(s.get("face", {}), base_dir),
+        face_retries=s.get("face", {}).get("retries", d.face_retries),
+    )
+
+
+def _face(values: Mapping[str, Any], base_dir: Path | None) -> FaceSettings:
+    d = FaceSettings()
+    return FaceSettings(
+        enabled=values.get("enabled", d.enabled),
+        encoder=values.get("encoder", d.encoder),
+        encoder_model=_optional_path(values.get("encoder_model"), base_dir),
+        threshold=values.get("threshold", d.threshold),
+        detector=values.get("detector", d.detector),
+        liveness_timeout_s=values.get("liveness_timeout_s", d.liveness_timeout_s),
+        challenge_actions=values.get("challenge_actions", d.challenge_actions),
+        template_key_file=_optional_path(values.get("template_key_file"), base_dir),
+        keep_frames=values.get("keep_frames", d.keep_frames),
     )
 
 

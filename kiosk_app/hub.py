@@ -96,6 +96,11 @@ class DeviceHub(QObject):
         printer = self._devices.get("printer")
         return printer if isinstance(printer, ReceiptPrinter) else None
 
+    @property
+    def camera(self) -> Device | None:
+        """The camera driver (a ``devices.camera.Camera``), if one is configured."""
+        return self._devices.get("camera")
+
     def start(self) -> None:
         """Open every device (each in its own thread; returns at once)."""
         for device in self._devices.values():

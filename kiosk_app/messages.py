@@ -30,10 +30,20 @@ def text(key: str) -> str:
 
 
 def is_error(key: str) -> bool:
-    return bool(key) and key not in _INFO
+    return bool(key) and key not in _INFO and not key.startswith(("face.unavailable.", "face.hint.", "face.action."))
 
 
-_INFO = {"pay.waiting", "pay.userpaying", "pay.success", "card.reading", "reg.pending_offline"}
+_INFO = {
+    "pay.waiting",
+    "pay.userpaying",
+    "pay.success",
+    "card.reading",
+    "reg.pending_offline",
+    "face.verified",
+    "filing.already",
+    "filing.filing",
+    "filing.pending_offline",
+}
 
 _PAY_FAILURES = {
     "NOTENOUGH": QT_TRANSLATE_NOOP("messages", "The balance of the payment account is not enough."),
@@ -133,6 +143,61 @@ _MESSAGES = {
     ),
     "offline.banner": QT_TRANSLATE_NOOP(
         "messages", "Offline: registrations are kept on this kiosk and confirmed when the network is back."
+    ),
+    # ---- First-time filing and face verification (face.hint.* / face.action.* come from face.types)
+    "face.hint.no_face": QT_TRANSLATE_NOOP("messages", "Please stand in front of the camera"),
+    "face.hint.one_person": QT_TRANSLATE_NOOP("messages", "Only one person in front of the camera, please"),
+    "face.hint.move_closer": QT_TRANSLATE_NOOP("messages", "Please move a little closer"),
+    "face.hint.move_back": QT_TRANSLATE_NOOP("messages", "Please move back a little"),
+    "face.hint.center": QT_TRANSLATE_NOOP("messages", "Please put your face inside the oval"),
+    "face.hint.look_at_camera": QT_TRANSLATE_NOOP("messages", "Please look straight at the camera"),
+    "face.hint.hold_still": QT_TRANSLATE_NOOP("messages", "Please hold still"),
+    "face.hint.too_dark": QT_TRANSLATE_NOOP("messages", "It is too dark: please face the light"),
+    "face.hint.too_bright": QT_TRANSLATE_NOOP("messages", "Too much light behind or on you"),
+    "face.hint.ok": QT_TRANSLATE_NOOP("messages", "Good, hold still"),
+    "face.action.turn_left": QT_TRANSLATE_NOOP("messages", "Slowly turn your head to the left"),
+    "face.action.turn_right": QT_TRANSLATE_NOOP("messages", "Slowly turn your head to the right"),
+    "face.verified": QT_TRANSLATE_NOOP("messages", "Your face matches your ID card photo."),
+    "face.fail.timeout": QT_TRANSLATE_NOOP("messages", "The check took too long."),
+    "face.fail.flat": QT_TRANSLATE_NOOP("messages", "The check needs a real face, not a photo or a screen."),
+    "face.fail.still": QT_TRANSLATE_NOOP("messages", "We did not see your head turn."),
+    "face.fail.wrong_direction": QT_TRANSLATE_NOOP("messages", "The head turned the other way."),
+    "face.fail.no_face": QT_TRANSLATE_NOOP("messages", "We lost sight of your face."),
+    "face.fail.no_match": QT_TRANSLATE_NOOP("messages", "Your face did not match the photo on the ID card."),
+    "face.fail.camera": QT_TRANSLATE_NOOP(
+        "messages", "The camera is not working, so the staff will check your ID card at the service window."
+    ),
+    "face.fail.no_reference": QT_TRANSLATE_NOOP(
+        "messages", "The photo on your ID card cannot be used for the check. The staff will check your ID card."
+    ),
+    "face.fail.error": QT_TRANSLATE_NOOP(
+        "messages", "The face check is not working right now. The staff will check your ID card."
+    ),
+    "face.unavailable.disabled": QT_TRANSLATE_NOOP(
+        "messages", "Face verification is not offered at this kiosk. The staff will check your ID card."
+    ),
+    "face.unavailable.camera": QT_TRANSLATE_NOOP(
+        "messages", "The camera is not available, so the staff will check your ID card at the service window."
+    ),
+    "face.unavailable.photo": QT_TRANSLATE_NOOP(
+        "messages",
+        "The photo on your ID card cannot be read here, so the staff will check your ID card at the service window.",
+    ),
+    "face.unavailable.engine": QT_TRANSLATE_NOOP(
+        "messages", "Face verification is not working right now. The staff will check your ID card."
+    ),
+    "face.unavailable.starting": QT_TRANSLATE_NOOP(
+        "messages", "Face verification is still starting. Please wait a moment or choose the staff check."
+    ),
+    "filing.already": QT_TRANSLATE_NOOP("messages", "You already have a record at this hospital."),
+    "filing.phone_invalid": QT_TRANSLATE_NOOP(
+        "messages", "That is not a mainland mobile number. Please check the 11 digits."
+    ),
+    "filing.filing": QT_TRANSLATE_NOOP("messages", "Creating your record…"),
+    "filing.pending_offline": QT_TRANSLATE_NOOP(
+        "messages",
+        "The hospital system is offline, so your record is pending confirmation. Please take the slip; it is "
+        "confirmed automatically when the network is back.",
     ),
     "feature.coming_soon": QT_TRANSLATE_NOOP(
         "messages", "This service is coming soon. Please use the service desk for now."

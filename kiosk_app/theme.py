@@ -61,6 +61,14 @@ def stylesheet(b: int) -> str:
         min-height: {round(b * 2.6)}px; font-size: {round(b * 1.3)}px; }}
     QPushButton#Choice {{ text-align: left; padding-left: {b}px; }}
     QPushButton#Nav {{ min-width: {b * 6}px; font-size: {round(b * 1.1)}px; font-weight: bold; }}
+    QPushButton#Secondary {{ border: 3px solid {PRIMARY}; color: {PRIMARY_DARK}; font-weight: bold;
+        min-height: {round(b * 2.4)}px; font-size: {round(b * 1.1)}px; }}
+    QPushButton#Key {{ min-height: {round(b * 2.6)}px; font-size: {round(b * 1.6)}px; font-weight: bold; }}
+    #PhoneDisplay {{ font-size: {round(b * 1.9)}px; font-weight: bold; color: {TEXT}; background: {CARD};
+        border: 2px solid #C5D3D8; border-radius: {b // 2}px; padding: {b // 3}px; }}
+    #ConsentPoint {{ font-size: {round(b * 0.95)}px; }}
+    #FaceHint {{ font-size: {round(b * 1.5)}px; font-weight: bold; color: {PRIMARY_DARK}; }}
+    QProgressBar#Steps {{ max-height: {b // 2}px; }}
     #Footer {{ background: {CARD}; border-top: 2px solid #C5D3D8; }}
     #Countdown {{ color: white; background: {DANGER}; font-weight: bold; font-size: {round(b * 1.05)}px;
         border-radius: {b // 3}px; padding: {b // 2}px; }}

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
@@ -37,7 +38,6 @@ class TourFailed(RuntimeError):
 class Tour:
     def __init__(self, kiosk: Kiosk, demo: DemoEnvironment, out_dir: Path) -> None:
         self.kiosk, self.demo, self.out = kiosk, demo, out_dir
-        self.flow = kiosk.controller.flow
         self.exit_code = 1
         self.shots: list[Path] = []
         self._script: Generator[Wait, None, None] | None = None
@@ -46,6 +46,11 @@ class Tour:
         self._timer = QTimer()
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._tick)
+
+    @property
+    def flow(self) -> Any:
+        """The flow the patient is in (registration or filing)."""
+        return self.kiosk.controller.flow
 
     def start(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)

@@ -16,13 +16,18 @@ from kiosk_app.controller import KioskController
 from kiosk_app.diagnostics.context import DiagnosticsContext
 from kiosk_app.diagnostics.entry import TapGesture
 from kiosk_app.diagnostics.mode import DiagnosticsMode
-from kiosk_app.flows.registration import BACK, RegistrationFlow, Step
+from kiosk_app.flows.filing import FilingFlow, FilingStep
+from kiosk_app.flows.registration import RegistrationFlow, Step
 from kiosk_app.hub import DeviceHub
 from kiosk_app.i18n import Translations
 from kiosk_app.idle import IdleWatcher
 from kiosk_app.screens.base import Screen, View, label
 from kiosk_app.screens.choice import DepartmentScreen, DoctorScreen, SlotScreen
 from kiosk_app.screens.confirm import ConfirmScreen
+from kiosk_app.screens.filing.consent import ConsentScreen
+from kiosk_app.screens.filing.face import FaceScreen
+from kiosk_app.screens.filing.outcome import AlreadyFiledScreen, FaceFailedScreen, FilingResultScreen
+from kiosk_app.screens.filing.phone import PhoneScreen
 from kiosk_app.screens.home import HomeScreen
 from kiosk_app.screens.identify import IdentifyScreen
 from kiosk_app.screens.pay import PayScreen
@@ -33,7 +38,11 @@ log = logging.getLogger(__name__)
 
 DESIGN_SIZE = (1080, 1920)  # portrait kiosk panel
 # Messages that themselves say the kiosk is offline: the offline strip is not shown beside them.
-OFFLINE_MESSAGES = frozenset({"reg.pending_offline", "pay.offline_cashier", "offline.queue_full"})
+OFFLINE_MESSAGES = frozenset(
+    {"reg.pending_offline", "pay.offline_cashier", "offline.queue_full", "filing.pending_offline"}
+)
+# Screens that render a FilingFlow (the others render a RegistrationFlow).
+FILING_SCREENS = (ConsentScreen, FaceScreen, FaceFailedScreen, PhoneScreen, AlreadyFiledScreen, FilingResultScreen)
 
 
 class KioskWindow(QWidget):
@@ -78,7 +87,8 @@ class KioskWindow(QWidget):
         self.offline_banner.setVisible(False)
         self.banner = label("Banner")
         self.stack = QStackedWidget()
-        self.screens: dict[Step, Screen] = {
+        # Keyed by step value: a registration Step or a FilingStep (both str enums; "home" is shared).
+        self.screens: dict[str, Screen] = {
             Step.HOME: HomeScreen(controller),
             Step.IDENTIFY: IdentifyScreen(controller),
             Step.DEPARTMENT: DepartmentScreen(controller),
@@ -89,6 +99,13 @@ class KioskWindow(QWidget):
             Step.RESULT: ResultScreen(controller),
         }
         self.screens[Step.PAYING] = self.screens[Step.PAY]
+        self.screens[FilingStep.IDENTIFY] = self.screens[Step.IDENTIFY]  # the same card-reader picture
+        self.screens[FilingStep.ALREADY] = AlreadyFiledScreen(controller)
+        self.screens[FilingStep.CONSENT] = ConsentScreen(controller)
+        self.screens[FilingStep.FACE] = FaceScreen(controller)
+        self.screens[FilingStep.FACE_FAILED] = FaceFailedScreen(controller)
+        self.screens[FilingStep.PHONE] = PhoneScreen(controller)
+        self.screens[FilingStep.RESULT] = FilingResultScreen(controller)
         for screen in dict.fromkeys(self.screens.values()):
             self.stack.addWidget(screen)
         # Diagnostics is a mode of the window, not a flow step: five taps on the hospital name.
@@ -180,8 +197,8 @@ class KioskWindow(QWidget):
         self.stack.setCurrentWidget(screen)
         self.back_button.setText(self.tr("‹ Back"))
         self.home_button.setText(self.tr("Home"))
-        at_home = flow.step is Step.HOME
-        self.back_button.setVisible(flow.can_go_back or (flow.step in BACK and flow.busy))
+        at_home = flow.at_home
+        self.back_button.setVisible(flow.has_back)
         self.back_button.setEnabled(flow.can_go_back)
         self.home_button.setVisible(not at_home)
         self.home_button.setEnabled(flow.interruptible)
@@ -214,9 +231,9 @@ class KioskWindow(QWidget):
     @Slot()
     def wipe_screens(self) -> None:
         """Re-render every screen from an empty session so no widget keeps the last patient's data."""
-        empty, view = RegistrationFlow(), self.view
+        view = self.view
         for screen in dict.fromkeys(self.screens.values()):
-            screen.refresh(empty, view)
+            screen.refresh(FilingFlow() if isinstance(screen, FILING_SCREENS) else RegistrationFlow(), view)
 
     @Slot()
     def toggle_language(self) -> None:
@@ -235,7 +252,7 @@ class KioskWindow(QWidget):
         flow = self.controller.flow
         if self.diagnostics is None or self._diagnostics_open:
             return
-        if flow.step is not Step.HOME or flow.busy:
+        if not flow.at_home or flow.busy:
             log.info("diagnostics gesture ignored at step %s", flow.step)
             return
         self._diagnostics_open = True

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
-from server import audit, catalog, fleet, patients, registrations, sync_ops
+from server import audit, catalog, filing, fleet, patients, registrations, sync_ops
 from server.auth import kiosks as kiosk_auth
 from server.auth import staff
 from server.bills import api as bills_api
@@ -97,6 +97,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     kiosk_routers = (
         catalog.router,
         patients.router,
+        filing.router,
         registrations.router,
         sync_ops.router,
         payments_api.router,

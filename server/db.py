@@ -106,12 +106,14 @@ class Database:
                 if version is None:
                     schema.create_fresh(conn)
                     return False
-                if version == SCHEMA_VERSION:
-                    return False
-                if version < schema.BASELINE_VERSION:
+                legacy = version < schema.BASELINE_VERSION
+                if legacy:
                     migrate(conn, version, cipher)
-                schema.upgrade_from(conn, max(version, schema.BASELINE_VERSION))
-            logger.info("database upgraded from schema v%d to v%d", version, SCHEMA_VERSION)
+                    schema.write_version(conn, schema.BASELINE_VERSION)
+                applied = schema.upgrade(conn)
+            if not (legacy or applied):
+                return False
+            logger.info("database upgraded from schema v%d: ran %s", version, applied or "the pre-baseline steps")
             return True
         finally:
             conn.raw.execute(f"PRAGMA secure_delete={int(secure_delete)}")
@@ -163,9 +165,8 @@ class PostgresDatabase:
                 version = _check_version(conn)
                 if version is None:
                     schema.create_fresh(conn)
-                elif version < SCHEMA_VERSION:
-                    schema.upgrade_from(conn, version)
-                    logger.info("database upgraded from schema v%d to v%d", version, SCHEMA_VERSION)
+                elif applied := schema.upgrade(conn):
+                    logger.info("database upgraded from schema v%d: ran %s", version, applied)
             _check_key(conn, cipher, self)
         logger.info("database ready at %s (schema v%d)", _redact(self.url), SCHEMA_VERSION)
 

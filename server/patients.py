@@ -75,15 +75,21 @@ class IdentifyResponse(BaseModel):
     is_new: bool
 
 
-def validate_identity(req: IdentifyRequest) -> tuple[str, str, str, str]:
-    """(id_number, name, sex, birth) normalised, or ApiError 422 naming the problem."""
-    if req.id_type != "resident":
+def validate_id_number(id_type: str, id_number: str) -> tuple[str, date, str]:
+    """(id_number normalised, birth, sex) read from a supported ID number, or ApiError 422."""
+    if id_type != "resident":
         raise ApiError(422, "unsupported_id_type", "only id_type 'resident' is supported")
-    id_number = req.id_number.strip().upper()
+    normalised = id_number.strip().upper()
     try:
-        birth, sex_from_id = parse_resident_id(id_number)
+        birth, sex = parse_resident_id(normalised)
     except ValueError as exc:
         raise ApiError(422, "invalid_id_number", str(exc)) from None
+    return normalised, birth, sex
+
+
+def validate_identity(req: IdentifyRequest) -> tuple[str, str, str, str]:
+    """(id_number, name, sex, birth) normalised, or ApiError 422 naming the problem."""
+    id_number, birth, sex_from_id = validate_id_number(req.id_type, req.id_number)
     sex = _SEX.get(req.sex.strip().upper())
     if sex is None:
         raise ApiError(422, "invalid_request", "sex must be M or F")

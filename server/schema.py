@@ -2,23 +2,28 @@
 
 How it works (the role Alembic plays elsewhere, without an ORM underneath):
 
-- ``schema_version`` holds one number. A new database gets the baseline (v3, the schema every
-  PostgreSQL database starts from) and then every migration above it, in one transaction.
-- An existing database gets the migrations above its version, in one transaction: a failed
-  upgrade leaves the database exactly as it was.
+- ``schema_version`` holds one row per migration applied; its lowest row also stands for every
+  version below it (databases written before rows were kept one by one hold a single row). A new
+  database gets the baseline (v3, the schema every PostgreSQL database starts from) and then every
+  migration, in one transaction.
+- An existing database gets every migration it has no row for, in one transaction: a failed
+  upgrade leaves the database exactly as it was. Rows, not a single high-water mark, because
+  numbers may be reserved and land later (9 after 10): a mark of 10 would skip 9 for good.
 - SQLite files older than the baseline (v1, v2: written before PostgreSQL was supported) are
   brought to the baseline by ``server/migrations.py`` first.
 - DDL is written once, in SQLite's spelling, and :func:`to_pg_ddl` translates the few types that
   differ; a statement that cannot be shared (a trigger) is a :class:`PerDialect` pair.
 
-To change the schema: append a :class:`Migration` with the next number to ``MIGRATIONS``. Never
-edit one that has shipped; a database that already ran it would not run it again.
+To change the schema: add a :class:`Migration` to ``MIGRATIONS`` under the number you took
+(numbers only ever go upwards in the tuple). Never edit one that has shipped; a database that
+already ran it would not run it again.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from server.auth.tables import AUTH_V4
@@ -26,6 +31,7 @@ from server.bills.tables import BILLS_V6
 from server.dashboard.tables import WORKLIST_V5
 from server.dbapi import Conn
 from server.ddl import PerDialect, Statement, render
+from server.filing_tables import FILING_V10, backfill_visit_cards
 from server.reconcile.tables import RECONCILE_V7
 from server.sync_tables import SYNC_OPS_V8
 
@@ -37,6 +43,8 @@ class Migration:
     version: int
     description: str
     statements: tuple[Statement, ...]
+    # Data the new columns need that SQL alone can't compute alike on both backends; runs after the DDL.
+    backfill: Callable[[Conn], None] | None = None
 
 
 # -- baseline (schema v3) ----------------------------------------------------------------------------
@@ -176,15 +184,16 @@ BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
 BASELINE_VERSION = 3
 BASELINE: tuple[Statement, ...] = CATALOG_AND_MONEY + FLEET_AUDIT_V3
 
-# Append only; see the module docstring. Each feature keeps its DDL beside its code, as plain
-# statements (server/ddl.py), so the DDL of a feature is read where its code is.
+# Numbered upwards; a reserved number may be filled in later (see the module docstring). Each feature
+# keeps its DDL beside its code, as plain statements (server/ddl.py), so it is read where its code is.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "kiosk enrollment and credentials, request nonces, staff accounts", AUTH_V4),
     Migration(5, "staff worklist", WORKLIST_V5),
     Migration(6, "bills, bill items, insurance settlements; payments of bills", BILLS_V6),
     Migration(7, "reconciliation runs", RECONCILE_V7),
     Migration(8, "offline sync operations", SYNC_OPS_V8),
-    # 9: refunds (server/payments/)
+    # 9: refunds (server/payments/), reserved; may land after 10 (see the module docstring)
+    Migration(10, "filing: patient phone, visit card, verification; filing requests", FILING_V10, backfill_visit_cards),
 )
 
 SCHEMA_VERSION = max([BASELINE_VERSION, *(m.version for m in MIGRATIONS)])
@@ -212,27 +221,44 @@ def apply(conn: Conn, statements: tuple[Statement, ...]) -> None:
                 conn.execute(part)
 
 
-def read_version(conn: Conn) -> int | None:
+def _applied(conn: Conn) -> set[int]:
     conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = conn.execute("SELECT max(version) AS v FROM schema_version").fetchone()
-    return None if row is None or row[0] is None else int(row[0])
+    return {int(row[0]) for row in conn.execute("SELECT version FROM schema_version").fetchall()}
+
+
+def read_version(conn: Conn) -> int | None:
+    """The highest version applied, or None for a database without a schema yet."""
+    return max(_applied(conn), default=None)
 
 
 def write_version(conn: Conn, version: int) -> None:
+    """Record ``version`` as the only row: everything up to it is applied (the baseline, a v1/v2 upgrade)."""
     conn.execute("DELETE FROM schema_version")
     conn.execute("INSERT INTO schema_version(version) VALUES (?)", (version,))
+
+
+def pending(conn: Conn, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[Migration]:
+    """Migrations this database has not run, in order (it must have a schema already)."""
+    applied = _applied(conn)
+    floor = min(applied)
+    return [m for m in migrations if m.version > floor and m.version not in applied]
 
 
 def create_fresh(conn: Conn) -> None:
     """A new database: the baseline and every migration. The caller owns the transaction."""
     apply(conn, BASELINE)
-    upgrade_from(conn, BASELINE_VERSION)
+    write_version(conn, BASELINE_VERSION)
+    upgrade(conn)
 
 
-def upgrade_from(conn: Conn, version: int) -> None:
-    """Run the migrations above ``version`` and record the result (caller owns the transaction)."""
-    for migration in MIGRATIONS:
-        if migration.version > version:
-            apply(conn, migration.statements)
-            logger.info("schema v%d: %s", migration.version, migration.description)
-    write_version(conn, SCHEMA_VERSION)
+def upgrade(conn: Conn, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
+    """Run every migration not yet applied and record each; the versions run (caller owns the transaction)."""
+    done = []
+    for migration in pending(conn, migrations):
+        apply(conn, migration.statements)
+        if migration.backfill is not None:
+            migration.backfill(conn)
+        conn.execute("INSERT INTO schema_version(version) VALUES (?)", (migration.version,))
+        done.append(migration.version)
+        logger.info("schema v%d: %s", migration.version, migration.description)
+    return done

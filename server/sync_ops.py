@@ -16,7 +16,7 @@ every re-send harmless:
   bad ID number...) is final and, because the patient holds a slip, files a staff worklist item.
 
 The server's clock decides everything; the kiosk's ``claimed_at`` is only kept for staff. The
-patient's name and ID number (a ``patient.file`` body) are never stored here: only the hash.
+patient's name, ID number and phone (a ``patient.file`` body) are never stored here: only the hash.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ from server.dashboard.tables import add_work_item
 from server.dbapi import Conn, utc_now, write_tx
 from server.deps import CipherDep, DbDep
 from server.errors import ApiError
+from server.filing import FilingDetails, Verification, file_in_tx
+from server.patient_store import filing_state
 from server.patients import IdentifyRequest, find_or_create_patient, validate_identity
 from server.registrations import IDEMPOTENCY_KEY_PATTERN, RegistrationRequest, create_in_tx
 from server.schemas import SQLITE_MAX_INT, ErrorDetail, RowId, Text, error_responses
@@ -72,7 +74,8 @@ class SyncOp(BaseModel):
     )
     # Validated per op (not here), so one malformed op is a stored 422 instead of a batch refused forever.
     body: dict[str, Any] = Field(
-        description="patient.file: the fields of POST /patients/identify; registration.create: "
+        description="patient.file: the fields of POST /patients/identify, optionally with phone, verification "
+        "and face_consent as in POST /patients/file; registration.create: "
         "{patient_id | patient_op (exactly one), slot_id, provisional_no}"
     )
 
@@ -110,7 +113,27 @@ class RegistrationOpBody(BaseModel):
         return self
 
 
-OpBody = IdentifyRequest | RegistrationOpBody
+class FilingOpBody(IdentifyRequest):
+    """A ``patient.file`` body. Kiosks before issue #6 queued the identity alone; those ops are
+    still applied (identify only). With a phone it is a full filing, as ``POST /patients/file``."""
+
+    phone: Text | None = Field(default=None, max_length=32)
+    verification: Verification | None = None
+    face_consent: bool = False
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Self:
+        if (self.phone is None) != (self.verification is None):
+            raise ValueError("give phone and verification together, or neither")
+        return self
+
+    def details(self) -> FilingDetails | None:
+        if self.phone is None or self.verification is None:
+            return None
+        return FilingDetails(phone=self.phone, verification=self.verification, face_consent=self.face_consent)
+
+
+OpBody = FilingOpBody | RegistrationOpBody
 
 
 @dataclass(frozen=True)
@@ -167,7 +190,7 @@ def _validation_message(exc: ValidationError) -> str:
 
 
 def _parse_body(op: SyncOp) -> OpBody:
-    model: type[OpBody] = IdentifyRequest if op.kind == "patient.file" else RegistrationOpBody
+    model: type[OpBody] = FilingOpBody if op.kind == "patient.file" else RegistrationOpBody
     try:
         body = model.model_validate(op.body)
     except ValidationError as exc:
@@ -225,15 +248,28 @@ def _savepoint(conn: Conn) -> Iterator[None]:
 
 def _apply(batch: Batch, op: SyncOp, body: OpBody, patient_from_op: int | None) -> Outcome:
     with _savepoint(batch.conn):
-        if isinstance(body, IdentifyRequest):
-            identity = validate_identity(body)
-            patient_id, is_new = find_or_create_patient(batch.conn, batch.cipher, body.id_type, identity)
-            return Outcome(201, {"patient_id": patient_id, "is_new": is_new})
+        if isinstance(body, FilingOpBody):
+            return _file(batch, op, body)
         booked_for = body.patient_id if body.patient_id is not None else patient_from_op
         assert booked_for is not None  # RegistrationOpBody guarantees one of the two
         req = RegistrationRequest(idempotency_key=op.key, patient_id=booked_for, slot_id=body.slot_id)
         status, view = create_in_tx(batch.conn, req)  # 200 when an online attempt already booked it
         return Outcome(status, view)
+
+
+def _file(batch: Batch, op: SyncOp, body: FilingOpBody) -> Outcome:
+    details = body.details()
+    if details is not None:
+        # The op key is the filing's idempotency key: an online attempt whose answer was lost and
+        # then queued under the same key is replayed (200), not filed twice.
+        status, answer = file_in_tx(
+            batch.conn, batch.cipher, kiosk_id=batch.kiosk_id, key=op.key, identity=body, details=details
+        )
+        return Outcome(status, answer)
+    identity = validate_identity(body)
+    patient_id, is_new = find_or_create_patient(batch.conn, batch.cipher, body.id_type, identity)
+    card_no = filing_state(batch.conn, patient_id).visit_card_no
+    return Outcome(201, {"patient_id": patient_id, "is_new": is_new, "visit_card_no": card_no})
 
 
 def _evaluate(batch: Batch, op: SyncOp) -> Outcome:

@@ -156,6 +156,15 @@ class RegistrationFlow:
     def can_go_back(self) -> bool:
         return self.step in BACK and not self.busy
 
+    @property
+    def has_back(self) -> bool:
+        """This step has a Back (shown disabled while busy, so the footer never jumps)."""
+        return self.step in BACK
+
+    @property
+    def at_home(self) -> bool:
+        return self.step is Step.HOME
+
     # ---- Events
 
     def start(self) -> list[Command]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from kiosk_app.controller import KioskController
-from kiosk_app.flows.registration import RegistrationFlow
 
 
 @dataclass(frozen=True)
@@ -51,5 +51,6 @@ class Screen(QWidget):
         self.box.setContentsMargins(24, 24, 24, 24)
         self.box.setSpacing(18)
 
-    def refresh(self, flow: RegistrationFlow, view: View) -> None:
+    def refresh(self, flow: Any, view: View) -> None:
+        """Render ``flow`` (a RegistrationFlow, or a FilingFlow for the filing screens)."""
         raise NotImplementedError

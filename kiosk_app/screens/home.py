@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk_app.controller import KioskController
-from kiosk_app.flows.registration import RegistrationFlow
 from kiosk_app.screens.base import Screen, View, label
 
 
@@ -48,9 +49,11 @@ class HomeScreen(Screen):
         grid.setSpacing(20)
         self.register_button = Tile("Tile")
         self.register_button.clicked.connect(lambda: controller.dispatch(lambda f: f.start()))
-        self.soon_buttons = [Tile("TileSoon") for _ in range(3)]
-        for i, button in enumerate([self.register_button, *self.soon_buttons]):
-            if button is not self.register_button:
+        self.filing_button = Tile("Tile")
+        self.filing_button.clicked.connect(controller.start_filing)
+        self.soon_buttons = [Tile("TileSoon") for _ in range(2)]
+        for i, button in enumerate([self.register_button, self.filing_button, *self.soon_buttons]):
+            if button in self.soon_buttons:
                 button.clicked.connect(self._coming_soon)
             grid.addWidget(button, i // 2, i % 2)
         self.box.addStretch(1)
@@ -62,12 +65,13 @@ class HomeScreen(Screen):
     def _coming_soon(self) -> None:
         self.controller.dispatch(lambda f: f.notify("feature.coming_soon"))
 
-    def refresh(self, flow: RegistrationFlow, view: View) -> None:
+    def refresh(self, flow: Any, view: View) -> None:
         self.title.setText(self.tr("Welcome"))
         self.subtitle.setText(self.tr("Please choose a service"))
         self.register_button.set_texts(self.tr("Registration"), self.tr("Book a doctor for today"))
         soon = self.tr("coming soon")
-        names = [self.tr("Pay bills"), self.tr("Print reports"), self.tr("New patient")]
+        self.filing_button.set_texts(self.tr("New patient"), self.tr("First visit: create your record"))
+        names = [self.tr("Pay bills"), self.tr("Print reports")]
         for button, name in zip(self.soon_buttons, names, strict=True):
             button.set_texts(name, f"({soon})")
         self.hint.setText(self.tr("Touch a service to begin. Your data is cleared when you finish."))

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QWidget
 
 from kiosk_app import theme
 from kiosk_app.controller import KioskController
+from kiosk_app.flows.filing import FilingFlow
 from kiosk_app.flows.registration import RegistrationFlow
 from kiosk_app.screens.base import Screen, View, busy_bar, label
 
@@ -61,8 +62,13 @@ class IdentifyScreen(Screen):
         self.box.addWidget(self.status)
         self.box.addWidget(self.bar)
 
-    def refresh(self, flow: RegistrationFlow, view: View) -> None:
-        self.title.setText(self.tr("Identify yourself"))
+    def refresh(self, flow: RegistrationFlow | FilingFlow, view: View) -> None:
+        filing = isinstance(flow, FilingFlow)
+        self.title.setText(self.tr("New patient: place your ID card") if filing else self.tr("Identify yourself"))
         self.hint.setText(self.tr("Please place your resident ID card on the reader below the screen."))
-        self.status.setText(self.tr("Checking your identity…") if flow.busy else self.tr("Waiting for the card…"))
+        self.status.setText(
+            (self.tr("Checking for an existing record…") if filing else self.tr("Checking your identity…"))
+            if flow.busy
+            else self.tr("Waiting for the card…")
+        )
         self.bar.setVisible(flow.busy)

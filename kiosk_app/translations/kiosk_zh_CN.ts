@@ -2,6 +2,29 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AlreadyFiledScreen</name>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="68"/>
+        <source>You already have a record here</source>
+        <translation>您已在本院建档</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="69"/>
+        <source>Visit card number</source>
+        <translation>就诊卡号</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="73"/>
+        <source>No need to file again: register or pay with your ID card.</source>
+        <translation>无需重复建档：挂号、缴费时请使用身份证。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="74"/>
+        <source>Back to the start</source>
+        <translation>返回首页</translation>
+    </message>
+</context>
+<context>
     <name>ConfirmScreen</name>
     <message>
         <location filename="../screens/confirm.py" line="44"/>
@@ -47,6 +70,59 @@
         <location filename="../screens/confirm.py" line="57"/>
         <source>Confirm and pay</source>
         <translation>确认并缴费</translation>
+    </message>
+</context>
+<context>
+    <name>ConsentScreen</name>
+    <message>
+        <location filename="../screens/filing/consent.py" line="45"/>
+        <source>Check that you are the card holder</source>
+        <translation>核验您是否为持卡人本人</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/consent.py" line="46"/>
+        <source>New patient: {name}</source>
+        <translation>新患者：{name}</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/consent.py" line="48"/>
+        <source>Why: the camera checks that your face matches the photo on your ID card.</source>
+        <translation>用途：通过摄像头核对您的面部与身份证照片是否一致。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/consent.py" line="49"/>
+        <source>Your face template stays on this kiosk, encrypted. It is never sent elsewhere.</source>
+        <translation>您的人脸特征加密保存在本机，不会发送到其他地方。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/consent.py" line="50"/>
+        <source>Camera images are deleted immediately after the check.</source>
+        <translation>拍摄的图像在核验后立即删除。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/consent.py" line="51"/>
+        <source>You can withdraw at any time at the service window; the template is then deleted.</source>
+        <translation>您可随时到服务窗口撤回同意，人脸特征随即删除。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/consent.py" line="52"/>
+        <source>If you prefer not to, the staff check your ID card at the service window instead.</source>
+        <translation>如不同意，可改由工作人员在服务窗口核验您的身份证。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/consent.py" line="57"/>
+        <source>Preparing the camera…</source>
+        <translation>正在准备摄像头…</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/consent.py" line="57"/>
+        <source>Verify with my face</source>
+        <translation>同意，刷脸核验</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/consent.py" line="60"/>
+        <source>No face: staff check at the service window</source>
+        <translation>不刷脸：到服务窗口人工核验</translation>
     </message>
 </context>
 <context>
@@ -469,49 +545,194 @@
     </message>
 </context>
 <context>
+    <name>FaceFailedScreen</name>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="33"/>
+        <source>Your face could not be verified</source>
+        <translation>人脸核验未通过</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="37"/>
+        <source>You can try again ({n} left), or the staff check your ID card at the service window.</source>
+        <translation>您可以再试一次（还剩 {n} 次），或到服务窗口由工作人员核验身份证。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="43"/>
+        <source>Please continue without the face check: the staff check your ID card at the service window.</source>
+        <translation>请改用人工核验：工作人员将在服务窗口核验您的身份证。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="45"/>
+        <source>Try again</source>
+        <translation>再试一次</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="47"/>
+        <source>No face: staff check at the service window</source>
+        <translation>不刷脸：到服务窗口人工核验</translation>
+    </message>
+</context>
+<context>
+    <name>FaceScreen</name>
+    <message>
+        <location filename="../screens/filing/face.py" line="41"/>
+        <source>Attempt {n} of {total}</source>
+        <translation>第 {n} 次，共 {total} 次</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/face.py" line="43"/>
+        <source>Follow the instruction</source>
+        <translation>请按提示做动作</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/face.py" line="48"/>
+        <source>Step {done} of {total} · {s} s left</source>
+        <translation>第 {done}/{total} 步 · 剩余 {s} 秒</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/face.py" line="55"/>
+        <source>Comparing with your ID card photo…</source>
+        <translation>正在与身份证照片比对…</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/face.py" line="56"/>
+        <source>Please wait a moment.</source>
+        <translation>请稍候。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/face.py" line="59"/>
+        <location filename="../screens/filing/face.py" line="63"/>
+        <source>Look at the camera</source>
+        <translation>请看摄像头</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/face.py" line="64"/>
+        <source>Starting the camera…</source>
+        <translation>正在打开摄像头…</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/face.py" line="68"/>
+        <source>No face: staff check at the service window</source>
+        <translation>不刷脸：到服务窗口人工核验</translation>
+    </message>
+</context>
+<context>
+    <name>FilingResultScreen</name>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="100"/>
+        <source>Record pending confirmation</source>
+        <translation>建档待确认</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="100"/>
+        <source>Your record is ready</source>
+        <translation>建档成功</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="101"/>
+        <source>Provisional number</source>
+        <translation>临时序号</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="101"/>
+        <source>Your visit card number</source>
+        <translation>您的就诊卡号</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="104"/>
+        <source>Face verified</source>
+        <translation>人脸核验通过</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="104"/>
+        <source>Staff check at the service window</source>
+        <translation>到服务窗口人工核验</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="107"/>
+        <source>Patient</source>
+        <translation>患者</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="108"/>
+        <source>Identity check</source>
+        <translation>身份核验</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="118"/>
+        <source>Printing your slip…</source>
+        <translation>正在打印凭条…</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="119"/>
+        <source>Please take your slip from the slot below.</source>
+        <translation>请从下方出纸口取走凭条。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="120"/>
+        <source>The slip could not be printed. Your record is kept.</source>
+        <translation>凭条未能打印，您的档案已保存。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="126"/>
+        <source>Try printing the slip again</source>
+        <translation>重新打印凭条</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="128"/>
+        <source>Finish</source>
+        <translation>完成</translation>
+    </message>
+</context>
+<context>
     <name>HomeScreen</name>
     <message>
-        <location filename="../screens/home.py" line="66"/>
+        <location filename="../screens/home.py" line="69"/>
         <source>Welcome</source>
         <translation>欢迎使用自助服务</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="67"/>
+        <location filename="../screens/home.py" line="70"/>
         <source>Please choose a service</source>
         <translation>请选择您要办理的业务</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="68"/>
+        <location filename="../screens/home.py" line="71"/>
         <source>Registration</source>
         <translation>挂号</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="68"/>
+        <location filename="../screens/home.py" line="71"/>
         <source>Book a doctor for today</source>
         <translation>预约今日门诊医生</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="69"/>
+        <location filename="../screens/home.py" line="72"/>
         <source>coming soon</source>
         <translation>即将开放</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="70"/>
+        <location filename="../screens/home.py" line="73"/>
+        <source>First visit: create your record</source>
+        <translation>首次就诊，建立档案</translation>
+    </message>
+    <message>
+        <location filename="../screens/home.py" line="74"/>
         <source>Pay bills</source>
         <translation>门诊缴费</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="70"/>
+        <location filename="../screens/home.py" line="74"/>
         <source>Print reports</source>
         <translation>报告打印</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="70"/>
+        <location filename="../screens/home.py" line="73"/>
         <source>New patient</source>
         <translation>新患者建档</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="73"/>
+        <location filename="../screens/home.py" line="77"/>
         <source>Touch a service to begin. Your data is cleared when you finish.</source>
         <translation>点击业务开始办理。办理结束后，您的信息将被清除。</translation>
     </message>
@@ -519,22 +740,32 @@
 <context>
     <name>IdentifyScreen</name>
     <message>
-        <location filename="../screens/identify.py" line="65"/>
+        <location filename="../screens/identify.py" line="67"/>
         <source>Identify yourself</source>
         <translation>身份识别</translation>
     </message>
     <message>
-        <location filename="../screens/identify.py" line="66"/>
+        <location filename="../screens/identify.py" line="67"/>
+        <source>New patient: place your ID card</source>
+        <translation>新患者建档：请放置身份证</translation>
+    </message>
+    <message>
+        <location filename="../screens/identify.py" line="68"/>
         <source>Please place your resident ID card on the reader below the screen.</source>
         <translation>请将居民身份证放在屏幕下方的读卡区。</translation>
     </message>
     <message>
-        <location filename="../screens/identify.py" line="67"/>
+        <location filename="../screens/identify.py" line="70"/>
         <source>Checking your identity…</source>
         <translation>正在核验身份…</translation>
     </message>
     <message>
-        <location filename="../screens/identify.py" line="67"/>
+        <location filename="../screens/identify.py" line="70"/>
+        <source>Checking for an existing record…</source>
+        <translation>正在查询是否已建档…</translation>
+    </message>
+    <message>
+        <location filename="../screens/identify.py" line="72"/>
         <source>Waiting for the card…</source>
         <translation>等待放置身份证…</translation>
     </message>
@@ -542,22 +773,22 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../window.py" line="173"/>
+        <location filename="../window.py" line="190"/>
         <source>Large text</source>
         <translation>长者模式</translation>
     </message>
     <message>
-        <location filename="../window.py" line="181"/>
+        <location filename="../window.py" line="198"/>
         <source>‹ Back</source>
         <translation>‹ 返回</translation>
     </message>
     <message>
-        <location filename="../window.py" line="182"/>
+        <location filename="../window.py" line="199"/>
         <source>Home</source>
         <translation>首页</translation>
     </message>
     <message>
-        <location filename="../window.py" line="287"/>
+        <location filename="../window.py" line="304"/>
         <source>Returning to the start in {n} s — touch to continue</source>
         <translation>{n} 秒后返回首页，触摸屏幕继续操作</translation>
     </message>
@@ -626,6 +857,44 @@
         <location filename="../screens/pay.py" line="47"/>
         <source>Waiting for the code…</source>
         <translation>等待扫描付款码…</translation>
+    </message>
+</context>
+<context>
+    <name>PhoneScreen</name>
+    <message>
+        <location filename="../screens/filing/phone.py" line="59"/>
+        <source>Your mobile phone number</source>
+        <translation>请输入您的手机号码</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/phone.py" line="61"/>
+        <source>✓ Face verified</source>
+        <translation>✓ 人脸核验通过</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/phone.py" line="63"/>
+        <source>The staff will check your ID card at the service window.</source>
+        <translation>工作人员将在服务窗口核验您的身份证。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/phone.py" line="66"/>
+        <source>11 digits, for appointment messages.</source>
+        <translation>11 位数字，用于就诊通知。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/phone.py" line="72"/>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/phone.py" line="74"/>
+        <source>Creating your record…</source>
+        <translation>正在建档…</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/phone.py" line="74"/>
+        <source>Confirm</source>
+        <translation>确认</translation>
     </message>
 </context>
 <context>
@@ -1084,233 +1353,388 @@
 <context>
     <name>messages</name>
     <message>
-        <location filename="../messages.py" line="39"/>
+        <location filename="../messages.py" line="49"/>
         <source>The balance of the payment account is not enough.</source>
         <translation>付款账户余额不足。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="40"/>
+        <location filename="../messages.py" line="50"/>
         <source>The payment code has expired.</source>
         <translation>付款码已过期。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="41"/>
+        <location filename="../messages.py" line="51"/>
         <source>The payment code is not valid.</source>
         <translation>付款码无效。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="42"/>
+        <location filename="../messages.py" line="52"/>
         <source>The payment was not confirmed on the phone in time.</source>
         <translation>未能及时在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="43"/>
-        <location filename="../messages.py" line="87"/>
+        <location filename="../messages.py" line="53"/>
+        <location filename="../messages.py" line="97"/>
         <source>This registration has already been paid.</source>
         <translation>该挂号已支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="44"/>
+        <location filename="../messages.py" line="54"/>
         <source>The amount has changed since it was shown.</source>
         <translation>金额已发生变化。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="48"/>
+        <location filename="../messages.py" line="58"/>
         <source>A device is not working. Please ask the staff for help.</source>
         <translation>设备故障，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="49"/>
+        <location filename="../messages.py" line="59"/>
         <source>The device is not connected. Please ask the staff for help.</source>
         <translation>设备未连接，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="50"/>
+        <location filename="../messages.py" line="60"/>
         <source>The device did not answer in time. Please try again.</source>
         <translation>设备响应超时，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="51"/>
+        <location filename="../messages.py" line="61"/>
         <source>The card could not be read correctly. Please place it again.</source>
         <translation>未能正确读取卡片，请重新放置。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="52"/>
+        <location filename="../messages.py" line="62"/>
         <source>The card was moved while it was being read. Please place it again and hold it still.</source>
         <translation>读卡时卡片被移开，请重新放置并保持不动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="55"/>
+        <location filename="../messages.py" line="65"/>
         <source>The photo on the ID card could not be read.</source>
         <translation>未能读取身份证照片。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="56"/>
+        <location filename="../messages.py" line="66"/>
         <source>This card is not a social-security card. Please insert your social-security card.</source>
         <translation>这不是社会保障卡，请插入您的社保卡。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="59"/>
+        <location filename="../messages.py" line="69"/>
         <source>This social-security card is locked. Please go to the service desk.</source>
         <translation>该社保卡已锁定，请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="62"/>
+        <location filename="../messages.py" line="72"/>
         <source>Reading the card, please hold it still…</source>
         <translation>正在读卡，请保持卡片不动…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="63"/>
+        <location filename="../messages.py" line="73"/>
         <source>The printer has a problem. Please ask the staff for your receipt.</source>
         <translation>打印机故障，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="64"/>
+        <location filename="../messages.py" line="74"/>
         <source>The printer is out of paper. Please ask the staff for your receipt.</source>
         <translation>打印机缺纸，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="67"/>
+        <location filename="../messages.py" line="77"/>
         <source>The printer cover is open. Please ask the staff for help.</source>
         <translation>打印机盖未关闭，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="68"/>
+        <location filename="../messages.py" line="78"/>
         <source>The printer is not responding. Please ask the staff for your receipt.</source>
         <translation>打印机无响应，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="71"/>
+        <location filename="../messages.py" line="81"/>
         <source>No printer is connected. Please ask the staff for your receipt.</source>
         <translation>未连接打印机，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="74"/>
+        <location filename="../messages.py" line="84"/>
         <source>This receipt may already have printed. The staff can reprint it.</source>
         <translation>该凭条可能已打印，如需补打请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="77"/>
+        <location filename="../messages.py" line="87"/>
         <source>The hospital system cannot be reached. Please try again in a moment.</source>
         <translation>无法连接医院系统，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="80"/>
+        <location filename="../messages.py" line="90"/>
         <source>The hospital system is not answering. Please try again in a moment.</source>
         <translation>医院系统响应超时，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="83"/>
+        <location filename="../messages.py" line="93"/>
         <source>The hospital system reported an error. Please try again.</source>
         <translation>医院系统出错，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="84"/>
+        <location filename="../messages.py" line="94"/>
         <source>That time is now fully booked. Please choose another time.</source>
         <translation>该时段已约满，请选择其他时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="88"/>
+        <location filename="../messages.py" line="98"/>
         <source>The record was not found. Please start again.</source>
         <translation>未找到记录，请重新开始。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="89"/>
+        <location filename="../messages.py" line="99"/>
         <source>No departments are open for registration today.</source>
         <translation>今日暂无可挂号的科室。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="90"/>
+        <location filename="../messages.py" line="100"/>
         <source>No doctors are on duty in this department today.</source>
         <translation>该科室今日无出诊医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="91"/>
+        <location filename="../messages.py" line="101"/>
         <source>This doctor has no free times left today.</source>
         <translation>该医生今日已无可预约时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="92"/>
+        <location filename="../messages.py" line="102"/>
         <source>This doctor is fully booked today. Please choose another doctor.</source>
         <translation>该医生今日号源已满，请选择其他医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="95"/>
+        <location filename="../messages.py" line="105"/>
         <source>That is not a payment code. Please show the WeChat or Alipay payment code.</source>
         <translation>这不是付款码，请出示微信或支付宝付款码。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="98"/>
+        <location filename="../messages.py" line="108"/>
         <source>Processing the payment…</source>
         <translation>正在处理支付…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="99"/>
+        <location filename="../messages.py" line="109"/>
         <source>Please confirm the payment on your phone.</source>
         <translation>请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="100"/>
+        <location filename="../messages.py" line="110"/>
         <source>Payment received.</source>
         <translation>支付成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="101"/>
+        <location filename="../messages.py" line="111"/>
         <source>The payment did not go through.</source>
         <translation>支付未成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="102"/>
+        <location filename="../messages.py" line="112"/>
         <source>We could not confirm the payment yet. No money is lost: if it was charged, it will be registered or refunded automatically. Please ask at the cashier window.</source>
         <translation>暂未确认支付结果。您的资金不会损失：如已扣款，系统将自动完成挂号或退款。请到收费窗口咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="107"/>
+        <location filename="../messages.py" line="117"/>
         <source>Please scan the payment code again, or go to the cashier window.</source>
         <translation>请重新扫描付款码，或到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="108"/>
+        <location filename="../messages.py" line="118"/>
         <source>The hospital system refused the request. Please go to the service desk.</source>
         <translation>医院系统拒绝了该请求，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="111"/>
+        <location filename="../messages.py" line="121"/>
         <source>This kiosk is not enrolled with the hospital system, or was revoked. Please call IT.</source>
         <translation>本机未在医院系统登记或已被停用，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="114"/>
+        <location filename="../messages.py" line="124"/>
         <source>This kiosk&apos;s clock is wrong, so the hospital system refuses it. Please call IT.</source>
         <translation>本机时间不准确，医院系统拒绝了请求，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="117"/>
+        <location filename="../messages.py" line="127"/>
         <source>Something went wrong. Please try again or ask the staff for help.</source>
         <translation>出现问题，请重试或联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="120"/>
+        <location filename="../messages.py" line="130"/>
         <source>The hospital system is offline, so your registration is pending confirmation. Please take the slip and pay at the cashier window; if the time is taken meanwhile, the staff will rebook you.</source>
         <translation>医院系统暂时离线，您的挂号待确认。请取走凭条到收费窗口缴费；如该时段在此期间已被约满，工作人员会为您重新安排。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="125"/>
+        <location filename="../messages.py" line="135"/>
         <source>Paying by QR code needs the hospital system, which is offline. Your place is kept; please pay at the cashier window.</source>
         <translation>扫码支付需要连接医院系统，目前系统离线。您的号源已为您保留，请到收费窗口缴费。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="130"/>
+        <location filename="../messages.py" line="140"/>
         <source>The kiosk has been offline too long to accept more registrations. Please go to the service desk.</source>
         <translation>本机离线时间过长，暂不能再办理挂号。请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="134"/>
+        <location filename="../messages.py" line="144"/>
         <source>Offline: registrations are kept on this kiosk and confirmed when the network is back.</source>
         <translation>离线模式：挂号暂存在本机，网络恢复后自动确认。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="137"/>
+        <location filename="../messages.py" line="148"/>
+        <source>Please stand in front of the camera</source>
+        <translation>请站到摄像头前</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="149"/>
+        <source>Only one person in front of the camera, please</source>
+        <translation>请保持镜头前只有一人</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="150"/>
+        <source>Please move a little closer</source>
+        <translation>请靠近一点</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="151"/>
+        <source>Please move back a little</source>
+        <translation>请后退一点</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="152"/>
+        <source>Please put your face inside the oval</source>
+        <translation>请把脸放在椭圆框内</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="153"/>
+        <source>Please look straight at the camera</source>
+        <translation>请正视摄像头</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="154"/>
+        <source>Please hold still</source>
+        <translation>请保持不动</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="155"/>
+        <source>It is too dark: please face the light</source>
+        <translation>光线太暗，请面向光源</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="156"/>
+        <source>Too much light behind or on you</source>
+        <translation>光线太强，请避开强光</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="157"/>
+        <source>Good, hold still</source>
+        <translation>很好，请保持不动</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="158"/>
+        <source>Slowly turn your head to the left</source>
+        <translation>请慢慢向左转头</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="159"/>
+        <source>Slowly turn your head to the right</source>
+        <translation>请慢慢向右转头</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="160"/>
+        <source>Your face matches your ID card photo.</source>
+        <translation>您的面部与身份证照片一致。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="161"/>
+        <source>The check took too long.</source>
+        <translation>核验超时。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="162"/>
+        <source>The check needs a real face, not a photo or a screen.</source>
+        <translation>核验需要真人面部，不能使用照片或屏幕。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="163"/>
+        <source>We did not see your head turn.</source>
+        <translation>未检测到转头动作。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="164"/>
+        <source>The head turned the other way.</source>
+        <translation>转头方向不对。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="165"/>
+        <source>We lost sight of your face.</source>
+        <translation>未能持续检测到您的面部。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="166"/>
+        <source>Your face did not match the photo on the ID card.</source>
+        <translation>您的面部与身份证照片不一致。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="167"/>
+        <source>The camera is not working, so the staff will check your ID card at the service window.</source>
+        <translation>摄像头无法使用，将由工作人员在服务窗口核验您的身份证。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="170"/>
+        <source>The photo on your ID card cannot be used for the check. The staff will check your ID card.</source>
+        <translation>身份证照片无法用于核验，将由工作人员核验您的身份证。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="173"/>
+        <source>The face check is not working right now. The staff will check your ID card.</source>
+        <translation>人脸核验暂时无法使用，将由工作人员核验您的身份证。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="176"/>
+        <source>Face verification is not offered at this kiosk. The staff will check your ID card.</source>
+        <translation>本机不提供人脸核验，将由工作人员核验您的身份证。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="179"/>
+        <source>The camera is not available, so the staff will check your ID card at the service window.</source>
+        <translation>摄像头不可用，将由工作人员在服务窗口核验您的身份证。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="182"/>
+        <source>The photo on your ID card cannot be read here, so the staff will check your ID card at the service window.</source>
+        <translation>本机无法读取身份证照片，将由工作人员在服务窗口核验您的身份证。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="186"/>
+        <source>Face verification is not working right now. The staff will check your ID card.</source>
+        <translation>人脸核验暂时无法使用，将由工作人员核验您的身份证。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="189"/>
+        <source>Face verification is still starting. Please wait a moment or choose the staff check.</source>
+        <translation>人脸核验正在启动，请稍候或选择人工核验。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="192"/>
+        <source>You already have a record at this hospital.</source>
+        <translation>您已在本院建档。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="193"/>
+        <source>That is not a mainland mobile number. Please check the 11 digits.</source>
+        <translation>这不是有效的大陆手机号码，请核对 11 位数字。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="196"/>
+        <source>Creating your record…</source>
+        <translation>正在建档…</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="197"/>
+        <source>The hospital system is offline, so your record is pending confirmation. Please take the slip; it is confirmed automatically when the network is back.</source>
+        <translation>医院系统暂时离线，您的档案待确认。请取走凭条，网络恢复后将自动确认。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="202"/>
         <source>This service is coming soon. Please use the service desk for now.</source>
         <translation>该业务即将开放，目前请到服务台办理。</translation>
     </message>

@@ -1,0 +1,110 @@
+"""What face verification needs on this kiosk, and whether it can work right now (no Qt).
+
+The engine loads its models in a worker at start-up (``warm_up``); until that has succeeded, and
+whenever the camera or the chip-photo decoder is missing, :meth:`FaceSupport.availability` says
+why, and the consent screen offers only the staff alternative.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from devices.errors import DeviceState
+from devices.idcard.photo import NoPhotoDecoder, PhotoDecoder, PhotoUnavailable
+from face.settings import FaceSettings
+from face.types import Image, Template
+from kiosk_app.flows.filing import FaceAvailability
+
+log = logging.getLogger(__name__)
+
+DOWN = (DeviceState.UNAVAILABLE, DeviceState.ERROR)
+
+
+class Engine(Protocol):
+    def warm_up(self) -> None: ...
+
+
+class Templates(Protocol):
+    def save(self, subject: str, template: Template, *, consent_version: str, factor: str | None = None) -> None: ...
+
+
+@dataclass
+class FaceSupport:
+    settings: FaceSettings
+    engine: Engine | None  # None: face verification is switched off or could not be built
+    camera: Any | None  # devices.camera.Camera (has wait_frame); None: no camera configured
+    decoder: PhotoDecoder = field(default_factory=NoPhotoDecoder)
+    templates: Callable[[], Templates] | None = None  # opened on first use, in a worker
+    _ready: threading.Event = field(default_factory=threading.Event)
+    _failed: str = ""
+    _store: Templates | None = None
+
+    # ---- Start-up (worker)
+
+    def warm_up(self) -> None:
+        """Load the models; slow (about half a second), so never on the GUI thread."""
+        if self.engine is None:
+            return
+        try:
+            self.engine.warm_up()
+        except Exception as err:  # noqa: BLE001 - a missing or corrupt model file must not take the kiosk down
+            log.error("face engine could not load its models (%s): face verification is off", err)
+            self._failed = "face.unavailable.engine"
+            return
+        self._ready.set()
+        log.info("face engine ready (%s / %s)", self.settings.detector, self.settings.encoder)
+
+    # ---- Queries (GUI thread: in-memory only)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def availability(self, camera_state: DeviceState | None) -> FaceAvailability:
+        if not self.settings.enabled or self.engine is None:
+            return FaceAvailability(False, "face.unavailable.disabled")
+        if self.camera is None or camera_state in DOWN:
+            return FaceAvailability(False, "face.unavailable.camera")
+        if isinstance(self.decoder, NoPhotoDecoder):
+            return FaceAvailability(False, "face.unavailable.photo")
+        if self._failed:
+            return FaceAvailability(False, self._failed)
+        if not self.ready:
+            return FaceAvailability(False, "face.unavailable.starting")
+        return FaceAvailability(True)
+
+    # ---- Worker calls
+
+    def reference(self, photo_wlt: bytes) -> Image:
+        """The chip photo as a BGR image; ``PhotoUnavailable`` when it cannot be decoded."""
+        import cv2  # loaded with the first face check, not at start-up
+        import numpy as np
+
+        data = self.decoder.decode(photo_wlt)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        del data
+        if image is None:
+            raise PhotoUnavailable("the decoded chip photo is not an image")
+        return image
+
+    def save_template(self, subject: str, template: Template, *, consent_version: str, factor: str) -> None:
+        if self.templates is None:
+            log.warning("no template store configured: the face template of %s is not kept", subject)
+            return
+        if self._store is None:
+            self._store = self.templates()
+        self._store.save(subject, template, consent_version=consent_version, factor=factor)
+
+
+def template_store_factory(settings: FaceSettings, data_dir: Path) -> Callable[[], Templates]:
+    def open_store() -> Templates:
+        from face.templates import TemplateStore, load_key
+
+        return TemplateStore(settings.template_db, load_key(settings, data_dir))
+
+    return open_store
