@@ -11,12 +11,16 @@ from pathlib import Path
 # Resident ID numbers (15/18 chars) and payment codes (16-24 digits) never reach a log line,
 # even if some code path forgets to mask them: the filter keeps the last four characters.
 _SENSITIVE = re.compile(r"(?<![0-9A-Za-z])(\d{11,20})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+# Mainland mobile numbers (11 digits, 1[3-9]...) keep the first three and last four, 138****5678,
+# as on the slip. Too short to collide with the pattern above.
+_PHONE = re.compile(r"(?<![0-9A-Za-z])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9A-Za-z])")
 
 
 class PrivacyFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         masked = _SENSITIVE.sub(lambda m: "*" * len(m.group(1)) + m.group(2), message)
+        masked = _PHONE.sub(r"\1****\2", masked)
         if masked != message:
             record.msg, record.args = masked, None
         return True

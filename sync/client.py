@@ -18,7 +18,8 @@ Every call has a (connect, read) timeout and ends either in a plain dataclass or
                        is off. Retrying does not help; the screen says "call IT" (a BusinessError).
 
 ``tr_key`` on each error is the key the UI translates ("server.rejected.slot_full", ...). No
-exception from requests or json escapes. The auth_code is never logged beyond its last 4 digits.
+exception from requests or json escapes. The auth_code is never logged beyond its last 4 digits,
+a phone number never beyond ``138****5678``, an ID number or a name never.
 
 With a ``credential`` every request is signed (``sync/signing.py``); the server refuses unsigned
 kiosk requests.
@@ -146,6 +147,23 @@ class PatientRef:
 
 
 @dataclass(frozen=True)
+class PatientLookup:
+    """Whether the server knows this ID number; ``filed``: the patient already completed a filing."""
+
+    found: bool
+    patient_id: int | None
+    visit_card_no: str | None
+    filed: bool
+
+
+@dataclass(frozen=True)
+class FiledPatient:
+    patient_id: int
+    visit_card_no: str
+    is_new: bool  # False: the record existed (e.g. from a registration) and the filing completed it
+
+
+@dataclass(frozen=True)
 class Registration:
     registration_id: int
     reg_no: str
@@ -179,6 +197,13 @@ class PaymentResult:
 
 def mask_auth_code(auth_code: str) -> str:
     return "*" * max(len(auth_code) - 4, 0) + auth_code[-4:]
+
+
+def mask_phone(phone: str) -> str:
+    """``138****5678``, as on the slip and in the server's records."""
+    if len(phone) < 8:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
 def _never_connected(exc: requests.ConnectionError) -> bool:
@@ -365,6 +390,44 @@ class ServerClient:
         payload = {"id_type": id_type, "id_number": id_number, "name": name, "sex": sex, "birth": _day(birth)}
         _, body = self._request("POST", f"{API}/patients/identify", json=payload)
         return _build(PatientRef, body)
+
+    def lookup_patient(self, id_type: str, id_number: str) -> PatientLookup:
+        """Whether a patient with this ID number exists and has filed; the server creates nothing."""
+        _, body = self._request("POST", f"{API}/patients/lookup", json={"id_type": id_type, "id_number": id_number})
+        return _build(PatientLookup, body)
+
+    def file_patient(
+        self,
+        key: str,
+        id_type: str,
+        id_number: str,
+        name: str,
+        sex: str,
+        birth: date | str,
+        phone: str,
+        verification: str,
+        face_consent: bool,
+    ) -> FiledPatient:
+        """File a first-time patient (or complete an existing record). Safe to repeat with the same
+        ``key`` after a ServerTimeout: the server replays its first answer. ``verification`` is
+        ``face``, ``staff`` or ``card``; a bad phone is BusinessError ``invalid_phone``."""
+        payload = {
+            "idempotency_key": key,
+            "id_type": id_type,
+            "id_number": id_number,
+            "name": name,
+            "sex": sex,
+            "birth": _day(birth),
+            "phone": phone,
+            "verification": verification,
+            "face_consent": face_consent,
+        }
+        logger.info("filing %s: phone %s, verified by %s", key, mask_phone(phone), verification)
+        status, body = self._request("POST", f"{API}/patients/file", json=payload)
+        filed = _build(FiledPatient, body)
+        replayed = " (replayed)" if status == 200 else ""
+        logger.info("filing %s: patient_id=%d card %s%s", key, filed.patient_id, filed.visit_card_no, replayed)
+        return filed
 
     def create_registration(self, key: str, patient_id: int, slot_id: int) -> Registration:
         """Hold a slot. Safe to repeat with the same ``key`` after a ServerTimeout."""
