@@ -14,8 +14,8 @@ import pytest
 from face.gallery import Gallery, verify
 from face.geometry import affine_pose
 from face.liveness import Baseline, Challenge, random_actions
-from face.templates import TemplateStore, load_key
 from face.settings import FaceSettings
+from face.templates import TemplateStore, load_key
 from face.types import Action, Face, Template
 from sync.fieldcrypto import DecryptError
 
