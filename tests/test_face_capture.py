@@ -95,7 +95,9 @@ def chip_photo(puppet: object, engine: object) -> np.ndarray:
         return face.box
 
     jpeg = puppet.chip_photo(locate)  # type: ignore[attr-defined]
-    return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None
+    return image
 
 
 @pytest.mark.parametrize("seed", [1, 2])  # 1 asks left first, 2 right first

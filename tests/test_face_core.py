@@ -200,6 +200,7 @@ def test_quality_hints_on_real_photos(name: str, hint: str) -> None:
     from face.tracking import FaceTracker
 
     image = cv2.imread(str(FIXTURES / name))
+    assert image is not None
     tracker = FaceTracker(YuNetDetector(), Landmarker(), detect_width=480)
     quality = assess(image, tracker.update(image))
     if hint:
@@ -226,6 +227,7 @@ def test_a_small_face_far_away_is_asked_to_come_closer() -> None:
     from face.tracking import FaceTracker
 
     face = cv2.imread(str(FIXTURES / "obama-240p.jpg"))
+    assert face is not None
     canvas = np.full((720, 1280, 3), 120, np.uint8)
     canvas[240 : 240 + face.shape[0], 500 : 500 + face.shape[1]] = face
     tracker = FaceTracker(YuNetDetector(), Landmarker(), detect_width=640)
