@@ -37,15 +37,23 @@ class IdentityClaim:
     name: str = field(repr=False)
     sex: str  # M / F
     birth: str  # YYYY-MM-DD
+    # A first-time filing (建档) also carries these; a filing queued with a registration alone may not.
+    phone: str | None = field(default=None, repr=False)
+    verification: str | None = None  # face | staff | card
+    face_consent: bool = False
 
     def body(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "id_type": self.id_type,
             "id_number": self.id_number,
             "name": self.name,
             "sex": self.sex,
             "birth": self.birth,
         }
+        if self.phone is not None:
+            # Only when given, so a claim without them makes the same body (and op hash) as before.
+            body |= {"phone": self.phone, "verification": self.verification, "face_consent": self.face_consent}
+        return body
 
 
 @dataclass(frozen=True)
