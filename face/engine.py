@@ -17,6 +17,7 @@ from face import gallery
 from face.detect import Detector, Landmarker, make_detector
 from face.encoders import Encoder, encode_still, make_encoder
 from face.settings import FaceSettings
+from face.templates import TemplateStore
 from face.tracking import FaceTracker
 from face.types import Face, Image, MatchResult, Template
 
@@ -78,6 +79,19 @@ class FaceEngine:
     def verify(self, probe: Template, reference: Template) -> MatchResult:
         encoder = self.encoder
         return gallery.verify(probe, reference, encoder.metric, encoder.threshold)
+
+    def verify_claim(self, probe: Template, store: TemplateStore, subject: str) -> MatchResult:
+        """1:1 against the template enrolled for an identity claimed by card or QR code."""
+        encoder = self.encoder
+        stored = store.load(subject)
+        if stored is None:
+            return MatchResult(False, float("nan"), encoder.threshold, encoder.metric, reason="not_enrolled")
+        return self.verify(probe, stored.template)
+
+    def identify(self, probe: Template, candidates: gallery.Gallery, factor_tag: str) -> MatchResult:
+        """1:N, only among the templates enrolled with the same second factor, with a margin."""
+        encoder = self.encoder
+        return candidates.search(probe.vector, encoder.threshold, self.settings.margin, factor_tag)
 
 
 def average(templates: list[Template]) -> Template:

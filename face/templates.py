@@ -153,3 +153,45 @@ class TemplateStore:
         if vector.shape[0] != dim:
             raise ValueError(f"template of {subject} has {vector.shape[0]} values, expected {dim}")
         return Template(encoder, vector)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m face.templates --db var/face-templates.db count | delete SUBJECT | delete-all``.
+
+    For IT staff answering a deletion request or decommissioning a kiosk. Needs no key: deleting
+    a sealed template does not require reading it.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m face.templates", description=main.__doc__)
+    parser.add_argument("--db", type=Path, default=Path("var/face-templates.db"))
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("count", help="how many templates are stored")
+    delete = sub.add_parser("delete", help="delete one subject's template (e.g. patient:1234)")
+    delete.add_argument("subject")
+    sub.add_parser("delete-all", help="delete every template (decommissioning)")
+    args = parser.parse_args(argv)
+    if not args.db.exists():
+        print(f"{args.db}: no template database")
+        return 1
+    db = sqlite3.connect(args.db, isolation_level=None)
+    db.execute("PRAGMA secure_delete=ON")
+    try:
+        if args.command == "count":
+            print(db.execute("SELECT count(*) FROM templates").fetchone()[0])
+            return 0
+        db.execute("BEGIN IMMEDIATE")
+        if args.command == "delete":
+            n = db.execute("DELETE FROM templates WHERE subject = ?", (args.subject,)).rowcount
+        else:
+            n = db.execute("DELETE FROM templates").rowcount
+        db.execute("COMMIT")
+        db.execute("VACUUM")  # no free page keeps a copy of a deleted template
+        print(f"deleted {n} template(s)")
+        return 0 if n or args.command == "delete-all" else 1
+    finally:
+        db.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -232,3 +232,19 @@ def test_a_small_face_far_away_is_asked_to_come_closer() -> None:
     canvas[240 : 240 + face.shape[0], 500 : 500 + face.shape[1]] = face
     tracker = FaceTracker(YuNetDetector(), Landmarker(), detect_width=640)
     assert assess(canvas, tracker.update(canvas)).hint.value == "face.hint.move_closer"
+
+
+def test_templates_cli_deletes_on_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from face.templates import main
+
+    store = TemplateStore(tmp_path / "t.db", os.urandom(32))
+    store.save("patient:1", Template("sface", unit([1, 0])), consent_version="v1")
+    store.save("patient:2", Template("sface", unit([0, 1])), consent_version="v1")
+    store.close()
+    db = ["--db", str(tmp_path / "t.db")]
+    assert main([*db, "delete", "patient:1"]) == 0
+    assert main([*db, "delete", "patient:1"]) == 1  # already gone: say so
+    assert main([*db, "count"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "1"
+    assert main([*db, "delete-all"]) == 0 and main([*db, "count"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "0"
