@@ -25,6 +25,7 @@ bench: setup
 	$(PY) bench/startup.py
 	$(PY) bench/server_load.py
 	$(PY) bench/outbox_drain.py
+	$(PY) bench/face_bench.py
 
 # Several minutes: 200 kill -9 and 50 network faults, then the lost/duplicated/mismatched/stuck check.
 chaos: setup
