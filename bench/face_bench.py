@@ -66,7 +66,7 @@ def per_frame_ms(frames: Sequence[Image], step: Callable[[Image], int]) -> tuple
 
 def baseline_step() -> Callable[[Image], int] | None:
     try:
-        import face_recognition  # type: ignore[import-untyped]
+        import face_recognition
     except Exception as e:  # noqa: BLE001  # it imports pkg_resources, gone from new setuptools
         print(f"face_recognition unavailable ({e}); install it with packaging/bootstrap.sh")
         return None
