@@ -15,16 +15,19 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import requests
 
 from devices.emulators import pcsc_service
 from devices.emulators.camera import CameraEmulator
-from devices.emulators.idcard import IdCardEmulator, sample_cards
+from devices.emulators.idcard import IdCardEmulator, demo_photo, encode_text, sample_cards
 from devices.emulators.printer import PrinterEmulator
 from devices.emulators.scanner import ScannerEmulator
 from devices.emulators.vpcd import VirtualSsCard
 from devices.emulators.vpcd import sample_cards as sample_insurance_cards
+from devices.idcard import IdCardData
+from devices.idcard.parser import id_check_digit
 from kiosk_app.config import Config, DeviceConfig
 from sync.enroll import (
     CredentialFileError,
@@ -54,6 +57,61 @@ DEMO_CODES = {
 }
 
 
+# A real person's clip for the face-verification demo. It lives beside the repository and is
+# never copied into it or shipped: without it the demo plays a synthetic clip and filing offers
+# the staff check only.
+DEMO_FACE_CLIP = Path(__file__).resolve().parent.parent.parent / "shared" / "video" / "short_hamilton_clip.mp4"
+
+
+FACE_CARDS = ("newpatient", "newpatient2")
+
+
+def first_time_cards() -> dict[str, IdCardData]:
+    """Fictitious first-time patients (the demo server has never seen them): valid GB 11643
+    check digits. ``newpatient`` and ``newpatient2`` get the clip's chip photo (the same face:
+    a demo has one actor); ``newpatient_nophoto`` none, as on a kiosk without the WLT decoder."""
+    cards = {
+        "newpatient": IdCardData(
+            name="李明",
+            sex="1",
+            nation="01",
+            birth="19850707",
+            address="北京市海淀区示例大街20号",
+            id_number=_resident_id("11010819850707003"),
+            authority="北京市公安局海淀分局",
+            valid_from="20150707",
+            valid_to="20350707",
+        ),
+        "newpatient2": IdCardData(
+            name="陈建国",
+            sex="1",
+            nation="01",
+            birth="19780923",
+            address="广东省广州市越秀区示例路66号",
+            id_number=_resident_id("44010419780923005"),
+            authority="广州市公安局越秀分局",
+            valid_from="20180923",
+            valid_to="20380923",
+        ),
+        "newpatient_nophoto": IdCardData(
+            name="赵丽华",
+            sex="2",
+            nation="01",
+            birth="19920214",
+            address="天津市和平区示例道8号",
+            id_number=_resident_id("12010119920214004"),
+            authority="天津市公安局和平分局",
+            valid_from="20120214",
+            valid_to="20320214",
+        ),
+    }
+    return {key: replace(c, raw_text=encode_text(c), photo_wlt=demo_photo(key)) for key, c in cards.items()}
+
+
+def _resident_id(first17: str) -> str:
+    return first17 + id_check_digit(first17)
+
+
 def _software_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -72,13 +130,16 @@ def free_port() -> int:
 class DemoEnvironment:
     """Starts and stops everything the demo needs; ``config`` points the kiosk at it."""
 
-    def __init__(self, base: Config, data_dir: Path) -> None:
+    def __init__(self, base: Config, data_dir: Path, *, face_clip: Path | None = None) -> None:
         self.base, self.data_dir = base, data_dir
         self.id_reader = IdCardEmulator()
         self.scanner = ScannerEmulator()
         self.printer = PrinterEmulator()
-        self.camera = CameraEmulator()  # a synthetic clip: the demo ships no media
-        self.cards = sample_cards()
+        self.camera = CameraEmulator()  # a synthetic clip unless the real-face clip is there
+        self.face_clip = face_clip if face_clip is not None else DEMO_FACE_CLIP
+        self.puppet: Any = None  # devices.emulators.face_puppet.FacePuppet when the clip is there
+        self.chip_photo: bytes | None = None
+        self.cards = {**sample_cards(), **first_time_cards()}
         self.insurance_cards = sample_insurance_cards()
         self.insurance: VirtualSsCard | None = None
         self._pcscd_started = False
@@ -94,7 +155,7 @@ class DemoEnvironment:
         self.id_reader.start()
         self.scanner.start()
         self.printer.start()
-        self.camera.start()
+        camera = self._start_camera()
         config = self.base.with_devices(
             id_reader=self.id_reader.url, scanner=self.scanner.url, printer=self.printer.url
         )
@@ -105,7 +166,7 @@ class DemoEnvironment:
             server_url=self.server_url,
             data_dir=self.data_dir,
             credential_file=None,  # the demo kiosk's own, in the demo's data directory
-            camera=DeviceConfig(self.camera.url, True, {"fps": 15.0}),
+            camera=camera,
             insurance_card=self._start_insurance(),
             diagnostics_pin_hash=hash_pin(DEMO_PIN),
             offline_probe_interval_s=3.0,  # "Restore the network" shows its effect within seconds
@@ -116,6 +177,47 @@ class DemoEnvironment:
             except (EnrollmentError, CredentialFileError, requests.RequestException) as err:
                 log.error("demo: enrolling the kiosk failed (%s); the server will refuse its requests", err)
         return config
+
+    def _start_camera(self) -> DeviceConfig:
+        """The face puppet on the real-face clip if it is there, else the synthetic clip."""
+        if self.face_clip.is_file():
+            try:
+                from devices.emulators.face_puppet import FacePuppet
+
+                self.puppet = FacePuppet(self.face_clip).start()
+                self.chip_photo = self.puppet.chip_photo(_locate_face)
+            except Exception as err:  # noqa: BLE001 - the demo goes on with the staff check only
+                log.warning(
+                    "demo: the face clip %s could not be used (%s); filing offers the staff check only",
+                    self.face_clip,
+                    err,
+                )
+                if self.puppet is not None:
+                    self.puppet.stop()
+                self.puppet, self.chip_photo = None, None
+            else:
+                log.info(
+                    "demo: camera plays the face clip %s (not copied); card 'newpatient' has its chip photo",
+                    self.face_clip,
+                )
+                return DeviceConfig(self.puppet.url, True, {"fps": 25.0})
+        else:
+            log.warning(
+                "demo: no face clip at %s: the camera plays a synthetic clip and filing offers the staff check only",
+                self.face_clip,
+            )
+        self.camera.start()
+        return DeviceConfig(self.camera.url, True, {"fps": 15.0})
+
+    def place_card(self, key: str) -> None:
+        """Put a demo card on the reader; the first-time patient's carries the clip's chip photo."""
+        photo = self.chip_photo if key in FACE_CARDS else None
+        self.id_reader.place_card(self.cards[key], photo=photo)
+
+    def act(self, motion: str) -> None:
+        """What the patient in front of the camera does (face puppet motions); no-op without the clip."""
+        if self.puppet is not None:
+            self.puppet.act(motion)
 
     def _spawn_server(self) -> None:
         log_file = (self.data_dir / "server.log").open("ab")
@@ -225,9 +327,10 @@ class DemoEnvironment:
         return False
 
     def stop(self) -> None:
-        for emulator in (self.id_reader, self.scanner, self.printer, self.camera, self.insurance):
+        for emulator in (self.id_reader, self.scanner, self.printer, self.camera, self.insurance, self.puppet):
             if emulator is not None:
                 emulator.stop()
+        self.chip_photo = None
         if self._pcscd_started:
             pcsc_service.stop_pcscd()
         if self.server is not None and self.server.poll() is None:
@@ -236,3 +339,13 @@ class DemoEnvironment:
                 self.server.wait(10)
             except subprocess.TimeoutExpired:
                 self.server.kill()
+
+
+def _locate_face(frame: Any) -> tuple[float, float, float, float]:
+    """The face box in a clip frame (for cutting the demo card's chip photo)."""
+    from face.detect import YuNetDetector, detect_still, main_face
+
+    face = main_face(detect_still(frame, YuNetDetector()))
+    if face is None:
+        raise ValueError("no face in the chip frame")
+    return face.box

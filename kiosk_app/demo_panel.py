@@ -19,7 +19,7 @@ class DemoPanel(QWidget):
         cbox = QVBoxLayout(cards)
         for key, card in demo.cards.items():
             button = QPushButton(self.tr("Place card: {name}").format(name=f"{key} ({card.card_type})"))
-            button.clicked.connect(lambda _=False, c=card: demo.id_reader.place_card(c))
+            button.clicked.connect(lambda _=False, k=key: demo.place_card(k))
             cbox.addWidget(button)
         self._add(cbox, self.tr("Remove card"), demo.id_reader.remove_card)
         self._add(cbox, self.tr("Next read: bad checksum"), lambda: demo.id_reader.inject("bad_checksum"))
@@ -61,6 +61,23 @@ class DemoPanel(QWidget):
         self._add(pbox, self.tr("Paper refilled"), lambda: demo.printer.set_state())
         self._add(pbox, self.tr("Cover open"), lambda: demo.printer.set_state(cover_open=True))
         box.addWidget(printer)
+
+        face = QGroupBox(self.tr("In front of the camera (first-time filing)"))
+        fbox = QVBoxLayout(face)
+        if demo.puppet is not None:
+            motions = {
+                "front": self.tr("Look at the camera"),
+                "turn_left": self.tr("Turn head left"),
+                "turn_right": self.tr("Turn head right"),
+                "away": self.tr("Step away / crowd"),
+                "two_people": self.tr("Two people"),
+                "photo": self.tr("Hold up a photo (attack)"),
+            }
+            for motion, text in motions.items():
+                self._add(fbox, text, lambda _=False, m=motion: demo.act(m))
+        else:
+            fbox.addWidget(QLabel(self.tr("No face clip beside the project: filing offers the staff check only.")))
+        box.addWidget(face)
 
         other = QGroupBox(self.tr("Scanner and camera cables"))
         obox = QVBoxLayout(other)

@@ -129,7 +129,12 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
         demo = DemoEnvironment(config, config.data_dir)
         config = demo.start()
-    kiosk = build(config, app, config_path=None if args.demo else args.config)
+    kiosk = build(
+        config,
+        app,
+        config_path=None if args.demo else args.config,
+        photo_decoder=demo.id_reader.photos if demo is not None else None,  # the emulator's stand-in decoder
+    )
     window = kiosk.window
     if args.size:
         w, h = (int(v) for v in args.size.lower().split("x"))

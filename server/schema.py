@@ -221,8 +221,12 @@ def apply(conn: Conn, statements: tuple[Statement, ...]) -> None:
                 conn.execute(part)
 
 
-def _applied(conn: Conn) -> set[int]:
+def _ensure_version_table(conn: Conn) -> None:
     conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+
+
+def _applied(conn: Conn) -> set[int]:
+    _ensure_version_table(conn)
     return {int(row[0]) for row in conn.execute("SELECT version FROM schema_version").fetchall()}
 
 
@@ -233,6 +237,7 @@ def read_version(conn: Conn) -> int | None:
 
 def write_version(conn: Conn, version: int) -> None:
     """Record ``version`` as the only row: everything up to it is applied (the baseline, a v1/v2 upgrade)."""
+    _ensure_version_table(conn)
     conn.execute("DELETE FROM schema_version")
     conn.execute("INSERT INTO schema_version(version) VALUES (?)", (version,))
 
