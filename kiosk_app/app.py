@@ -128,7 +128,7 @@ def build(
     )
     face = build_face(config, hub, photo_decoder)
     filing = FilingService(
-        client=client,  # type: ignore[arg-type]  # lookup_patient / file_patient land with the server's filing API
+        client=client,
         journal=journal,
         printer=hub.printer,
         kiosk_id=config.kiosk_id,

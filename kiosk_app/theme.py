@@ -61,12 +61,16 @@ def stylesheet(b: int) -> str:
         min-height: {round(b * 2.6)}px; font-size: {round(b * 1.3)}px; }}
     QPushButton#Choice {{ text-align: left; padding-left: {b}px; }}
     QPushButton#Nav {{ min-width: {b * 6}px; font-size: {round(b * 1.1)}px; font-weight: bold; }}
-    QPushButton#Secondary {{ border: 3px solid {PRIMARY}; color: {PRIMARY_DARK}; font-weight: bold;
-        min-height: {round(b * 2.4)}px; font-size: {round(b * 1.1)}px; }}
-    QPushButton#Key {{ min-height: {round(b * 2.6)}px; font-size: {round(b * 1.6)}px; font-weight: bold; }}
-    #PhoneDisplay {{ font-size: {round(b * 1.9)}px; font-weight: bold; color: {TEXT}; background: {CARD};
+    QPushButton#Secondary {{ border: 3px solid {PRIMARY}; min-height: {round(b * 2.6)}px; padding: {b // 4}px; }}
+    QPushButton#Secondary #TileTitle {{ font-size: {round(b * 1.15)}px; color: {PRIMARY_DARK}; }}
+    QPushButton#Secondary #TileDetail {{ font-size: {round(b * 0.9)}px; color: {PRIMARY_DARK}; }}
+    QPushButton#Key, QPushButton#KeyOk {{ min-height: {round(b * 2.3)}px; font-size: {round(b * 1.6)}px;
+        font-weight: bold; }}
+    QPushButton#KeyOk {{ background: {PRIMARY}; color: white; border: none; font-size: {round(b * 1.2)}px; }}
+    QPushButton#KeyOk:disabled {{ background: #B7CFCB; color: white; }}
+    #PhoneDisplay {{ font-size: {round(b * 1.8)}px; font-weight: bold; color: {TEXT}; background: {CARD};
         border: 2px solid #C5D3D8; border-radius: {b // 2}px; padding: {b // 3}px; }}
-    #ConsentPoint {{ font-size: {round(b * 0.95)}px; }}
+    #ConsentPoint {{ font-size: {round(b * 0.9)}px; }}
     #FaceHint {{ font-size: {round(b * 1.5)}px; font-weight: bold; color: {PRIMARY_DARK}; }}
     QProgressBar#Steps {{ max-height: {b // 2}px; }}
     #Footer {{ background: {CARD}; border-top: 2px solid #C5D3D8; }}

@@ -20,10 +20,14 @@ from PySide6.QtWidgets import QApplication, QPushButton
 
 from devices.emulators.escpos_decode import decode_escpos
 from devices.emulators.printer import render_png
+from face.types import Action, Phase
 from kiosk_app.app import Kiosk
 from kiosk_app.demo import DEMO_CODES, DEMO_PIN, DemoEnvironment
+from kiosk_app.flows.filing import FilingStep
+from kiosk_app.flows.filing import PrintState as FilingPrint
 from kiosk_app.flows.registration import PrintState, Step
 from kiosk_app.screens.choice import ChoiceScreen
+from kiosk_app.screens.filing.phone import PhoneScreen
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +99,7 @@ class Tour:
     def idle(self) -> bool:
         return not self.flow.busy and self.kiosk.tasks.pending == 0
 
-    def at(self, step: Step) -> Wait:
+    def at(self, step: Step | FilingStep) -> Wait:
         return lambda: self.flow.step is step and self.idle()
 
     def click(self, button: QPushButton) -> None:
@@ -201,8 +205,154 @@ class Tour:
         w.toggle_language()
         yield lambda: True
         self.shot("13_home_after_timeout")
+        yield from self.filing()
         yield from self.offline()
         yield from self.diagnostics()
+
+    # ---- First-time filing (建档)
+
+    def follow(self) -> None:
+        """Play the patient in front of the camera: do the head turn the screen asks for."""
+        report = getattr(self.flow, "report", None)
+        if report is None or report.action is None:
+            return
+        want = "turn_left" if report.action is Action.TURN_LEFT else "turn_right"
+        if self.demo.puppet is not None and self.demo.puppet.motion != want:
+            self.demo.act(want)
+
+    def phase(self, *phases: Phase) -> Wait:
+        def seen() -> bool:
+            self.follow()
+            report = getattr(self.flow, "report", None)
+            return report is not None and report.phase in phases
+
+        return seen
+
+    def type_phone(self, digits: str) -> None:
+        screen = self.kiosk.window.screens[FilingStep.PHONE]
+        assert isinstance(screen, PhoneScreen)
+        for d in digits:
+            self.click(screen.digit_buttons[d])
+
+    def start_filing(self, card: str, shot: str = "") -> Generator[Wait, None, None]:
+        self.click(self.kiosk.window.screens[Step.HOME].filing_button)  # type: ignore[attr-defined]
+        yield self.at(FilingStep.IDENTIFY)
+        if shot:
+            self.shot(shot)
+        self.demo.place_card(card)
+        yield lambda: self.flow.step in (FilingStep.CONSENT, FilingStep.ALREADY) and self.idle()
+        self.demo.id_reader.remove_card()
+        yield lambda: not self.demo.id_reader.card_present
+
+    def face_check(self, suffix: str, button: QPushButton) -> Generator[Wait, None, None]:
+        """Hints, the head-turn challenge, the match, up to the phone pad (``button`` starts it)."""
+        demo = self.demo
+        demo.act("away")  # the patient is still a step back: the screen asks them closer
+        self.click(button)
+        yield lambda: self.flow.step is FilingStep.FACE and self.flow.report is not None
+        yield lambda: self.flow.report is not None and not self.flow.report.quality.ok
+        yield lambda: True
+        self.shot(f"33_filing_camera_hint{suffix}")
+        demo.act("front")
+        yield self.phase(Phase.CHALLENGE)
+        yield lambda: True
+        self.shot(f"34_filing_challenge{suffix}")
+        matching = self.phase(Phase.ENCODING, Phase.PASSED)
+        yield lambda: matching() or self.flow.step is not FilingStep.FACE
+        if self.flow.step is FilingStep.FACE:
+            self.shot(f"35_filing_matching{suffix}")
+        yield lambda: self.flow.step is not FilingStep.FACE
+        if self.flow.step is not FilingStep.PHONE:
+            raise TourFailed(f"the live face did not pass: {self.flow.message}")
+
+    def filing(self) -> Generator[Wait, None, None]:
+        """A first-time patient: consent, a photo held up (refused), then the live face; a second
+        one in English and elderly mode; one without a readable chip photo; one already filed."""
+        w, demo = self.kiosk.window, self.demo
+        if demo.puppet is None:
+            log.warning("tour: no face clip, so the filing walk covers the staff check only")
+        jobs = len(demo.printer.jobs)
+        yield from self.start_filing("newpatient", "30_filing_identify")
+        self.shot("31_filing_consent")
+        if demo.puppet is not None:
+            demo.act("photo")  # a printed photo turned about in front of the camera
+            self.click(w.screens[FilingStep.CONSENT].face_button)  # type: ignore[attr-defined]
+            yield lambda: self.flow.step is FilingStep.FACE and self.flow.report is not None
+            yield lambda: True
+            self.shot("32_filing_photo_attack")
+            yield self.at(FilingStep.FACE_FAILED)
+            self.shot("32_filing_face_failed")
+            yield from self.face_check("", w.screens[FilingStep.FACE_FAILED].retry_button)  # type: ignore[attr-defined]
+        else:
+            self.click(w.screens[FilingStep.CONSENT].staff_button)  # type: ignore[attr-defined]
+        yield self.at(FilingStep.PHONE)
+        self.type_phone("1380013")
+        self.shot("36_filing_phone_typing")
+        self.type_phone("8000")
+        self.click(w.screens[FilingStep.PHONE].ok_button)  # type: ignore[attr-defined]
+        yield lambda: self.flow.step is FilingStep.RESULT and self.flow.print_state is FilingPrint.PRINTED
+        self.shot("37_filing_done")
+        job = demo.printer.wait_for_jobs(jobs + 1, timeout=10)[-1]
+        (self.out / "filing_slip.txt").write_text(job.text, encoding="utf-8")
+        render_png(decode_escpos(job.raw), self.out / "filing_slip.png")
+        self.click(w.screens[FilingStep.RESULT].done)  # type: ignore[attr-defined]
+        yield self.at(Step.HOME)
+
+        # English, elderly mode: the whole face path again, then the printer runs out of paper.
+        w.toggle_language()
+        w.elderly_button.click()
+        yield lambda: True
+        self.shot("30_home_en_elderly")
+        yield from self.start_filing("newpatient2", "30_filing_identify_en")
+        self.shot("31_filing_consent_en")
+        if demo.puppet is not None:
+            yield from self.face_check("_en", w.screens[FilingStep.CONSENT].face_button)  # type: ignore[attr-defined]
+        else:
+            self.click(w.screens[FilingStep.CONSENT].staff_button)  # type: ignore[attr-defined]
+        yield self.at(FilingStep.PHONE)
+        self.type_phone("12345678901")
+        self.click(w.screens[FilingStep.PHONE].ok_button)  # type: ignore[attr-defined]
+        yield lambda: self.flow.message == "filing.phone_invalid"
+        self.shot("36_filing_phone_invalid_en")
+        for _ in range(11):
+            self.click(w.screens[FilingStep.PHONE].delete_button)  # type: ignore[attr-defined]
+        self.type_phone("13912345678")
+        demo.printer.set_state(paper_end=True)
+        self.click(w.screens[FilingStep.PHONE].ok_button)  # type: ignore[attr-defined]
+        yield lambda: self.flow.step is FilingStep.RESULT and self.flow.print_state is FilingPrint.FAILED
+        self.shot("37_filing_paper_out_en")
+        demo.printer.set_state()
+        self.click(w.screens[FilingStep.RESULT].reprint)  # type: ignore[attr-defined]
+        yield lambda: self.flow.print_state is FilingPrint.PRINTED
+        self.shot("37_filing_reprinted_en")
+        self.click(w.screens[FilingStep.RESULT].done)  # type: ignore[attr-defined]
+        yield self.at(Step.HOME)
+
+        # No chip photo (no vendor decoder): face verification is impossible; the staff check.
+        yield from self.start_filing("newpatient_nophoto")
+        self.click(w.screens[FilingStep.CONSENT].face_button)  # type: ignore[attr-defined]
+        yield lambda: self.flow.message == "face.unavailable.photo" and self.idle()
+        self.shot("38_filing_no_photo_en")
+        self.click(w.screens[FilingStep.CONSENT].staff_button)  # type: ignore[attr-defined]
+        yield self.at(FilingStep.PHONE)
+        self.type_phone("13612345678")
+        self.shot("38_filing_staff_phone_en")
+        self.click(w.screens[FilingStep.PHONE].ok_button)  # type: ignore[attr-defined]
+        yield lambda: self.flow.step is FilingStep.RESULT and self.flow.print_state is FilingPrint.PRINTED
+        self.shot("38_filing_staff_done_en")
+        job = demo.printer.wait_for_jobs(jobs + 3, timeout=10)[-1]
+        (self.out / "filing_slip_staff.txt").write_text(job.text, encoding="utf-8")
+        self.click(w.screens[FilingStep.RESULT].done)  # type: ignore[attr-defined]
+        yield self.at(Step.HOME)
+
+        # The first patient comes back: already filed, the masked visit-card number.
+        yield from self.start_filing("newpatient")
+        self.shot("39_filing_already_en")
+        self.click(w.home_button)
+        yield self.at(Step.HOME)
+        w.elderly_button.click()
+        w.toggle_language()
+        yield lambda: True
 
     def offline(self) -> Generator[Wait, None, None]:
         """The network drops: a registration is queued with a pending slip, then confirmed."""

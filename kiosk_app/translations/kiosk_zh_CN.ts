@@ -75,39 +75,39 @@
 <context>
     <name>ConsentScreen</name>
     <message>
-        <location filename="../screens/filing/consent.py" line="45"/>
-        <source>Check that you are the card holder</source>
-        <translation>核验您是否为持卡人本人</translation>
-    </message>
-    <message>
         <location filename="../screens/filing/consent.py" line="46"/>
         <source>New patient: {name}</source>
         <translation>新患者：{name}</translation>
     </message>
     <message>
+        <location filename="../screens/filing/consent.py" line="45"/>
+        <source>Face check: your choice</source>
+        <translation>人脸核验：由您选择</translation>
+    </message>
+    <message>
         <location filename="../screens/filing/consent.py" line="48"/>
-        <source>Why: the camera checks that your face matches the photo on your ID card.</source>
-        <translation>用途：通过摄像头核对您的面部与身份证照片是否一致。</translation>
+        <source>Purpose: to check that you are the holder of this ID card.</source>
+        <translation>用途：核对您是否为这张身份证的持有人。</translation>
     </message>
     <message>
         <location filename="../screens/filing/consent.py" line="49"/>
-        <source>Your face template stays on this kiosk, encrypted. It is never sent elsewhere.</source>
-        <translation>您的人脸特征加密保存在本机，不会发送到其他地方。</translation>
+        <source>Your face template stays on this kiosk, encrypted.</source>
+        <translation>您的人脸特征加密保存在本机。</translation>
     </message>
     <message>
         <location filename="../screens/filing/consent.py" line="50"/>
-        <source>Camera images are deleted immediately after the check.</source>
-        <translation>拍摄的图像在核验后立即删除。</translation>
+        <source>Camera images are deleted at once.</source>
+        <translation>拍摄的图像立即删除。</translation>
     </message>
     <message>
         <location filename="../screens/filing/consent.py" line="51"/>
-        <source>You can withdraw at any time at the service window; the template is then deleted.</source>
-        <translation>您可随时到服务窗口撤回同意，人脸特征随即删除。</translation>
+        <source>You can withdraw at the service window at any time.</source>
+        <translation>您可随时到服务窗口撤回同意。</translation>
     </message>
     <message>
         <location filename="../screens/filing/consent.py" line="52"/>
-        <source>If you prefer not to, the staff check your ID card at the service window instead.</source>
-        <translation>如不同意，可改由工作人员在服务窗口核验您的身份证。</translation>
+        <source>Or choose the staff check: it works just as well.</source>
+        <translation>也可选择人工核验，效果相同。</translation>
     </message>
     <message>
         <location filename="../screens/filing/consent.py" line="57"/>
@@ -121,8 +121,13 @@
     </message>
     <message>
         <location filename="../screens/filing/consent.py" line="60"/>
-        <source>No face: staff check at the service window</source>
-        <translation>不刷脸：到服务窗口人工核验</translation>
+        <source>No face</source>
+        <translation>不刷脸</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/consent.py" line="60"/>
+        <source>Staff check at the service window</source>
+        <translation>到服务窗口人工核验</translation>
     </message>
 </context>
 <context>
@@ -254,46 +259,86 @@
     </message>
     <message>
         <location filename="../demo_panel.py" line="65"/>
+        <source>In front of the camera (first-time filing)</source>
+        <translation>摄像头前（新患者建档）</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="69"/>
+        <source>Look at the camera</source>
+        <translation>看摄像头</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="70"/>
+        <source>Turn head left</source>
+        <translation>向左转头</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="71"/>
+        <source>Turn head right</source>
+        <translation>向右转头</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="72"/>
+        <source>Step away / crowd</source>
+        <translation>走开 / 人群</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="73"/>
+        <source>Two people</source>
+        <translation>两个人</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="74"/>
+        <source>Hold up a photo (attack)</source>
+        <translation>举起照片（攻击）</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="79"/>
+        <source>No face clip beside the project: filing offers the staff check only.</source>
+        <translation>项目旁没有人脸视频：建档仅提供人工核验。</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="82"/>
         <source>Scanner and camera cables</source>
         <translation>扫码器与摄像头连线</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="67"/>
+        <location filename="../demo_panel.py" line="84"/>
         <source>Unplug the scanner</source>
         <translation>拔下扫码器</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="68"/>
+        <location filename="../demo_panel.py" line="85"/>
         <source>Plug the scanner back in</source>
         <translation>重新插上扫码器</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="69"/>
+        <location filename="../demo_panel.py" line="86"/>
         <source>Unplug the camera</source>
         <translation>拔下摄像头</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="70"/>
+        <location filename="../demo_panel.py" line="87"/>
         <source>Plug the camera back in</source>
         <translation>重新插上摄像头</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="73"/>
+        <location filename="../demo_panel.py" line="90"/>
         <source>Hospital network</source>
         <translation>医院网络</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="75"/>
+        <location filename="../demo_panel.py" line="92"/>
         <source>Cut the network (kiosk goes offline)</source>
         <translation>断开网络（自助机转为离线）</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="76"/>
+        <location filename="../demo_panel.py" line="93"/>
         <source>Restore the network (queued work is sent)</source>
         <translation>恢复网络（发送排队的业务）</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="80"/>
+        <location filename="../demo_panel.py" line="97"/>
         <source>Technician PIN in this demo: {pin} (tap the hospital name five times)</source>
         <translation>本演示的维护密码：{pin}（连续点击医院名称五次进入）</translation>
     </message>
@@ -568,8 +613,13 @@
     </message>
     <message>
         <location filename="../screens/filing/outcome.py" line="47"/>
-        <source>No face: staff check at the service window</source>
-        <translation>不刷脸：到服务窗口人工核验</translation>
+        <source>No face</source>
+        <translation>不刷脸</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/outcome.py" line="47"/>
+        <source>Staff check at the service window</source>
+        <translation>到服务窗口人工核验</translation>
     </message>
 </context>
 <context>
@@ -612,8 +662,13 @@
     </message>
     <message>
         <location filename="../screens/filing/face.py" line="68"/>
-        <source>No face: staff check at the service window</source>
-        <translation>不刷脸：到服务窗口人工核验</translation>
+        <source>No face</source>
+        <translation>不刷脸</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/face.py" line="68"/>
+        <source>Staff check at the service window</source>
+        <translation>到服务窗口人工核验</translation>
     </message>
 </context>
 <context>
@@ -862,34 +917,29 @@
 <context>
     <name>PhoneScreen</name>
     <message>
-        <location filename="../screens/filing/phone.py" line="59"/>
-        <source>Your mobile phone number</source>
-        <translation>请输入您的手机号码</translation>
-    </message>
-    <message>
-        <location filename="../screens/filing/phone.py" line="61"/>
+        <location filename="../screens/filing/phone.py" line="62"/>
         <source>✓ Face verified</source>
         <translation>✓ 人脸核验通过</translation>
     </message>
     <message>
-        <location filename="../screens/filing/phone.py" line="63"/>
-        <source>The staff will check your ID card at the service window.</source>
-        <translation>工作人员将在服务窗口核验您的身份证。</translation>
+        <location filename="../screens/filing/phone.py" line="59"/>
+        <source>Your mobile number</source>
+        <translation>请输入手机号码</translation>
     </message>
     <message>
-        <location filename="../screens/filing/phone.py" line="66"/>
+        <location filename="../screens/filing/phone.py" line="60"/>
         <source>11 digits, for appointment messages.</source>
         <translation>11 位数字，用于就诊通知。</translation>
+    </message>
+    <message>
+        <location filename="../screens/filing/phone.py" line="64"/>
+        <source>Staff check at the service window</source>
+        <translation>到服务窗口人工核验</translation>
     </message>
     <message>
         <location filename="../screens/filing/phone.py" line="72"/>
         <source>Delete</source>
         <translation>删除</translation>
-    </message>
-    <message>
-        <location filename="../screens/filing/phone.py" line="74"/>
-        <source>Creating your record…</source>
-        <translation>正在建档…</translation>
     </message>
     <message>
         <location filename="../screens/filing/phone.py" line="74"/>

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFrame, QPushButton, QVBoxLayout, QWidget
 
 from kiosk_app.controller import KioskController
 from kiosk_app.screens.base import Screen, View, busy_bar, label
+from kiosk_app.screens.home import Tile
 
 
 class ConsentScreen(Screen):
@@ -32,8 +33,7 @@ class ConsentScreen(Screen):
         self.face_button = QPushButton()
         self.face_button.setObjectName("Primary")
         self.face_button.clicked.connect(lambda: controller.filing_event(lambda f: f.choose_face()))
-        self.staff_button = QPushButton()
-        self.staff_button.setObjectName("Secondary")
+        self.staff_button = Tile("Secondary")
         self.staff_button.clicked.connect(lambda: controller.filing_event(lambda f: f.choose_staff()))
         for w in (self.title, self.who, self.card):
             self.box.addWidget(w)
@@ -42,14 +42,14 @@ class ConsentScreen(Screen):
             self.box.addWidget(bottom)
 
     def refresh(self, flow: Any, view: View) -> None:
-        self.title.setText(self.tr("Check that you are the card holder"))
+        self.title.setText(self.tr("Face check: your choice"))
         self.who.setText(self.tr("New patient: {name}").format(name=flow.name_masked) if flow.name_masked else "")
         texts = [
-            self.tr("Why: the camera checks that your face matches the photo on your ID card."),
-            self.tr("Your face template stays on this kiosk, encrypted. It is never sent elsewhere."),
-            self.tr("Camera images are deleted immediately after the check."),
-            self.tr("You can withdraw at any time at the service window; the template is then deleted."),
-            self.tr("If you prefer not to, the staff check your ID card at the service window instead."),
+            self.tr("Purpose: to check that you are the holder of this ID card."),
+            self.tr("Your face template stays on this kiosk, encrypted."),
+            self.tr("Camera images are deleted at once."),
+            self.tr("You can withdraw at the service window at any time."),
+            self.tr("Or choose the staff check: it works just as well."),
         ]
         for point, text in zip(self.points, texts, strict=True):
             point.setText("•  " + text)
@@ -57,5 +57,5 @@ class ConsentScreen(Screen):
         self.face_button.setText(self.tr("Preparing the camera…") if flow.busy else self.tr("Verify with my face"))
         self.face_button.setEnabled(flow.face.possible and not flow.busy)
         self.face_button.setVisible(flow.face.possible or flow.busy)
-        self.staff_button.setText(self.tr("No face: staff check at the service window"))
+        self.staff_button.set_texts(self.tr("No face"), self.tr("Staff check at the service window"))
         self.staff_button.setEnabled(not flow.busy)

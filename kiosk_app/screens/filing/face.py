@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QProgressBar, QWidget
 
 from face.types import Phase
 from kiosk_app import messages
 from kiosk_app.controller import KioskController
 from kiosk_app.screens.base import Screen, View, busy_bar, label
 from kiosk_app.screens.filing.camera_view import CameraView
+from kiosk_app.screens.home import Tile
 
 
 class FaceScreen(Screen):
@@ -25,8 +26,7 @@ class FaceScreen(Screen):
         self.steps.setTextVisible(False)
         self.seconds = label("Subtitle", center=True)
         self.bar = busy_bar()
-        self.staff_button = QPushButton()
-        self.staff_button.setObjectName("Secondary")
+        self.staff_button = Tile("Secondary")
         self.staff_button.clicked.connect(lambda: controller.filing_event(lambda f: f.choose_staff()))
         self.box.addWidget(self.title)
         self.box.addWidget(self.view, 1)
@@ -65,4 +65,4 @@ class FaceScreen(Screen):
             self.seconds.setText(attempt)
         self.steps.setVisible(phase is Phase.CHALLENGE)
         self.bar.setVisible(report is None or phase in (Phase.ENCODING, Phase.PASSED))
-        self.staff_button.setText(self.tr("No face: staff check at the service window"))
+        self.staff_button.set_texts(self.tr("No face"), self.tr("Staff check at the service window"))

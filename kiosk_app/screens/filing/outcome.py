@@ -10,6 +10,7 @@ from kiosk_app.controller import KioskController
 from kiosk_app.flows.filing import PrintState, mask_visit_card
 from kiosk_app.screens.base import Screen, View, busy_bar, label
 from kiosk_app.screens.confirm import summary_card
+from kiosk_app.screens.home import Tile
 
 
 class FaceFailedScreen(Screen):
@@ -20,8 +21,7 @@ class FaceFailedScreen(Screen):
         self.retry_button = QPushButton()
         self.retry_button.setObjectName("Primary")
         self.retry_button.clicked.connect(lambda: controller.filing_event(lambda f: f.retry()))
-        self.staff_button = QPushButton()
-        self.staff_button.setObjectName("Secondary")
+        self.staff_button = Tile("Secondary")
         self.staff_button.clicked.connect(lambda: controller.filing_event(lambda f: f.choose_staff()))
         self.box.addWidget(self.title)
         self.box.addWidget(self.hint)
@@ -44,7 +44,7 @@ class FaceFailedScreen(Screen):
             )
         self.retry_button.setText(self.tr("Try again"))
         self.retry_button.setVisible(flow.can_retry)
-        self.staff_button.setText(self.tr("No face: staff check at the service window"))
+        self.staff_button.set_texts(self.tr("No face"), self.tr("Staff check at the service window"))
 
 
 class AlreadyFiledScreen(Screen):

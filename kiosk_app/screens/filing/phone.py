@@ -23,7 +23,6 @@ class PhoneScreen(Screen):
         self.box.setSpacing(12)
         self.title = label("Title", center=True)
         self.verified = label("Subtitle", center=True)
-        self.hint = label("Subtitle", center=True)
         self.display = label("PhoneDisplay", wrap=False, center=True)
         grid = QGridLayout()
         grid.setSpacing(12)
@@ -37,15 +36,16 @@ class PhoneScreen(Screen):
         grid.addWidget(self.delete_button, 3, 0)
         grid.addWidget(self._key("0"), 3, 1)
         self.ok_button = QPushButton()
-        self.ok_button.setObjectName("Primary")
+        self.ok_button.setObjectName("KeyOk")
+        self.ok_button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.ok_button.clicked.connect(lambda: controller.filing_event(lambda f: f.phone_submit()))
+        grid.addWidget(self.ok_button, 3, 2)
         self.bar = busy_bar()
-        for w in (self.title, self.verified, self.hint, self.display):
+        for w in (self.title, self.verified, self.display):
             self.box.addWidget(w)
         self.box.addLayout(grid)
-        self.box.addStretch(1)
         self.box.addWidget(self.bar)
-        self.box.addWidget(self.ok_button)
+        self.box.addStretch(1)
 
     def _key(self, digit: str) -> QPushButton:
         button = QPushButton(digit)
@@ -56,14 +56,14 @@ class PhoneScreen(Screen):
         return button
 
     def refresh(self, flow: Any, view: View) -> None:
-        self.title.setText(self.tr("Your mobile phone number"))
+        self.title.setText(self.tr("Your mobile number"))
+        hint = self.tr("11 digits, for appointment messages.")
         if flow.verification == "face":
-            self.verified.setText(self.tr("✓ Face verified"))
+            self.verified.setText(self.tr("✓ Face verified") + "\n" + hint)
         elif flow.verification == "staff":
-            self.verified.setText(self.tr("The staff will check your ID card at the service window."))
+            self.verified.setText(self.tr("Staff check at the service window") + "\n" + hint)
         else:
-            self.verified.setText("")
-        self.hint.setText(self.tr("11 digits, for appointment messages."))
+            self.verified.setText(hint)
         self.display.setText(grouped(flow.phone))
         full = len(flow.phone) >= PHONE_LEN
         for button in self.digit_buttons.values():
@@ -71,5 +71,5 @@ class PhoneScreen(Screen):
         self.delete_button.setEnabled(not flow.busy and bool(flow.phone))
         self.delete_button.setToolTip(self.tr("Delete"))
         self.bar.setVisible(flow.busy)
-        self.ok_button.setText(self.tr("Creating your record…") if flow.busy else self.tr("Confirm"))
+        self.ok_button.setText(self.tr("Confirm"))
         self.ok_button.setEnabled(full and not flow.busy)
