@@ -19,7 +19,7 @@ test: setup lint
 
 lint: setup
 	$(PY) -m ruff check .
-	$(PY) -m mypy devices offline_cache sync server kiosk_app
+	$(PY) -m mypy devices face offline_cache sync server kiosk_app
 
 bench: setup
 	$(PY) bench/startup.py
