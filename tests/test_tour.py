@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk_app.demo import DEMO_FACE_CLIP
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,8 +47,24 @@ def test_tour_writes_every_screen_and_the_receipt(tmp_path: Path) -> None:
         "14_offline_slots",
         "15_offline_pending",
         "16_back_online",
+        "30_filing_identify",
+        "31_filing_consent",
+        "31_filing_consent_en",
+        "36_filing_phone_typing",
+        "36_filing_phone_invalid_en",
+        "37_filing_done",
+        "37_filing_paper_out_en",
+        "37_filing_reprinted_en",
+        "38_filing_no_photo_en",
+        "38_filing_staff_done_en",
+        "39_filing_already_en",
     ):
         assert f"{name}.png" in shots
+    if DEMO_FACE_CLIP.is_file():  # the real-face clip beside the repository drives the camera
+        for name in ("32_filing_face_failed", "33_filing_camera_hint", "34_filing_challenge", "34_filing_challenge_en"):
+            assert f"{name}.png" in shots
+    slip = (out / "filing_slip.txt").read_text(encoding="utf-8")
+    assert "建档凭条" in slip and "就诊卡号" in slip and "110108198507" not in slip
     receipt = (out / "receipt.txt").read_text(encoding="utf-8")
     assert "挂号凭条" in receipt and "￥" in receipt and "[QR REG:" in receipt
     assert "110***********" in receipt and "11010119800101" not in receipt
@@ -54,3 +72,4 @@ def test_tour_writes_every_screen_and_the_receipt(tmp_path: Path) -> None:
     assert "待确认" in pending and "临时序号" in pending and "310101194803" not in pending
     log = (tmp_path / "var" / "tour" / "log" / "kiosk.log").read_text(encoding="utf-8")
     assert "11010119800101" not in log and "张三" not in log
+    assert "110108198507" not in log and "李明" not in log and "13800138000" not in log

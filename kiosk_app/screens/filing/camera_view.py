@@ -15,10 +15,10 @@ from kiosk_app import theme
 
 
 def to_qimage(bgr: object) -> QImage:
-    """A QImage that owns a copy of the pixels (the numpy array may go at any time)."""
+    """The preview mirrored, as a QImage that owns its pixels (the numpy array may go at any time)."""
     import numpy as np
 
-    array = np.ascontiguousarray(bgr)
+    array = np.ascontiguousarray(np.asarray(bgr)[:, ::-1])
     height, width = array.shape[:2]
     image = QImage(array.data, width, height, width * 3, QImage.Format.Format_BGR888)
     return image.copy()
@@ -56,7 +56,7 @@ class CameraView(QWidget):
             scale = min(w / image.width(), h / image.height())
             iw, ih = image.width() * scale, image.height() * scale
             target = QRectF((w - iw) / 2, (h - ih) / 2, iw, ih)
-            p.drawImage(target, image.mirrored(True, False))
+            p.drawImage(target, image)
             if self._box is not None:
                 x, y, bw, bh = self._box
                 mx = image.width() - x - bw  # mirrored like the picture
