@@ -27,7 +27,7 @@ from kiosk_app.flows.filing import (
     PrintSlip,
 )
 from kiosk_app.services.face import FaceSupport
-from kiosk_app.services.filing import FILED, FilingService
+from kiosk_app.services.filing import FILED, FilingService, track_offline_filings
 from kiosk_app.services.offline import OfflinePolicy, OfflineSupport
 from offline_cache import journal as J
 from offline_cache.catalog import CatalogCache
@@ -84,14 +84,14 @@ def rig(tmp_path: Path, server, printer_emu) -> Iterator[Rig]:
     yield from make_rig(tmp_path, server.base_url, server.kiosk_credential("K1"), printer_emu)
 
 
-def make_rig(tmp_path: Path, url: str, credential, printer_emu) -> Iterator[Rig]:
+def make_rig(tmp_path: Path, url: str, credential, printer_emu, upload_url: str = "") -> Iterator[Rig]:
     store = Store(tmp_path / "kiosk.db")
     journal = Journal(store)
     cipher = FieldCipher(secrets.token_bytes(32), domain="kiosk")
     outbox = Outbox(store, cipher)
     patients = RecentPatients(store, cipher)
     client = ServerClient(url, kiosk_id="K1", connect_timeout=0.5, read_timeout=5, credential=credential)
-    upload = ServerClient(url, kiosk_id="K1", connect_timeout=0.5, read_timeout=5, credential=credential)
+    upload = ServerClient(upload_url or url, kiosk_id="K1", connect_timeout=0.5, read_timeout=5, credential=credential)
     catalog = CatalogCache(store)
     offline = OfflineSupport(
         outbox,
@@ -101,6 +101,7 @@ def make_rig(tmp_path: Path, url: str, credential, printer_emu) -> Iterator[Rig]
         Uploader(outbox, upload),
         OfflinePolicy(),
     )
+    track_offline_filings(offline)
     templates = SavedTemplates()
     decoder = MappedPhotoDecoder()
     face = FaceSupport(FaceSettings(), FakeEngine(), object(), decoder, templates=lambda: templates)
@@ -141,10 +142,11 @@ def test_online_filing_keys_the_journal_first_and_stores_the_template(rig: Rig, 
     # Now the server knows the patient: a second visit shows the (masked on screen) visit card.
     assert run(rig, LookupPatient(CARD)) == ("looked_up", (Lookup(True, filed.visit_card_no),))
     # The slip prints once; a second attempt with the same job id is refused by the print-back record.
-    slip = PrintSlip(cmd.txn_id, "李*", "110***********0031", filed, "face")
+    slip = PrintSlip(cmd.txn_id, "李*", "110***********0031", filed, "face", "138****8000")
     assert run(rig, slip) == ("printed", (True,))
     (job,) = printer_emu.wait_for_jobs(1)
-    assert filed.visit_card_no in job.text and "人脸核验通过" in job.text and CARD.id_number not in job.text
+    assert filed.visit_card_no in job.text and "人脸核验" in job.text and CARD.id_number not in job.text
+    assert "138****8000" in job.text and "13800138000" not in job.text
     assert run(rig, slip) == ("printed", (True, ""))
     assert len(printer_emu.jobs) == 1
 
@@ -187,5 +189,22 @@ def test_offline_filing_is_queued_alone_with_a_provisional_number(tmp_path: Path
         run(rig, PrintSlip(cmd.txn_id, "李*", "110***********0031", filed, "face"))
         (job,) = printer_emu.wait_for_jobs(1)
         assert "待确认" in job.text and filed.visit_card_no in job.text
+    finally:
+        rigs.close()
+
+
+def test_a_queued_filing_is_confirmed_when_the_network_is_back(tmp_path: Path, server, printer_emu) -> None:
+    credential = server.kiosk_credential("K1")
+    # The kiosk's own calls fail (offline); the uploader reaches the server once it is back.
+    rigs = make_rig(tmp_path, "http://127.0.0.1:9", credential, printer_emu, upload_url=server.base_url)
+    rig = next(rigs)
+    try:
+        cmd = file_cmd("staff", None)
+        _, (filed,) = run(rig, cmd)
+        assert filed.pending
+        assert rig.offline.uploader.drain_once()
+        row = rig.journal.get(cmd.txn_id)
+        assert row is not None and row["state"] == FILED and row["patient_ref"]
+        assert rig.offline.patients.find(CARD.card_type, CARD.id_number) is not None
     finally:
         rigs.close()

@@ -69,7 +69,7 @@ def test_face_path_end_to_end() -> None:
     assert cmd.verification == "face" and cmd.face_consent and cmd.template is TEMPLATE and cmd.phone == PHONE
     assert f.busy and not f.interruptible and f.home() == []  # the filing request is in flight
     assert f.record_filed(Filed("V000123")) == [
-        PrintSlip(f.txn_id, f.name_masked, f.id_masked, Filed("V000123"), "face")
+        PrintSlip(f.txn_id, f.name_masked, f.id_masked, Filed("V000123"), "face", "138****8000")
     ]
     assert f.step is FilingStep.RESULT and f.template is None and f.card is None and f.phone == ""
     f.printed(True)

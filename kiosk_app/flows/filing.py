@@ -27,6 +27,7 @@ from typing import Any
 from devices.idcard import IdCardData, mask_id, mask_name
 from face.types import FrameReport, Image, MatchResult, Template
 from offline_cache.ids import uuid7
+from sync.client import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ class PrintSlip:
     id_masked: str
     filed: Filed
     verification: str
+    phone_masked: str = ""
 
 
 FilingCommand = LookupPatient | PrepareFace | StartCapture | CancelCapture | FileRecord | PrintSlip
@@ -163,6 +165,7 @@ class FilingFlow:
     template: Template | None = field(default=None, repr=False)
     match: MatchResult | None = None
     phone: str = field(default="", repr=False)
+    phone_masked: str = ""  # for the slip, once the record is filed
     txn_id: str = ""
     filed: Filed | None = None
     print_state: PrintState = PrintState.NONE
@@ -324,7 +327,7 @@ class FilingFlow:
     def record_filed(self, filed: Filed) -> list[FilingCommand]:
         if self.step is not FilingStep.PHONE:
             return []
-        self.filed, self.busy = filed, False
+        self.filed, self.busy, self.phone_masked = filed, False, mask_phone(self.phone)
         self.card, self.template, self.phone = None, None, ""  # sent: the session needs none of it now
         self.step = FilingStep.RESULT
         self.message = "filing.pending_offline" if filed.pending else ""
@@ -389,7 +392,9 @@ class FilingFlow:
 
     def _slip(self) -> PrintSlip:
         assert self.filed is not None
-        return PrintSlip(self.txn_id, self.name_masked, self.id_masked, self.filed, self.verification)
+        return PrintSlip(
+            self.txn_id, self.name_masked, self.id_masked, self.filed, self.verification, self.phone_masked
+        )
 
     def reset(self) -> None:
         """Forget the patient: every field back to its default (the configured retries stay)."""

@@ -34,12 +34,13 @@ from kiosk_app.flows.filing import (
 )
 from kiosk_app.services.face import FaceSupport
 from kiosk_app.services.offline import OfflineSupport
+from kiosk_app.services.receipts import filing_slip
 from offline_cache import journal as J
 from offline_cache.catalog import get_state, set_sync_state
 from offline_cache.ids import uuid7
 from offline_cache.journal import Journal
 from offline_cache.offline_ops import FILE_PATIENT, IdentityClaim
-from offline_cache.outbox import QueueFull
+from offline_cache.outbox import QueueFull, Result
 from sync.client import BusinessError, ServerError, ServerTimeout, ServerUnavailable
 
 log = logging.getLogger(__name__)
@@ -79,10 +80,12 @@ class SlipData:
     job_id: str
     hospital: str
     kiosk_id: str
-    patient_masked: str
+    name_masked: str
+    id_masked: str
+    phone_masked: str
     visit_card_no: str
     pending: bool
-    staff_check: bool
+    verification: str
     printed_at: str
 
 
@@ -270,10 +273,12 @@ class FilingService:
                 job_id=job_id,
                 hospital=self.hospital_name,
                 kiosk_id=self.kiosk_id,
-                patient_masked=f"{cmd.name_masked}  {cmd.id_masked}",
+                name_masked=cmd.name_masked,
+                id_masked=cmd.id_masked,
+                phone_masked=cmd.phone_masked,
                 visit_card_no=cmd.filed.visit_card_no,
                 pending=cmd.filed.pending,
-                staff_check=cmd.verification != "face",
+                verification=cmd.verification,
                 printed_at=datetime.now().strftime("%Y-%m-%d %H:%M"),
             )
         )
@@ -296,24 +301,43 @@ class FilingService:
         return lambda f: f.printed(True)
 
 
+def track_offline_filings(offline: OfflineSupport) -> None:
+    """A filing queued alone (no registration behind it) moves from ``queued`` to ``filed`` or
+    ``rejected`` when the server answers, so heartbeats do not count it as pending forever.
+
+    The registrar already applies ``patient.file`` answers (the recent-patient cache); this wraps
+    its applier rather than replacing it.
+    """
+    registrar_applier = offline.registrar._filing_answered  # the registrar's own, kept and run first
+
+    def applier(db: sqlite_utils.Database, row: dict[str, Any], result: Result) -> None:
+        registrar_applier(db, row, result)
+        txn_id = row["txn_id"]
+        found = db.execute("SELECT kind FROM transactions WHERE id = ?", [txn_id]).fetchone() if txn_id else None
+        if found is None or found[0] != "filing":
+            return  # a filing queued with a registration: the registration carries the state
+        if result.ok and result.body is not None:
+            patient_id = str(result.body.get("patient_id", ""))
+            J.set_state(db, txn_id, FILED, "confirmed by the server", patient_ref=patient_id)
+        else:
+            J.set_state(db, txn_id, J.REJECTED, result.error_code or "rejected", error_code=result.error_code)
+
+    offline.outbox.on_result(FILE_PATIENT, applier)
+
+
 def default_slip(s: SlipData) -> Receipt:
-    """The filing slip (used until kiosk_app/services/receipts.py has its own)."""
-    printed = (f"终端：{s.kiosk_id}", f"打印时间：{s.printed_at}")
-    staff = ("核验方式", "人工核验：请持身份证到服务窗口确认") if s.staff_check else ("核验方式", "人脸核验通过")
-    if s.pending:
-        return Receipt(
-            job_id=s.job_id,
-            title=f"{s.hospital}\n建档凭条（待确认）",
-            lines=(("临时序号", s.visit_card_no), ("患者", s.patient_masked), staff, ("状态", "待确认 Pending")),
-            footer=(*printed, "网络恢复后系统自动确认，就诊卡号届时生效。", "Your record is pending confirmation."),
-            qr=f"PENDING:{s.kiosk_id}:{s.visit_card_no}",
-        )
-    return Receipt(
+    """The 建档凭条 as kiosk_app/services/receipts.py lays it out."""
+    return filing_slip(
         job_id=s.job_id,
-        title=f"{s.hospital}\n建档凭条",
-        lines=(("就诊卡号", s.visit_card_no), ("患者", s.patient_masked), staff),
-        footer=(*printed, "请妥善保管，挂号、缴费时出示身份证或就诊卡号。"),
-        qr=f"CARD:{s.visit_card_no}",
+        hospital=s.hospital,
+        kiosk_id=s.kiosk_id,
+        name_masked=s.name_masked,
+        id_masked=s.id_masked,
+        phone=s.phone_masked,
+        printed_at=s.printed_at,
+        visit_card_no=None if s.pending else s.visit_card_no,
+        provisional_no=s.visit_card_no if s.pending else None,
+        verification=s.verification,
     )
 
 
