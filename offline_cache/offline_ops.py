@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 FILE_PATIENT = "patient.file"
 CREATE_REGISTRATION = "registration.create"
+FILING = "filing"  # transaction kind of a first-time filing queued on its own (建档)
+FILED = "filed"  # its state once the server confirmed it; the visit-card number is in ``details``
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,13 @@ class Queued:
     filing_key: str | None
 
 
+@dataclass(frozen=True)
+class QueuedFiling:
+    txn_id: str
+    provisional_no: str
+    filing_key: str
+
+
 class OfflineRegistrar:
     def __init__(self, store: Store, outbox: Outbox, patients: RecentPatients, kiosk_id: str) -> None:
         self.store, self.outbox, self.patients, self.kiosk_id = store, outbox, patients, kiosk_id
@@ -90,9 +99,7 @@ class OfflineRegistrar:
             raise ValueError("a queued registration needs either a known patient_id or an identity claim")
 
         def op(db: sqlite_utils.Database) -> Queued:
-            counter = int(get_state(db, "provisional_seq") or 0) + 1
-            set_sync_state(db, "provisional_seq", str(counter))
-            provisional_no = f"P-{self.kiosk_id}-{counter:04d}"
+            provisional_no = self._next_provisional(db)
             if db.execute("SELECT 1 FROM transactions WHERE id = ?", [txn_id]).fetchone() is None:
                 J.insert_transaction(
                     db, txn_id, "registration", patient_masked=patient_masked, patient_ref=str(patient_id or "")
@@ -123,6 +130,34 @@ class OfflineRegistrar:
         log.info("registration %s queued offline as %s", txn_id, queued.provisional_no)
         return queued
 
+    def queue_filing(
+        self, txn_id: str, *, claim: IdentityClaim, patient_masked: str, filing_key: str | None = None
+    ) -> QueuedFiling:
+        """One transaction: a ``filing`` transaction row and its ``patient.file`` op. Raises ``QueueFull``.
+
+        ``filing_key``: the key of an online ``file_patient`` attempt that got no answer, so the server
+        replays that filing instead of applying it again; None for a filing made offline from the start.
+        """
+        if claim.phone is None:
+            raise ValueError("a filing on its own carries the phone and how the identity was verified")
+
+        def op(db: sqlite_utils.Database) -> QueuedFiling:
+            provisional_no = self._next_provisional(db)
+            if db.execute("SELECT 1 FROM transactions WHERE id = ?", [txn_id]).fetchone() is None:
+                J.insert_transaction(db, txn_id, FILING, patient_masked=patient_masked, patient_ref="")
+            J.set_state(db, txn_id, J.QUEUED, "queued offline", provisional_no=provisional_no)
+            key = self.outbox.add(db, FILE_PATIENT, claim.body(), key=filing_key, txn_id=txn_id)
+            return QueuedFiling(txn_id, provisional_no, key)
+
+        queued = self.store.write(op)
+        log.info("filing %s queued offline as %s", txn_id, queued.provisional_no)
+        return queued
+
+    def _next_provisional(self, db: sqlite_utils.Database) -> str:
+        counter = int(get_state(db, "provisional_seq") or 0) + 1
+        set_sync_state(db, "provisional_seq", str(counter))
+        return f"P-{self.kiosk_id}-{counter:04d}"
+
     # ---- Appliers: run inside the transaction that records the server's answer
 
     def _registration_answered(self, db: sqlite_utils.Database, row: dict[str, Any], result: Result) -> None:
@@ -143,12 +178,21 @@ class OfflineRegistrar:
             J.set_state(db, txn_id, J.REJECTED, result.error_code or "rejected", error_code=result.error_code)
 
     def _filing_answered(self, db: sqlite_utils.Database, row: dict[str, Any], result: Result) -> None:
+        txn = db.execute("SELECT patient_masked, kind FROM transactions WHERE id = ?", [row["txn_id"]]).fetchone()
+        on_its_own = txn is not None and txn[1] == FILING
         if not (result.ok and result.body is not None):
-            return  # the dependent registration is rejected too (dependency_rejected); it carries the txn state
+            # With a registration, the dependant is rejected too (dependency_rejected) and carries the state.
+            if on_its_own:
+                code = result.error_code
+                J.set_state(db, row["txn_id"], J.REJECTED, code or "rejected", error_code=code)
+            return
         claim = self.outbox.body(row)
         patient_id = int(result.body["patient_id"])
-        txn = db.execute("SELECT patient_masked FROM transactions WHERE id = ?", [row["txn_id"]]).fetchone()
         name_masked, _, id_masked = (txn[0] if txn else "").rpartition(" ")
         self.patients.remember_in(db, claim["id_type"], claim["id_number"], patient_id, name_masked, id_masked)
         if row["txn_id"] is not None:
             db.execute("UPDATE transactions SET patient_ref = ? WHERE id = ?", [str(patient_id), row["txn_id"]])
+        if on_its_own:
+            # Answers of servers before issue #6 have no number; the kiosk then looks it up online.
+            card = {"visit_card_no": result.body.get("visit_card_no")}
+            J.set_state(db, row["txn_id"], FILED, "confirmed by the server", details=card)

@@ -354,3 +354,44 @@ def test_a_reserved_lower_migration_still_runs_after_a_higher_one(
         assert schema.upgrade(conn, migrations) == []
         conn.execute("INSERT INTO late_nine(x) VALUES (1)")
     db.close()
+
+
+# -- the kiosk's side of an offline filing ---------------------------------------------------------
+
+
+def test_a_filing_queued_on_the_kiosk_reaches_the_server_once_and_learns_its_card(api: Api, tmp_path: Path) -> None:
+    import secrets as random_bytes
+
+    from offline_cache import journal as J
+    from offline_cache.offline_ops import FILED, IdentityClaim, OfflineRegistrar
+    from offline_cache.outbox import Outbox, Result
+    from offline_cache.patients import RecentPatients
+    from offline_cache.store import Store
+    from sync.fieldcrypto import FieldCipher
+
+    p = api.new_patient_payload()
+    claim = IdentityClaim(p["id_type"], p["id_number"], p["name"], p["sex"], p["birth"], PHONE, "staff", False)
+    assert PHONE not in repr(claim) and p["id_number"] not in repr(claim)
+    store = Store(tmp_path / "kiosk.db")
+    try:
+        cipher = FieldCipher(random_bytes.token_bytes(32), domain="kiosk")
+        outbox = Outbox(store, cipher)
+        registrar = OfflineRegistrar(store, outbox, RecentPatients(store, cipher), "K1")
+        with pytest.raises(ValueError):
+            registrar.queue_filing(
+                "t0", claim=IdentityClaim(p["id_type"], p["id_number"], p["name"], "M", "x"), patient_masked=""
+            )
+        queued = registrar.queue_filing("t1", claim=claim, patient_masked="测* 110***********0010")
+        assert queued.provisional_no == "P-K1-0001"
+        (op,) = outbox.pending_batch(10)
+        assert op.body["phone"] == PHONE and PHONE.encode() not in (tmp_path / "kiosk.db").read_bytes()
+        for _ in range(2):  # the first answer is lost: the uploader sends the op again
+            (answer,) = _sync(api, op.wire())
+        outbox.record_results([Result(op.key, answer["status"], answer["body"], None, answer["replayed"])])
+        txn = J.Journal(store).get("t1")
+        assert txn is not None and txn["state"] == FILED and txn["patient_ref"] == str(answer["body"]["patient_id"])
+        assert json.loads(txn["details"]) == {"visit_card_no": answer["body"]["visit_card_no"]}
+        assert _count(api, "SELECT count(*) FROM patient_filings") == 1
+        assert _lookup(api, p)["filed"] is True
+    finally:
+        store.close()
