@@ -22,7 +22,7 @@ from kiosk_app.hub import DeviceHub
 from kiosk_app.i18n import Translations
 from kiosk_app.idle import IdleWatcher
 from kiosk_app.services.face import FaceSupport, template_store_factory
-from kiosk_app.services.filing import FilingService, track_offline_filings
+from kiosk_app.services.filing import FilingService
 from kiosk_app.services.offline import OfflinePolicy, OfflineSupport
 from kiosk_app.services.registration import PaySettings, RegistrationService
 from kiosk_app.sync_status import SyncStatus
@@ -115,7 +115,6 @@ def build(
     hub = DeviceHub(config)
     tasks = TaskManager()
     offline = build_offline(config, store, credential)
-    track_offline_filings(offline)
     sync_status = SyncStatus(offline.outbox, tasks)
     offline.uploader.on_status = sync_status.on_uploader_status
     service = RegistrationService(

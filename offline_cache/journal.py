@@ -29,6 +29,9 @@ CANCELLED = "cancelled"
 FAILED = "failed"
 QUEUED = "queued"  # made offline: in the outbox, the slip says "pending confirmation"
 REJECTED = "rejected"  # the server refused a queued operation (slot taken meanwhile): staff rebook
+# A first-time filing (建档) on its own.
+FILING = "filing"  # filing key stored, request about to be sent
+FILED = "filed"  # the server made (or replayed) the record; the visit-card number is known
 
 # Print-job states.
 PRINT_PENDING = "pending"
@@ -146,7 +149,7 @@ class Journal:
 
 
 # States whose outcome the kiosk does not know for sure yet: what a heartbeat reports as its queue.
-UNRESOLVED = (REGISTERING, PAYING, PAYMENT_PENDING, PAYMENT_UNKNOWN)
+UNRESOLVED = (REGISTERING, FILING, PAYING, PAYMENT_PENDING, PAYMENT_UNKNOWN)
 
 
 def unresolved(journal: Journal) -> tuple[int, float | None]:

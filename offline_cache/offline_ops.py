@@ -10,6 +10,7 @@ answer. A rejected registration is the server's business: it files a rebooking t
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +27,8 @@ log = logging.getLogger(__name__)
 
 FILE_PATIENT = "patient.file"
 CREATE_REGISTRATION = "registration.create"
-FILING = "filing"  # transaction kind of a first-time filing queued on its own (建档)
-FILED = "filed"  # its state once the server confirmed it; the visit-card number is in ``details``
+FILING = J.FILING  # transaction kind of a first-time filing queued on its own (建档)
+FILED = J.FILED  # its state once the server confirmed it; the visit-card number is in ``details``
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,13 @@ class OfflineRegistrar:
         return queued
 
     def queue_filing(
-        self, txn_id: str, *, claim: IdentityClaim, patient_masked: str, filing_key: str | None = None
+        self,
+        txn_id: str,
+        *,
+        claim: IdentityClaim,
+        patient_masked: str,
+        filing_key: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> QueuedFiling:
         """One transaction: a ``filing`` transaction row and its ``patient.file`` op. Raises ``QueueFull``.
 
@@ -145,7 +152,8 @@ class OfflineRegistrar:
             provisional_no = self._next_provisional(db)
             if db.execute("SELECT 1 FROM transactions WHERE id = ?", [txn_id]).fetchone() is None:
                 J.insert_transaction(db, txn_id, FILING, patient_masked=patient_masked, patient_ref="")
-            J.set_state(db, txn_id, J.QUEUED, "queued offline", provisional_no=provisional_no)
+            extra = {"details": details} if details is not None else {}
+            J.set_state(db, txn_id, J.QUEUED, "queued offline", provisional_no=provisional_no, **extra)
             key = self.outbox.add(db, FILE_PATIENT, claim.body(), key=filing_key, txn_id=txn_id)
             return QueuedFiling(txn_id, provisional_no, key)
 
@@ -194,5 +202,7 @@ class OfflineRegistrar:
             db.execute("UPDATE transactions SET patient_ref = ? WHERE id = ?", [str(patient_id), row["txn_id"]])
         if on_its_own:
             # Answers of servers before issue #6 have no number; the kiosk then looks it up online.
-            card = {"visit_card_no": result.body.get("visit_card_no")}
-            J.set_state(db, row["txn_id"], FILED, "confirmed by the server", details=card)
+            found = db.execute("SELECT details FROM transactions WHERE id = ?", [row["txn_id"]]).fetchone()
+            details = json.loads(found[0]) if found and found[0] else {}
+            details["visit_card_no"] = result.body.get("visit_card_no")
+            J.set_state(db, row["txn_id"], FILED, "confirmed by the server", details=details)

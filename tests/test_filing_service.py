@@ -4,6 +4,7 @@ and the slip's print-back record."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from kiosk_app.flows.filing import (
     PrintSlip,
 )
 from kiosk_app.services.face import FaceSupport
-from kiosk_app.services.filing import FILED, FilingService, track_offline_filings
+from kiosk_app.services.filing import FILED, FilingService
 from kiosk_app.services.offline import OfflinePolicy, OfflineSupport
 from offline_cache import journal as J
 from offline_cache.catalog import CatalogCache
@@ -101,7 +102,6 @@ def make_rig(tmp_path: Path, url: str, credential, printer_emu, upload_url: str 
         Uploader(outbox, upload),
         OfflinePolicy(),
     )
-    track_offline_filings(offline)
     templates = SavedTemplates()
     decoder = MappedPhotoDecoder()
     face = FaceSupport(FaceSettings(), FakeEngine(), object(), decoder, templates=lambda: templates)
@@ -205,6 +205,19 @@ def test_a_queued_filing_is_confirmed_when_the_network_is_back(tmp_path: Path, s
         assert rig.offline.uploader.drain_once()
         row = rig.journal.get(cmd.txn_id)
         assert row is not None and row["state"] == FILED and row["patient_ref"]
+        details = json.loads(row["details"])
+        # The visit card from the answer joins what the kiosk recorded when it queued the filing.
+        assert details["visit_card_no"] and details["verification"] == "staff" and details["filing_key"]
         assert rig.offline.patients.find(CARD.card_type, CARD.id_number) is not None
     finally:
         rigs.close()
+
+
+def test_a_filing_in_flight_counts_as_unresolved_until_answered(rig: Rig) -> None:
+    """A crash between the key and the answer leaves a ``filing`` row: the heartbeat reports it."""
+    txn = uuid7()
+    rig.journal.create(txn, "filing", patient_masked="李* 110***********0031", patient_ref="")
+    rig.journal.update(txn, J.FILING, details={"filing_key": "k"})
+    assert J.unresolved(rig.journal)[0] == 1
+    rig.journal.update(txn, FILED)
+    assert J.unresolved(rig.journal)[0] == 0

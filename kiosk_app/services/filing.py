@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-import sqlite_utils
-
 from devices.errors import DeviceError
 from devices.idcard import IdCardData, mask_id, mask_name
 from devices.idcard.photo import PhotoUnavailable
@@ -36,20 +34,17 @@ from kiosk_app.services.face import FaceSupport
 from kiosk_app.services.offline import OfflineSupport
 from kiosk_app.services.receipts import filing_slip
 from offline_cache import journal as J
-from offline_cache.catalog import get_state, set_sync_state
 from offline_cache.ids import uuid7
 from offline_cache.journal import Journal
-from offline_cache.offline_ops import FILE_PATIENT, IdentityClaim
-from offline_cache.outbox import QueueFull, Result
+from offline_cache.offline_ops import IdentityClaim
+from offline_cache.outbox import QueueFull
 from sync.client import BusinessError, ServerError, ServerTimeout, ServerUnavailable
 
 log = logging.getLogger(__name__)
 
 Outcome = Callable[[FilingFlow], list[FilingCommand]]
 
-# Journal states of a filing (a registration's are in offline_cache.journal).
-FILING = "filing"  # key stored, request about to be sent
-FILED = "filed"
+FILING, FILED = J.FILING, J.FILED
 
 _SEX_CODES = {"1": "M", "2": "F"}
 
@@ -231,29 +226,21 @@ class FilingService:
     def _queue(self, cmd: FileRecord, key: str, details: dict[str, Any], sex: str, birth: str) -> Filed:
         """The filing alone, queued with its journal row in one local transaction."""
         assert self.offline is not None
-        outbox = self.offline.outbox
         card = cmd.card
-        claim = IdentityClaim(card.card_type, card.id_number, card.name, sex, birth)
-        body = {
-            **claim.body(),
-            "phone": cmd.phone,
-            "verification": cmd.verification,
-            "face_consent": cmd.face_consent,
-        }
-        masked = _masked(card)
-
-        def op(db: sqlite_utils.Database) -> str:
-            counter = int(get_state(db, "provisional_seq") or 0) + 1
-            set_sync_state(db, "provisional_seq", str(counter))
-            provisional_no = f"P-{self.kiosk_id}-{counter:04d}"
-            if db.execute("SELECT 1 FROM transactions WHERE id = ?", [cmd.txn_id]).fetchone() is None:
-                J.insert_transaction(db, cmd.txn_id, "filing", patient_masked=masked, patient_ref="")
-            J.set_state(db, cmd.txn_id, J.QUEUED, "queued offline", provisional_no=provisional_no, details=details)
-            outbox.add(db, FILE_PATIENT, body, key=key, txn_id=cmd.txn_id)
-            return provisional_no
-
+        claim = IdentityClaim(
+            card.card_type,
+            card.id_number,
+            card.name,
+            sex,
+            birth,
+            phone=cmd.phone,
+            verification=cmd.verification,
+            face_consent=cmd.face_consent,
+        )
         try:
-            provisional_no = self.offline.registrar.store.write(op)
+            queued = self.offline.registrar.queue_filing(
+                cmd.txn_id, claim=claim, patient_masked=_masked(card), filing_key=key, details=details
+            )
         except QueueFull:
             self.journal.update(cmd.txn_id, J.FAILED, "offline queue full", error_code="queue_full")
             raise
@@ -261,8 +248,7 @@ class FilingService:
         if cmd.face_consent:
             # No patient id until the server confirms: the template cannot be keyed, so it is not kept.
             log.info("offline filing %s: the face template is not stored (no patient id yet)", cmd.txn_id)
-        log.info("filing %s queued offline as %s", cmd.txn_id, provisional_no)
-        return Filed(provisional_no, pending=True)
+        return Filed(queued.provisional_no, pending=True)
 
     # ---- The slip
 
@@ -299,30 +285,6 @@ class FilingService:
             return lambda f: f.printed(False, key)
         self.journal.finish_print(job_id, ok=True)
         return lambda f: f.printed(True)
-
-
-def track_offline_filings(offline: OfflineSupport) -> None:
-    """A filing queued alone (no registration behind it) moves from ``queued`` to ``filed`` or
-    ``rejected`` when the server answers, so heartbeats do not count it as pending forever.
-
-    The registrar already applies ``patient.file`` answers (the recent-patient cache); this wraps
-    its applier rather than replacing it.
-    """
-    registrar_applier = offline.registrar._filing_answered  # the registrar's own, kept and run first
-
-    def applier(db: sqlite_utils.Database, row: dict[str, Any], result: Result) -> None:
-        registrar_applier(db, row, result)
-        txn_id = row["txn_id"]
-        found = db.execute("SELECT kind FROM transactions WHERE id = ?", [txn_id]).fetchone() if txn_id else None
-        if found is None or found[0] != "filing":
-            return  # a filing queued with a registration: the registration carries the state
-        if result.ok and result.body is not None:
-            patient_id = str(result.body.get("patient_id", ""))
-            J.set_state(db, txn_id, FILED, "confirmed by the server", patient_ref=patient_id)
-        else:
-            J.set_state(db, txn_id, J.REJECTED, result.error_code or "rejected", error_code=result.error_code)
-
-    offline.outbox.on_result(FILE_PATIENT, applier)
 
 
 def default_slip(s: SlipData) -> Receipt:
