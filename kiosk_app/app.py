@@ -16,6 +16,8 @@ from kiosk_app.config import Config
 from kiosk_app.controller import KioskController
 from kiosk_app.diagnostics.context import DiagnosticsContext
 from kiosk_app.face_bridge import Capture, CaptureFactory, FaceBridge
+from kiosk_app.features import load as load_features
+from kiosk_app.features.base import ServiceParts
 from kiosk_app.fleet import FleetLink
 from kiosk_app.flows.filing import FaceAvailability
 from kiosk_app.hub import DeviceHub
@@ -23,6 +25,7 @@ from kiosk_app.i18n import Translations
 from kiosk_app.idle import IdleWatcher
 from kiosk_app.services.face import FaceSupport, template_store_factory
 from kiosk_app.services.filing import FilingService
+from kiosk_app.services.identify import PatientFinder
 from kiosk_app.services.offline import OfflinePolicy, OfflineSupport
 from kiosk_app.services.registration import PaySettings, RegistrationService
 from kiosk_app.sync_status import SyncStatus
@@ -136,6 +139,18 @@ def build(
         face=face,
         offline=offline,
     )
+    parts = ServiceParts(
+        client=client,
+        journal=journal,
+        printer=hub.printer,
+        finder=PatientFinder(client, offline),
+        kiosk_id=config.kiosk_id,
+        hospital_name=config.hospital_name_zh,
+        offline=offline,
+        face=face,
+        pay=PaySettings(config.pay_poll_interval_s, config.pay_deadline_s),
+    )
+    features = [(feature, feature.service(parts)) for feature in load_features()]
     if capture_factory is None and face is not None and face.engine is not None:
         capture_factory = real_capture_factory(face, hub.camera)
     controller = KioskController(
@@ -146,9 +161,11 @@ def build(
         face=FaceBridge(capture_factory),
         face_availability=lambda: face.availability(hub.states.get("camera")) if face is not None else _no_face(),
         face_retries=config.face_retries,
+        features=features,
     )
     hub.sig_card_read.connect(controller.on_card_read)
     hub.sig_scanned.connect(controller.on_scanned)
+    hub.sig_insurance_card.connect(controller.on_insurance_card)
     hub.sig_device_error.connect(controller.on_device_error)
     hub.sig_state_changed.connect(controller.on_device_state)
     # Qt runs the most recently installed filter first: the idle watcher goes last so it still
@@ -160,6 +177,7 @@ def build(
     app.installEventFilter(idle)
     hub.sig_card_read.connect(idle.touch)
     hub.sig_scanned.connect(idle.touch)
+    hub.sig_insurance_card.connect(idle.touch)
     translations = Translations()
     translations.switch(config.language)
     diagnostics = DiagnosticsContext.create(

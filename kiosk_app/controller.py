@@ -1,4 +1,5 @@
-"""The imperative shell around the patient flows (registration, first-time filing).
+"""The imperative shell around the patient flows (registration, first-time filing, and the
+feature flows of kiosk_app/features/).
 
 UI and device events are applied to the active flow on the GUI thread; the commands the flow
 returns run in workers through :class:`TaskManager` (a face capture runs on its own thread
@@ -16,6 +17,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from devices.errors import DeviceError, DeviceState
 from kiosk_app.face_bridge import FaceBridge
+from kiosk_app.features.base import Feature, FeatureFlow, FeatureService
 from kiosk_app.flows import filing as filing_flow
 from kiosk_app.flows.filing import CancelCapture, FaceAvailability, FilingFlow, StartCapture
 from kiosk_app.flows.registration import RegistrationFlow, Step, describe
@@ -25,7 +27,7 @@ from kiosk_app.tasks import TaskManager
 
 log = logging.getLogger(__name__)
 
-Flow = RegistrationFlow | FilingFlow
+Flow = RegistrationFlow | FilingFlow | FeatureFlow
 Event = Callable[[Any], list[Any]]  # applied to whichever flow is active
 
 # The device a registration step waits on; if it is known to be down, the patient is told at once.
@@ -51,6 +53,7 @@ class KioskController(QObject):
         face: FaceBridge | None = None,
         face_availability: Callable[[], FaceAvailability] | None = None,
         face_retries: int = 2,
+        features: list[tuple[Feature, FeatureService]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.registration = RegistrationFlow()
@@ -63,6 +66,10 @@ class KioskController(QObject):
         self.face = face
         self.face_availability = face_availability or (lambda: FaceAvailability(False, "face.unavailable.disabled"))
         self._generation = 0
+        # name -> (its flow, its service); a flow object lives as long as the kiosk and is reset
+        # at every start, like the registration and filing flows.
+        self.feature_list = [feature for feature, _ in features or []]
+        self.features = {feature.name: (feature.flow(), service) for feature, service in features or []}
         if face is not None:
             face.sig_report.connect(self._on_face_report)
             face.sig_done.connect(self._on_face_done)
@@ -79,9 +86,9 @@ class KioskController(QObject):
         flow = self._active
         before = flow.step
         commands = event(flow)
-        if flow.step is not before:
+        if flow.step != before:
             self._warn_if_device_down()
-        log.info("flow %s", filing_flow.describe(flow) if isinstance(flow, FilingFlow) else describe(flow))
+        log.info("flow %s", _describe(flow))
         if flow.at_home and before != "home":
             self._generation += 1
             self._active = self.registration
@@ -90,7 +97,7 @@ class KioskController(QObject):
             self.sig_session_wiped.emit()
         self.sig_changed.emit()
         for cmd in commands:
-            self._run(cmd)
+            self._run(cmd, flow)
 
     def start_filing(self) -> None:
         """Home's "New patient" tile: the filing flow becomes the active one."""
@@ -100,6 +107,19 @@ class KioskController(QObject):
         self._active = self.filing
         availability = self.face_availability()
         self.dispatch(lambda f: f.start(availability))
+
+    def start_feature(self, name: str) -> None:
+        """A home tile of a feature: its flow becomes the active one, at the identify step."""
+        if not self._active.at_home or name not in self.features:
+            self.dispatch(lambda f: f.notify("feature.coming_soon"))
+            return
+        self._active = self.features[name][0]
+        self.dispatch(lambda f: f.start())
+
+    def feature_event(self, name: str, event: Callable[[Any], list[Any]]) -> None:
+        """An event of one feature's screens (ignored unless that feature's flow is active)."""
+        if isinstance(self._active, FeatureFlow) and self._active.feature == name:
+            self.dispatch(event)
 
     def filing_event(self, event: Callable[[FilingFlow], list[Any]]) -> None:
         """An event only the filing flow understands (ignored if that flow is not active)."""
@@ -113,6 +133,12 @@ class KioskController(QObject):
     @Slot(object)
     def on_card_read(self, card: object) -> None:
         self.dispatch(lambda f: f.card_read(card))
+
+    @Slot(object)
+    def on_insurance_card(self, card: object) -> None:
+        """Only the feature flows identify by the insurance card (registration uses the ID card)."""
+        if isinstance(self._active, FeatureFlow):
+            self.dispatch(lambda f: f.insurance_card_read(card))
 
     @Slot(str)
     def on_scanned(self, code: str) -> None:
@@ -133,7 +159,7 @@ class KioskController(QObject):
 
     def _waits_on(self) -> str:
         flow = self._active
-        if isinstance(flow, FilingFlow):
+        if isinstance(flow, FilingFlow | FeatureFlow):
             return flow.device
         return STEP_DEVICE.get(flow.step, "")
 
@@ -150,12 +176,13 @@ class KioskController(QObject):
     def _on_face_done(self, outcome: Any) -> None:
         self.filing_event(lambda f: f.capture_done(outcome.live, outcome.reason, outcome.template, outcome.match))
 
-    def _run(self, cmd: object) -> None:
+    def _run(self, cmd: object, flow: Flow) -> None:
         if isinstance(cmd, StartCapture | CancelCapture):
             self._run_capture(cmd)
             return
         generation = self._generation
         is_filing = isinstance(cmd, filing_flow.FilingCommand)
+        feature = self.features[flow.feature][1] if isinstance(flow, FeatureFlow) else None
 
         def apply(outcome: Event) -> None:
             if generation != self._generation:
@@ -164,6 +191,8 @@ class KioskController(QObject):
             self.dispatch(outcome)
 
         def work() -> Event:
+            if feature is not None:
+                return feature.execute(cmd, lambda o: self.tasks.run_on_main(lambda: apply(o)))
             if is_filing:
                 assert self.filing_service is not None
                 return self.filing_service.execute(cmd)  # type: ignore[arg-type]
@@ -184,3 +213,12 @@ class KioskController(QObject):
         except Exception:
             log.exception("face capture could not start")
             self.dispatch(lambda f: f.face_unavailable("face.fail.camera"))
+
+
+def _describe(flow: Flow) -> object:
+    """What the log says about a flow: steps and flags, never patient data."""
+    if isinstance(flow, FilingFlow):
+        return filing_flow.describe(flow)
+    if isinstance(flow, FeatureFlow):
+        return {"feature": flow.feature, "step": flow.step, "busy": flow.busy, "message": flow.message}
+    return describe(flow)

@@ -43,6 +43,7 @@ _INFO = {
     "filing.already",
     "filing.filing",
     "filing.pending_offline",
+    "identify.not_found",
 }
 
 _PAY_FAILURES = {
@@ -198,6 +199,18 @@ _MESSAGES = {
         "messages",
         "The hospital system is offline, so your record is pending confirmation. Please take the slip; it is "
         "confirmed automatically when the network is back.",
+    ),
+    "identify.not_found": QT_TRANSLATE_NOOP(
+        "messages", "There is no record for you yet. Create one with “New patient”, or ask at the service desk."
+    ),
+    "identify.payment_code_here": QT_TRANSLATE_NOOP(
+        "messages", "That is a payment code. First identify yourself with your card or visit-card QR code."
+    ),
+    "identify.unknown_code": QT_TRANSLATE_NOOP(
+        "messages", "This code is not a visit card or medical-insurance e-voucher. Please try your ID card."
+    ),
+    "identify.not_in_cache": QT_TRANSLATE_NOOP(
+        "messages", "The hospital system cannot be reached and this card has not been used here recently."
     ),
     "feature.coming_soon": QT_TRANSLATE_NOOP(
         "messages", "This service is coming soon. Please use the service desk for now."

@@ -99,8 +99,9 @@ class Tour:
     def idle(self) -> bool:
         return not self.flow.busy and self.kiosk.tasks.pending == 0
 
-    def at(self, step: Step | FilingStep) -> Wait:
-        return lambda: self.flow.step is step and self.idle()
+    def at(self, step: Step | FilingStep | str) -> Wait:
+        """Wait until the active flow is at ``step`` (a feature's steps are plain strings) and idle."""
+        return lambda: self.flow.step == step and self.idle()
 
     def click(self, button: QPushButton) -> None:
         if not button.isEnabled() or not button.isVisible():
@@ -206,6 +207,9 @@ class Tour:
         yield lambda: True
         self.shot("13_home_after_timeout")
         yield from self.filing()
+        for feature in self.kiosk.controller.feature_list:  # kiosk_app/features/: each walks its own
+            if feature.tour is not None:
+                yield from feature.tour(self)
         yield from self.offline()
         yield from self.diagnostics()
 

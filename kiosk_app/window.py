@@ -16,6 +16,8 @@ from kiosk_app.controller import KioskController
 from kiosk_app.diagnostics.context import DiagnosticsContext
 from kiosk_app.diagnostics.entry import TapGesture
 from kiosk_app.diagnostics.mode import DiagnosticsMode
+from kiosk_app.features.base import Feature, FeatureFlow
+from kiosk_app.features.identify_screen import FeatureIdentifyScreen
 from kiosk_app.flows.filing import FilingFlow, FilingStep
 from kiosk_app.flows.registration import RegistrationFlow, Step
 from kiosk_app.hub import DeviceHub
@@ -106,6 +108,19 @@ class KioskWindow(QWidget):
         self.screens[FilingStep.FACE_FAILED] = FaceFailedScreen(controller)
         self.screens[FilingStep.PHONE] = PhoneScreen(controller)
         self.screens[FilingStep.RESULT] = FilingResultScreen(controller)
+        # Features (kiosk_app/features/): one identify screen shared by all, then each one's own.
+        self._empty_flows: dict[Screen, FeatureFlow] = {}
+        self.features: list[Feature] = controller.feature_list
+        if self.features:
+            identify = FeatureIdentifyScreen(controller)
+        for feature in self.features:
+            empty = feature.flow()
+            self.screens[empty.identify_step] = identify
+            self._empty_flows[identify] = empty
+            for step, factory in feature.screens.items():
+                screen = factory(controller)
+                self.screens[step] = screen
+                self._empty_flows[screen] = empty
         for screen in dict.fromkeys(self.screens.values()):
             self.stack.addWidget(screen)
         # Diagnostics is a mode of the window, not a flow step: five taps on the hospital name.
@@ -233,7 +248,11 @@ class KioskWindow(QWidget):
         """Re-render every screen from an empty session so no widget keeps the last patient's data."""
         view = self.view
         for screen in dict.fromkeys(self.screens.values()):
-            screen.refresh(FilingFlow() if isinstance(screen, FILING_SCREENS) else RegistrationFlow(), view)
+            empty = self._empty_flows.get(screen)
+            if empty is not None:
+                screen.refresh(empty, view)
+            else:
+                screen.refresh(FilingFlow() if isinstance(screen, FILING_SCREENS) else RegistrationFlow(), view)
 
     @Slot()
     def toggle_language(self) -> None:

@@ -11,7 +11,10 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel
 
-from server import audit, catalog, filing, fleet, patients, registrations, sync_ops
+from server import audit, catalog, filing, find_patient, fleet, patients, registrations, sync_ops
+from server.accounts import api as accounts_api
+from server.accounts.service import AccountService
+from server.appointments import api as appointments_api
 from server.auth import kiosks as kiosk_auth
 from server.auth import staff
 from server.bills import api as bills_api
@@ -22,12 +25,16 @@ from server.dashboard.routes import router as dashboard_router
 from server.dashboard.tables import add_work_item
 from server.db import open_database
 from server.errors import install_error_handlers
+from server.find_patient import EVoucherSandbox
 from server.payments import api as payments_api
 from server.payments.wiring import build_payments
 from server.reconcile import api as reconcile_api
 from server.reconcile.job import Reconciler
+from server.refunds import api as refunds_api
+from server.refunds.registration import RegistrationRefunds
+from server.reports import api as reports_api
 from server.schemas import document_error_body
-from server.seed import extend_schedules, seed_if_empty
+from server.seed import extend_schedules, seed_demo_patients, seed_if_empty
 from server.settings import ServerSettings
 
 logger = logging.getLogger(__name__)
@@ -48,6 +55,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
         with db.connection() as conn:
             if not seed_if_empty(conn, settings.seed_today):
                 extend_schedules(conn, settings.seed_today)
+    if settings.seed_demo and settings.seed_demo_patients:
+        with db.connection() as conn:
+            seed_demo_patients(conn, cipher, settings)
     if settings.demo_admin_password:
         with db.connection() as conn:
             if staff.ensure_staff(conn, "admin", settings.demo_admin_password, "admin"):
@@ -68,6 +78,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         payments.resume_pending()
+        _app.state.refunds.resume_pending()
         anchor_keeper.start()
         yield
         anchor_keeper.stop()
@@ -83,8 +94,13 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.sandbox = stack.wechat_sandbox
     app.state.alipay_sandbox = stack.alipay_sandbox
     app.state.bills = bills
+    app.state.refunds = stack.refunds  # refunds and 退号 (server/refunds/)
+    app.state.registration_refunds = RegistrationRefunds(stack.refunds) if stack.refunds is not None else None
+    app.state.accounts = AccountService(db, payments, bills, settings)
     app.state.audit_anchor = anchor
     app.state.reconciler = Reconciler(db, stack.wechat, stack.alipay, add_work_item)
+    # The insurance platform's e-voucher query; the sandbox stands in for it (demo, tests).
+    app.state.evoucher = EVoucherSandbox() if settings.sandbox_enabled else None
     install_error_handlers(app)
     document_error_body(app)
 
@@ -98,10 +114,15 @@ def create_app(settings: ServerSettings) -> FastAPI:
         catalog.router,
         patients.router,
         filing.router,
+        find_patient.router,
         registrations.router,
         sync_ops.router,
         payments_api.router,
         bills_api.router,
+        refunds_api.router,
+        appointments_api.router,
+        reports_api.router,
+        accounts_api.router,
     )
     for kiosk_router in (*kiosk_routers, fleet.router):
         app.include_router(kiosk_router, dependencies=signed, responses=kiosk_auth.KIOSK_ERRORS)
@@ -121,4 +142,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(dashboard_router)  # the admin web pages (server/dashboard/)
     for sandbox_router in stack.routers:  # the providers' sandboxes, when enabled
         app.include_router(sandbox_router)
+    if settings.sandbox_enabled:
+        app.include_router(find_patient.sandbox_router)
     return app

@@ -164,6 +164,17 @@ class FiledPatient:
 
 
 @dataclass(frozen=True)
+class FoundPatient:
+    """``POST /patients/find``: masked values to show, never the full name or number."""
+
+    found: bool
+    patient_id: int | None = None
+    name_masked: str = ""
+    id_masked: str = ""
+    visit_card_no: str | None = None
+
+
+@dataclass(frozen=True)
 class Registration:
     registration_id: int
     reg_no: str
@@ -193,6 +204,194 @@ class PaymentResult:
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_PAYMENT_STATES
+
+
+# ---- prepaid account (预交金): results of the account calls below (server/accounts/)
+
+
+@dataclass(frozen=True)
+class AccountEntry:
+    entry_id: int
+    kind: str  # top_up | bill_payment | refund
+    amount_cents: int  # credits positive, debits negative
+    balance_after_cents: int
+    created_at: str
+    bill_no: str | None
+    channel: str | None  # top-ups: wechat | alipay
+
+
+@dataclass(frozen=True)
+class Account:
+    patient_id: int
+    balance_cents: int
+    entries: tuple[AccountEntry, ...]  # newest first
+    top_up_min_cents: int
+    top_up_max_cents: int
+
+
+@dataclass(frozen=True)
+class TopUpResult:
+    """A top-up payment; ``credited`` (and the new ``balance_cents``) once it is SUCCESS."""
+
+    idempotency_key: str
+    status: str  # SUCCESS | PENDING | FAILED | REVERSED
+    error_code: str | None
+    message: str
+    patient_id: int
+    amount_cents: int
+    channel: str
+    credited: bool
+    balance_cents: int
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_PAYMENT_STATES
+
+
+@dataclass(frozen=True)
+class AccountPayment:
+    """A bill paid from the prepaid account: always final (no provider involved)."""
+
+    idempotency_key: str
+    bill_id: int
+    bill_no: str
+    bill_ids: tuple[int, ...]  # every bill paid: the group locked under the key
+    bill_status: str
+    amount_cents: int
+    insurance_cents: int | None
+    balance_cents: int
+    replayed: bool = False
+
+
+# ---- appointments (预约取号) and reports (报告打印): results of the calls below (server/appointments, server/reports)
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """A booked visit; ``checkin`` is what checking in would answer now (open, too_early, too_late,
+    done, closed); after check-in ``registration_id``/``reg_no``/``queue_no``/``paid`` are set."""
+
+    appointment_id: int
+    appt_no: str
+    status: str  # booked | checked_in | cancelled | no_show
+    booked_via: str
+    prepaid: bool
+    fee_cents: int
+    department_code: str
+    department_name_zh: str
+    department_name_en: str
+    doctor_code: str
+    doctor_name_zh: str
+    doctor_name_en: str
+    doctor_title_zh: str
+    doctor_title_en: str
+    date: str
+    start: str
+    end: str
+    checkin: str
+    checkin_opens: str  # local YYYY-MM-DDTHH:MM
+    checkin_closes: str
+    registration_id: int | None
+    reg_no: str | None
+    queue_no: int | None
+    paid: bool | None
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """A booking turned into a registration: pay ``registration`` with ``pay`` unless ``paid``."""
+
+    appointment_id: int
+    appt_no: str
+    queue_no: int
+    paid: bool
+    registration: Registration
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Report:
+    report_id: int
+    report_no: str
+    kind: str  # lab | imaging
+    department_code: str | None
+    department_name_zh: str | None
+    department_name_en: str | None
+    title_zh: str
+    title_en: str
+    ordered_at: str
+    status: str  # pending | ready
+    ready_at: str | None
+    print_count: int  # copies that count (claimed or printed, not failed at the printer)
+    last_printed_at: str | None
+
+
+@dataclass(frozen=True)
+class LabRow:
+    item_zh: str
+    item_en: str
+    result: str
+    unit: str
+    range: str
+    flag: str  # "" | H | L
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    specimen_zh: str = ""
+    specimen_en: str = ""
+    rows: tuple[LabRow, ...] = ()
+    exam_zh: str = ""
+    exam_en: str = ""
+    findings_zh: str = ""
+    findings_en: str = ""
+    impression_zh: str = ""
+    impression_en: str = ""
+    signed_by_zh: str = ""
+    signed_by_en: str = ""
+
+
+@dataclass(frozen=True)
+class ReportPrint:
+    """One copy of a report: claimed before printing, then ``printed`` or ``failed``."""
+
+    key: str
+    print_id: int
+    report_id: int
+    kiosk_id: str
+    copy_kind: str  # first | reprint
+    copy_no: int
+    reprint_reason: str | None
+    status: str  # claimed | printed | failed
+    error_code: str | None
+    claimed_at: str
+    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class ReportTicket:
+    """A claimed copy with everything to put on paper."""
+
+    copy: ReportPrint
+    report: Report
+    content: ReportContent
+    replayed: bool = False
+
+
+def _report_ticket(body: Any, replayed: bool) -> ReportTicket:
+    if not isinstance(body, dict) or not isinstance(body.get("report"), dict):
+        raise ServerError("bad_response", "the print answer has no report")
+    report = body["report"]
+    content = report.get("content")
+    if not isinstance(content, dict) or not isinstance(content.get("rows", []), list):
+        raise ServerError("bad_response", "the report has no readable content")
+    rows = tuple(_list(LabRow, content.get("rows", [])))
+    return ReportTicket(
+        copy=_build(ReportPrint, body),
+        report=_build(Report, report),
+        content=_build(ReportContent, content, rows=rows),
+        replayed=replayed,
+    )
 
 
 def mask_auth_code(auth_code: str) -> str:
@@ -396,6 +595,11 @@ class ServerClient:
         _, body = self._request("POST", f"{API}/patients/lookup", json={"id_type": id_type, "id_number": id_number})
         return _build(PatientLookup, body)
 
+    def find_patient(self, method: str, value: str) -> FoundPatient:
+        """The patient behind a visit-card number, an e-voucher token or a known id (creates nothing)."""
+        _, body = self._request("POST", f"{API}/patients/find", json={"method": method, "value": value})
+        return _build(FoundPatient, body)
+
     def file_patient(
         self,
         key: str,
@@ -461,6 +665,151 @@ class ServerClient:
         """The payment's current state, or None when the server never received that key."""
         _, body = self._request("GET", f"{API}/payments/{key}", not_found_ok=True)
         return None if body is None else _build(PaymentResult, body)
+
+    # ---- prepaid account (预交金): server/accounts/
+
+    def account(self, patient_id: int) -> Account:
+        """The balance and the latest entries (a patient who never topped up has balance 0)."""
+        _, body = self._request("GET", f"{API}/patients/{patient_id}/account")
+        if not isinstance(body, dict):
+            raise ServerError("bad_response", "the account is not an object")
+        entries = tuple(_list(AccountEntry, body.get("entries")))
+        return _build(Account, body, entries=entries)
+
+    def top_up(self, key: str, patient_id: int, amount_cents: int, auth_code: str) -> TopUpResult:
+        """Top the account up with a scanned payment code. PENDING: poll ``top_up_status(key)``.
+
+        After a ServerTimeout, never top up with a NEW key for the same scan: query this key.
+        Refused with BusinessError ``amount_out_of_range`` outside the server's limits.
+        """
+        payload = {
+            "idempotency_key": key,
+            "patient_id": patient_id,
+            "amount_cents": amount_cents,
+            "auth_code": auth_code,
+            "kiosk_id": self.kiosk_id,
+        }
+        logger.info("top-up %s: %d cents, code %s", key, amount_cents, mask_auth_code(auth_code))
+        status, body = self._request(
+            "POST", f"{API}/accounts/top-ups", json=payload, read_timeout=self.pay_read_timeout
+        )
+        result = _build(TopUpResult, body)
+        replayed = " (replayed)" if status == 200 else ""
+        logger.info("top-up %s: %s %s%s", key, result.status, result.error_code or "", replayed)
+        return result
+
+    def top_up_status(self, key: str) -> TopUpResult | None:
+        """The top-up's current state, or None when the server never received that key."""
+        _, body = self._request("GET", f"{API}/accounts/top-ups/{key}", not_found_ok=True)
+        return None if body is None else _build(TopUpResult, body)
+
+    def pay_bill_from_account(
+        self,
+        key: str,
+        bill_id: int,
+        patient_id: int,
+        version: int,
+        verification: str,
+        *,
+        insurance_scheme: str | None = None,
+    ) -> AccountPayment:
+        """Pay a bill's self-pay share from the prepaid account; ``key`` is the bill's lock key.
+
+        The bill may already be locked under ``key`` (its pre-settlement is then used as it is);
+        otherwise the server locks it first, with ``insurance_scheme``. ``verification`` is how the
+        kiosk confirmed the account holder: ``face``, ``pin`` or ``staff``. Final when it returns.
+        Safe to repeat with the same ``key`` after a ServerTimeout (the server replays its answer).
+        BusinessError ``insufficient_balance`` (409) changes nothing: the lock stays, so the same
+        key can still pay by code; other codes are the bill's (``already_paid``, ``bill_changed``...).
+        """
+        payload = {
+            "idempotency_key": key,
+            "patient_id": patient_id,
+            "version": version,
+            "verification": verification,
+            "insurance_scheme": insurance_scheme,
+            "kiosk_id": self.kiosk_id,
+        }
+        status, body = self._request("POST", f"{API}/bills/{bill_id}/pay-from-account", json=payload)
+        if not isinstance(body, dict) or not isinstance(body.get("bill_ids"), list):
+            raise ServerError("bad_response", "the account payment has no bill list")
+        paid = _build(AccountPayment, body, bill_ids=tuple(body["bill_ids"]), replayed=status == 200)
+        logger.info(
+            "bill %d paid from the account under %s: %d cents, balance %d%s",
+            bill_id,
+            key,
+            paid.amount_cents,
+            paid.balance_cents,
+            " (replayed)" if paid.replayed else "",
+        )
+        return paid
+
+    # ---- appointments (预约取号) and reports (报告打印): server/appointments/, server/reports/
+
+    def appointments(self, patient_id: int, day: date | str) -> list[Appointment]:
+        """The patient's bookings on ``day`` (every status), in time order."""
+        _, body = self._request("GET", f"{API}/patients/{patient_id}/appointments", params={"date": _day(day)})
+        return _list(Appointment, body)
+
+    def check_in(self, key: str, appointment_id: int, patient_id: int) -> CheckIn:
+        """Turn a booking into a registration. Safe to repeat with the same ``key`` after a
+        ServerTimeout: the same registration comes back, with its current payment state.
+        Refusals (BusinessError): too_early, too_late, appointment_cancelled, appointment_no_show,
+        already_checked_in, appointment_not_found."""
+        payload = {"key": key, "kiosk_id": self.kiosk_id, "patient_id": patient_id}
+        status, body = self._request("POST", f"{API}/appointments/{appointment_id}/check-in", json=payload)
+        if not isinstance(body, dict):
+            raise ServerError("bad_response", "the check-in answer is not an object")
+        checked = CheckIn(
+            appointment_id=int(body.get("appointment_id", 0)),
+            appt_no=str(body.get("appt_no", "")),
+            queue_no=int(body.get("queue_no", 0)),
+            paid=bool(body.get("paid")),
+            registration=_build(Registration, body, replayed=status == 200),
+            replayed=status == 200,
+        )
+        if checked.appointment_id != appointment_id or checked.queue_no <= 0:
+            raise ServerError("bad_response", "the check-in answer names another booking")
+        logger.info(
+            "appointment %d checked in under %s: registration %d, queue %d, %s%s",
+            appointment_id,
+            key,
+            checked.registration.registration_id,
+            checked.queue_no,
+            "paid" if checked.paid else "unpaid",
+            " (replayed)" if checked.replayed else "",
+        )
+        return checked
+
+    def reports(self, patient_id: int) -> list[Report]:
+        """The patient's lab and imaging reports, pending ones included, newest first."""
+        return _list(Report, self._request("GET", f"{API}/patients/{patient_id}/reports")[1])
+
+    def claim_report_print(
+        self, key: str, report_id: int, patient_id: int, reprint_reason: str | None = None
+    ) -> ReportTicket:
+        """Claim a copy before printing it; the answer carries what to print. Safe to repeat with
+        the same ``key`` (never counts twice). BusinessError ``already_printed`` once a copy counts
+        and no reason is given; ``report_not_ready`` for a pending report."""
+        payload = {"key": key, "kiosk_id": self.kiosk_id, "patient_id": patient_id, "reprint_reason": reprint_reason}
+        status, body = self._request("POST", f"{API}/reports/{report_id}/print", json=payload)
+        ticket = _report_ticket(body, status == 200)
+        logger.info(
+            "report %d: copy %d (%s) claimed under %s%s",
+            report_id,
+            ticket.copy.copy_no,
+            ticket.copy.copy_kind,
+            key,
+            " (replayed)" if ticket.replayed else "",
+        )
+        return ticket
+
+    def report_print_outcome(self, key: str, printed: bool, error_code: str | None = None) -> ReportPrint:
+        """Tell the server what the printer did with a claimed copy; repeating it is harmless.
+        A failed copy stops counting, so the patient may print it again without a reason."""
+        payload = {"printed": printed, "error_code": None if printed else error_code}
+        _, body = self._request("POST", f"{API}/reports/prints/{key}/outcome", json=payload)
+        return _build(ReportPrint, body)
 
     # -- offline sync ------------------------------------------------------------------------------
 

@@ -51,8 +51,19 @@ class HomeScreen(Screen):
         self.register_button.clicked.connect(lambda: controller.dispatch(lambda f: f.start()))
         self.filing_button = Tile("Tile")
         self.filing_button.clicked.connect(controller.start_filing)
-        self.soon_buttons = [Tile("TileSoon") for _ in range(2)]
-        for i, button in enumerate([self.register_button, self.filing_button, *self.soon_buttons]):
+        # One tile per installed feature (kiosk_app/features/), in their order; "coming soon"
+        # tiles for the two services patients ask for most when those are not installed.
+        self.features = controller.feature_list
+        self.feature_buttons: dict[str, Tile] = {}
+        for feature in self.features:
+            tile = Tile("Tile")
+            tile.clicked.connect(lambda _=False, name=feature.name: controller.start_feature(name))
+            self.feature_buttons[feature.name] = tile
+        installed = {f.name for f in self.features}
+        self.soon_names = [name for name in ("bills", "reports") if name not in installed]
+        self.soon_buttons = [Tile("TileSoon") for _ in self.soon_names]
+        tiles = [self.register_button, self.filing_button, *self.feature_buttons.values(), *self.soon_buttons]
+        for i, button in enumerate(tiles):
             if button in self.soon_buttons:
                 button.clicked.connect(self._coming_soon)
             grid.addWidget(button, i // 2, i % 2)
@@ -71,7 +82,9 @@ class HomeScreen(Screen):
         self.register_button.set_texts(self.tr("Registration"), self.tr("Book a doctor for today"))
         soon = self.tr("coming soon")
         self.filing_button.set_texts(self.tr("New patient"), self.tr("First visit: create your record"))
-        names = [self.tr("Pay bills"), self.tr("Print reports")]
-        for button, name in zip(self.soon_buttons, names, strict=True):
-            button.set_texts(name, f"({soon})")
+        for feature in self.features:
+            self.feature_buttons[feature.name].set_texts(*feature.tile())
+        names = {"bills": self.tr("Pay bills"), "reports": self.tr("Print reports")}
+        for button, name in zip(self.soon_buttons, self.soon_names, strict=True):
+            button.set_texts(names[name], f"({soon})")
         self.hint.setText(self.tr("Touch a service to begin. Your data is cleared when you finish."))
