@@ -672,6 +672,44 @@
     </message>
 </context>
 <context>
+    <name>FeatureIdentifyScreen</name>
+    <message>
+        <location filename="../features/identify_screen.py" line="30"/>
+        <source>Identify yourself</source>
+        <translation>请先识别身份</translation>
+    </message>
+    <message>
+        <location filename="../features/identify_screen.py" line="31"/>
+        <source>Place your ID card or social-security card on the reader.</source>
+        <translation>请将身份证或社保卡放在读卡器上。</translation>
+    </message>
+    <message>
+        <location filename="../features/identify_screen.py" line="32"/>
+        <source>Or scan your visit-card QR code or medical-insurance e-voucher below the screen.</source>
+        <translation>或在屏幕下方扫描就诊卡二维码或医保电子凭证。</translation>
+    </message>
+    <message>
+        <location filename="../features/identify_screen.py" line="34"/>
+        <source>Checking your identity…</source>
+        <translation>正在核实身份…</translation>
+    </message>
+    <message>
+        <location filename="../features/identify_screen.py" line="36"/>
+        <source>There is no record for you at this hospital yet.</source>
+        <translation>您在本院还没有建档。</translation>
+    </message>
+    <message>
+        <location filename="../features/identify_screen.py" line="38"/>
+        <source>Waiting for a card or a code…</source>
+        <translation>等待读卡或扫码…</translation>
+    </message>
+    <message>
+        <location filename="../features/identify_screen.py" line="41"/>
+        <source>New patient: create my record</source>
+        <translation>新患者：立即建档</translation>
+    </message>
+</context>
+<context>
     <name>FilingResultScreen</name>
     <message>
         <location filename="../screens/filing/outcome.py" line="100"/>
@@ -742,52 +780,52 @@
 <context>
     <name>HomeScreen</name>
     <message>
-        <location filename="../screens/home.py" line="69"/>
+        <location filename="../screens/home.py" line="80"/>
         <source>Welcome</source>
         <translation>欢迎使用自助服务</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="70"/>
+        <location filename="../screens/home.py" line="81"/>
         <source>Please choose a service</source>
         <translation>请选择您要办理的业务</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="71"/>
+        <location filename="../screens/home.py" line="82"/>
         <source>Registration</source>
         <translation>挂号</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="71"/>
+        <location filename="../screens/home.py" line="82"/>
         <source>Book a doctor for today</source>
         <translation>预约今日门诊医生</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="72"/>
+        <location filename="../screens/home.py" line="83"/>
         <source>coming soon</source>
         <translation>即将开放</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="73"/>
+        <location filename="../screens/home.py" line="84"/>
         <source>First visit: create your record</source>
         <translation>首次就诊，建立档案</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="74"/>
+        <location filename="../screens/home.py" line="87"/>
         <source>Pay bills</source>
         <translation>门诊缴费</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="74"/>
+        <location filename="../screens/home.py" line="87"/>
         <source>Print reports</source>
         <translation>报告打印</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="73"/>
+        <location filename="../screens/home.py" line="84"/>
         <source>New patient</source>
         <translation>新患者建档</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="77"/>
+        <location filename="../screens/home.py" line="90"/>
         <source>Touch a service to begin. Your data is cleared when you finish.</source>
         <translation>点击业务开始办理。办理结束后，您的信息将被清除。</translation>
     </message>
@@ -828,22 +866,22 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../window.py" line="190"/>
+        <location filename="../window.py" line="205"/>
         <source>Large text</source>
         <translation>长者模式</translation>
     </message>
     <message>
-        <location filename="../window.py" line="198"/>
+        <location filename="../window.py" line="213"/>
         <source>‹ Back</source>
         <translation>‹ 返回</translation>
     </message>
     <message>
-        <location filename="../window.py" line="199"/>
+        <location filename="../window.py" line="214"/>
         <source>Home</source>
         <translation>首页</translation>
     </message>
     <message>
-        <location filename="../window.py" line="304"/>
+        <location filename="../window.py" line="323"/>
         <source>Returning to the start in {n} s — touch to continue</source>
         <translation>{n} 秒后返回首页，触摸屏幕继续操作</translation>
     </message>
@@ -1403,388 +1441,408 @@
 <context>
     <name>messages</name>
     <message>
-        <location filename="../messages.py" line="49"/>
+        <location filename="../messages.py" line="50"/>
         <source>The balance of the payment account is not enough.</source>
         <translation>付款账户余额不足。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="50"/>
+        <location filename="../messages.py" line="51"/>
         <source>The payment code has expired.</source>
         <translation>付款码已过期。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="51"/>
+        <location filename="../messages.py" line="52"/>
         <source>The payment code is not valid.</source>
         <translation>付款码无效。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="52"/>
+        <location filename="../messages.py" line="53"/>
         <source>The payment was not confirmed on the phone in time.</source>
         <translation>未能及时在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="53"/>
-        <location filename="../messages.py" line="97"/>
+        <location filename="../messages.py" line="54"/>
+        <location filename="../messages.py" line="98"/>
         <source>This registration has already been paid.</source>
         <translation>该挂号已支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="54"/>
+        <location filename="../messages.py" line="55"/>
         <source>The amount has changed since it was shown.</source>
         <translation>金额已发生变化。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="58"/>
+        <location filename="../messages.py" line="59"/>
         <source>A device is not working. Please ask the staff for help.</source>
         <translation>设备故障，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="59"/>
+        <location filename="../messages.py" line="60"/>
         <source>The device is not connected. Please ask the staff for help.</source>
         <translation>设备未连接，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="60"/>
+        <location filename="../messages.py" line="61"/>
         <source>The device did not answer in time. Please try again.</source>
         <translation>设备响应超时，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="61"/>
+        <location filename="../messages.py" line="62"/>
         <source>The card could not be read correctly. Please place it again.</source>
         <translation>未能正确读取卡片，请重新放置。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="62"/>
+        <location filename="../messages.py" line="63"/>
         <source>The card was moved while it was being read. Please place it again and hold it still.</source>
         <translation>读卡时卡片被移开，请重新放置并保持不动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="65"/>
+        <location filename="../messages.py" line="66"/>
         <source>The photo on the ID card could not be read.</source>
         <translation>未能读取身份证照片。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="66"/>
+        <location filename="../messages.py" line="67"/>
         <source>This card is not a social-security card. Please insert your social-security card.</source>
         <translation>这不是社会保障卡，请插入您的社保卡。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="69"/>
+        <location filename="../messages.py" line="70"/>
         <source>This social-security card is locked. Please go to the service desk.</source>
         <translation>该社保卡已锁定，请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="72"/>
+        <location filename="../messages.py" line="73"/>
         <source>Reading the card, please hold it still…</source>
         <translation>正在读卡，请保持卡片不动…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="73"/>
+        <location filename="../messages.py" line="74"/>
         <source>The printer has a problem. Please ask the staff for your receipt.</source>
         <translation>打印机故障，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="74"/>
+        <location filename="../messages.py" line="75"/>
         <source>The printer is out of paper. Please ask the staff for your receipt.</source>
         <translation>打印机缺纸，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="77"/>
+        <location filename="../messages.py" line="78"/>
         <source>The printer cover is open. Please ask the staff for help.</source>
         <translation>打印机盖未关闭，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="78"/>
+        <location filename="../messages.py" line="79"/>
         <source>The printer is not responding. Please ask the staff for your receipt.</source>
         <translation>打印机无响应，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="81"/>
+        <location filename="../messages.py" line="82"/>
         <source>No printer is connected. Please ask the staff for your receipt.</source>
         <translation>未连接打印机，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="84"/>
+        <location filename="../messages.py" line="85"/>
         <source>This receipt may already have printed. The staff can reprint it.</source>
         <translation>该凭条可能已打印，如需补打请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="87"/>
+        <location filename="../messages.py" line="88"/>
         <source>The hospital system cannot be reached. Please try again in a moment.</source>
         <translation>无法连接医院系统，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="90"/>
+        <location filename="../messages.py" line="91"/>
         <source>The hospital system is not answering. Please try again in a moment.</source>
         <translation>医院系统响应超时，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="93"/>
+        <location filename="../messages.py" line="94"/>
         <source>The hospital system reported an error. Please try again.</source>
         <translation>医院系统出错，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="94"/>
+        <location filename="../messages.py" line="95"/>
         <source>That time is now fully booked. Please choose another time.</source>
         <translation>该时段已约满，请选择其他时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="98"/>
+        <location filename="../messages.py" line="99"/>
         <source>The record was not found. Please start again.</source>
         <translation>未找到记录，请重新开始。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="99"/>
+        <location filename="../messages.py" line="100"/>
         <source>No departments are open for registration today.</source>
         <translation>今日暂无可挂号的科室。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="100"/>
+        <location filename="../messages.py" line="101"/>
         <source>No doctors are on duty in this department today.</source>
         <translation>该科室今日无出诊医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="101"/>
+        <location filename="../messages.py" line="102"/>
         <source>This doctor has no free times left today.</source>
         <translation>该医生今日已无可预约时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="102"/>
+        <location filename="../messages.py" line="103"/>
         <source>This doctor is fully booked today. Please choose another doctor.</source>
         <translation>该医生今日号源已满，请选择其他医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="105"/>
+        <location filename="../messages.py" line="106"/>
         <source>That is not a payment code. Please show the WeChat or Alipay payment code.</source>
         <translation>这不是付款码，请出示微信或支付宝付款码。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="108"/>
+        <location filename="../messages.py" line="109"/>
         <source>Processing the payment…</source>
         <translation>正在处理支付…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="109"/>
+        <location filename="../messages.py" line="110"/>
         <source>Please confirm the payment on your phone.</source>
         <translation>请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="110"/>
+        <location filename="../messages.py" line="111"/>
         <source>Payment received.</source>
         <translation>支付成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="111"/>
+        <location filename="../messages.py" line="112"/>
         <source>The payment did not go through.</source>
         <translation>支付未成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="112"/>
+        <location filename="../messages.py" line="113"/>
         <source>We could not confirm the payment yet. No money is lost: if it was charged, it will be registered or refunded automatically. Please ask at the cashier window.</source>
         <translation>暂未确认支付结果。您的资金不会损失：如已扣款，系统将自动完成挂号或退款。请到收费窗口咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="117"/>
+        <location filename="../messages.py" line="118"/>
         <source>Please scan the payment code again, or go to the cashier window.</source>
         <translation>请重新扫描付款码，或到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="118"/>
+        <location filename="../messages.py" line="119"/>
         <source>The hospital system refused the request. Please go to the service desk.</source>
         <translation>医院系统拒绝了该请求，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="121"/>
+        <location filename="../messages.py" line="122"/>
         <source>This kiosk is not enrolled with the hospital system, or was revoked. Please call IT.</source>
         <translation>本机未在医院系统登记或已被停用，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="124"/>
+        <location filename="../messages.py" line="125"/>
         <source>This kiosk&apos;s clock is wrong, so the hospital system refuses it. Please call IT.</source>
         <translation>本机时间不准确，医院系统拒绝了请求，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="127"/>
+        <location filename="../messages.py" line="128"/>
         <source>Something went wrong. Please try again or ask the staff for help.</source>
         <translation>出现问题，请重试或联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="130"/>
+        <location filename="../messages.py" line="131"/>
         <source>The hospital system is offline, so your registration is pending confirmation. Please take the slip and pay at the cashier window; if the time is taken meanwhile, the staff will rebook you.</source>
         <translation>医院系统暂时离线，您的挂号待确认。请取走凭条到收费窗口缴费；如该时段在此期间已被约满，工作人员会为您重新安排。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="135"/>
+        <location filename="../messages.py" line="136"/>
         <source>Paying by QR code needs the hospital system, which is offline. Your place is kept; please pay at the cashier window.</source>
         <translation>扫码支付需要连接医院系统，目前系统离线。您的号源已为您保留，请到收费窗口缴费。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="140"/>
+        <location filename="../messages.py" line="141"/>
         <source>The kiosk has been offline too long to accept more registrations. Please go to the service desk.</source>
         <translation>本机离线时间过长，暂不能再办理挂号。请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="144"/>
+        <location filename="../messages.py" line="145"/>
         <source>Offline: registrations are kept on this kiosk and confirmed when the network is back.</source>
         <translation>离线模式：挂号暂存在本机，网络恢复后自动确认。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="148"/>
+        <location filename="../messages.py" line="149"/>
         <source>Please stand in front of the camera</source>
         <translation>请站到摄像头前</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="149"/>
+        <location filename="../messages.py" line="150"/>
         <source>Only one person in front of the camera, please</source>
         <translation>请保持镜头前只有一人</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="150"/>
+        <location filename="../messages.py" line="151"/>
         <source>Please move a little closer</source>
         <translation>请靠近一点</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="151"/>
+        <location filename="../messages.py" line="152"/>
         <source>Please move back a little</source>
         <translation>请后退一点</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="152"/>
+        <location filename="../messages.py" line="153"/>
         <source>Please put your face inside the oval</source>
         <translation>请把脸放在椭圆框内</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="153"/>
+        <location filename="../messages.py" line="154"/>
         <source>Please look straight at the camera</source>
         <translation>请正视摄像头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="154"/>
+        <location filename="../messages.py" line="155"/>
         <source>Please hold still</source>
         <translation>请保持不动</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="155"/>
+        <location filename="../messages.py" line="156"/>
         <source>It is too dark: please face the light</source>
         <translation>光线太暗，请面向光源</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="156"/>
+        <location filename="../messages.py" line="157"/>
         <source>Too much light behind or on you</source>
         <translation>光线太强，请避开强光</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="157"/>
+        <location filename="../messages.py" line="158"/>
         <source>Good, hold still</source>
         <translation>很好，请保持不动</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="158"/>
+        <location filename="../messages.py" line="159"/>
         <source>Slowly turn your head to the left</source>
         <translation>请慢慢向左转头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="159"/>
+        <location filename="../messages.py" line="160"/>
         <source>Slowly turn your head to the right</source>
         <translation>请慢慢向右转头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="160"/>
+        <location filename="../messages.py" line="161"/>
         <source>Your face matches your ID card photo.</source>
         <translation>您的面部与身份证照片一致。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="161"/>
+        <location filename="../messages.py" line="162"/>
         <source>The check took too long.</source>
         <translation>核验超时。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="162"/>
+        <location filename="../messages.py" line="163"/>
         <source>The check needs a real face, not a photo or a screen.</source>
         <translation>核验需要真人面部，不能使用照片或屏幕。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="163"/>
+        <location filename="../messages.py" line="164"/>
         <source>We did not see your head turn.</source>
         <translation>未检测到转头动作。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="164"/>
+        <location filename="../messages.py" line="165"/>
         <source>The head turned the other way.</source>
         <translation>转头方向不对。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="165"/>
+        <location filename="../messages.py" line="166"/>
         <source>We lost sight of your face.</source>
         <translation>未能持续检测到您的面部。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="166"/>
+        <location filename="../messages.py" line="167"/>
         <source>Your face did not match the photo on the ID card.</source>
         <translation>您的面部与身份证照片不一致。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="167"/>
+        <location filename="../messages.py" line="168"/>
         <source>The camera is not working, so the staff will check your ID card at the service window.</source>
         <translation>摄像头无法使用，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="170"/>
+        <location filename="../messages.py" line="171"/>
         <source>The photo on your ID card cannot be used for the check. The staff will check your ID card.</source>
         <translation>身份证照片无法用于核验，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="173"/>
+        <location filename="../messages.py" line="174"/>
         <source>The face check is not working right now. The staff will check your ID card.</source>
         <translation>人脸核验暂时无法使用，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="176"/>
+        <location filename="../messages.py" line="177"/>
         <source>Face verification is not offered at this kiosk. The staff will check your ID card.</source>
         <translation>本机不提供人脸核验，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="179"/>
+        <location filename="../messages.py" line="180"/>
         <source>The camera is not available, so the staff will check your ID card at the service window.</source>
         <translation>摄像头不可用，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="182"/>
+        <location filename="../messages.py" line="183"/>
         <source>The photo on your ID card cannot be read here, so the staff will check your ID card at the service window.</source>
         <translation>本机无法读取身份证照片，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="186"/>
+        <location filename="../messages.py" line="187"/>
         <source>Face verification is not working right now. The staff will check your ID card.</source>
         <translation>人脸核验暂时无法使用，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="189"/>
+        <location filename="../messages.py" line="190"/>
         <source>Face verification is still starting. Please wait a moment or choose the staff check.</source>
         <translation>人脸核验正在启动，请稍候或选择人工核验。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="192"/>
+        <location filename="../messages.py" line="193"/>
         <source>You already have a record at this hospital.</source>
         <translation>您已在本院建档。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="193"/>
+        <location filename="../messages.py" line="194"/>
         <source>That is not a mainland mobile number. Please check the 11 digits.</source>
         <translation>这不是有效的大陆手机号码，请核对 11 位数字。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="196"/>
+        <location filename="../messages.py" line="197"/>
         <source>Creating your record…</source>
         <translation>正在建档…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="197"/>
+        <location filename="../messages.py" line="198"/>
         <source>The hospital system is offline, so your record is pending confirmation. Please take the slip; it is confirmed automatically when the network is back.</source>
         <translation>医院系统暂时离线，您的档案待确认。请取走凭条，网络恢复后将自动确认。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="202"/>
+        <location filename="../messages.py" line="203"/>
+        <source>There is no record for you yet. Create one with “New patient”, or ask at the service desk.</source>
+        <translation>您还没有建档。请点击“新患者建档”，或到服务台咨询。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="206"/>
+        <source>That is a payment code. First identify yourself with your card or visit-card QR code.</source>
+        <translation>这是付款码。请先用证件或就诊卡二维码识别身份。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="209"/>
+        <source>This code is not a visit card or medical-insurance e-voucher. Please try your ID card.</source>
+        <translation>无法识别此二维码（不是就诊卡或医保电子凭证），请使用身份证。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="212"/>
+        <source>The hospital system cannot be reached and this card has not been used here recently.</source>
+        <translation>暂时无法连接医院系统，且本机没有此卡的近期记录。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="215"/>
         <source>This service is coming soon. Please use the service desk for now.</source>
         <translation>该业务即将开放，目前请到服务台办理。</translation>
     </message>
