@@ -20,6 +20,7 @@ from server.auth import staff
 from server.bills import api as bills_api
 from server.bills.insurance import DemoInsurance
 from server.bills.service import BillService
+from server.cashier import api as cashier_api
 from server.crypto import FieldCipher, load_or_create_key
 from server.dashboard.routes import router as dashboard_router
 from server.dashboard.tables import add_work_item
@@ -27,6 +28,7 @@ from server.db import open_database
 from server.errors import install_error_handlers
 from server.find_patient import EVoucherSandbox
 from server.payments import api as payments_api
+from server.payments import qr_api
 from server.payments.wiring import build_payments
 from server.reconcile import api as reconcile_api
 from server.reconcile.job import Reconciler
@@ -94,6 +96,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.sandbox = stack.wechat_sandbox
     app.state.alipay_sandbox = stack.alipay_sandbox
     app.state.bills = bills
+    app.state.qr_payments = stack.qr  # kiosk-shown QR payments (server/payments/qr.py)
     app.state.refunds = stack.refunds  # refunds and 退号 (server/refunds/)
     app.state.registration_refunds = RegistrationRefunds(stack.refunds) if stack.refunds is not None else None
     app.state.accounts = AccountService(db, payments, bills, settings)
@@ -117,12 +120,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
         find_patient.router,
         registrations.router,
         sync_ops.router,
+        qr_api.router,  # before payments_api: POST /payments/qr is not a payment key
         payments_api.router,
         bills_api.router,
         refunds_api.router,
         appointments_api.router,
         reports_api.router,
         accounts_api.router,
+        cashier_api.router,  # the cashier window (server/cashier/)
     )
     for kiosk_router in (*kiosk_routers, fleet.router):
         app.include_router(kiosk_router, dependencies=signed, responses=kiosk_auth.KIOSK_ERRORS)

@@ -26,13 +26,19 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from server.accounts.tables import ACCOUNTS_V13, rebuild_sqlite_payments
+from server.appointments.tables import APPOINTMENTS_V11
 from server.auth.tables import AUTH_V4
-from server.bills.tables import BILLS_V6
+from server.bills.tables import BILLS_V6, BILLS_V12
+from server.cashier.tables import CASHIER_V15
 from server.dashboard.tables import WORKLIST_V5
 from server.dbapi import Conn
 from server.ddl import PerDialect, Statement, render
 from server.filing_tables import FILING_V10, backfill_visit_cards
+from server.payments.qr_tables import QR_V12
 from server.reconcile.tables import RECONCILE_V7
+from server.refunds.tables import REFUNDS_V9
+from server.reports.tables import REPORTS_V11
 from server.sync_tables import SYNC_OPS_V8
 
 logger = logging.getLogger(__name__)
@@ -192,8 +198,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "bills, bill items, insurance settlements; payments of bills", BILLS_V6),
     Migration(7, "reconciliation runs", RECONCILE_V7),
     Migration(8, "offline sync operations", SYNC_OPS_V8),
-    # 9: refunds (server/payments/), reserved; may land after 10 (see the module docstring)
+    Migration(9, "refunds of payments (server/refunds/)", REFUNDS_V9),
     Migration(10, "filing: patient phone, visit card, verification; filing requests", FILING_V10, backfill_visit_cards),
+    Migration(11, "appointments and their check-in; reports and their print-back", APPOINTMENTS_V11 + REPORTS_V11),
+    Migration(12, "bill payment: one payment for several bills; kiosk-shown QR payments", BILLS_V12 + QR_V12),
+    Migration(13, "prepaid accounts and their ledger; top-up payments", ACCOUNTS_V13, rebuild_sqlite_payments),
+    Migration(15, "cashier window: staff PINs and cards, shifts, settlements, approved refunds", CASHIER_V15),
 )
 
 SCHEMA_VERSION = max([BASELINE_VERSION, *(m.version for m in MIGRATIONS)])

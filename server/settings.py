@@ -43,6 +43,17 @@ class ServerSettings:
 
     # A bill locked for payment stays locked this long unless a payment under its key is unresolved.
     bill_lock_ttl_s: float = 300.0
+    # A QR code the kiosk shows (WeChat Native / Alipay precreate) can be paid this long; then the
+    # server closes the order. WeChat wants more than 1 minute; tests shrink it (the sandbox allows).
+    qr_ttl_s: float = 120.0
+
+    # 退号 at a kiosk (server/refunds/registration.py): allowed until this many minutes before the
+    # slot starts (hospital wall time), never for a past slot nor once the visit has begun.
+    registration_refund_cutoff_min: int = 30
+
+    # One top-up of the prepaid account (预交金), by payment code: at least 1 yuan, at most 5000 yuan.
+    top_up_min_cents: int = 100
+    top_up_max_cents: int = 500_000
 
     # Official micropay guidance (protocols.md §3.2): query every 10 s until 30 s, then reverse,
     # never sooner than 15 s after the charge. The demo and tests shrink these.
@@ -58,6 +69,11 @@ class ServerSettings:
     # so the provider call always times out and the server has to find the payment by querying.
     sandbox_lost_response_s: float | None = None
 
+    # Appointment check-in (预约取号) opens this long before the booked slot starts and closes this long
+    # after; outside it the kiosk says "too early" / "too late" (server/appointments/).
+    checkin_open_before_min: int = 60
+    checkin_close_after_min: int = 15
+
     # A kiosk is listed as online while its last heartbeat is at most this old (it beats every 15 s).
     kiosk_online_window_s: float = 60.0
 
@@ -68,6 +84,8 @@ class ServerSettings:
     demo_admin_password: str | None = None
 
     seed_demo: bool = True
+    # Demo only: the demo ID cards' patients, with bookings around the start time and lab/imaging reports.
+    seed_demo_patients: bool = False
     # The first day of the seeded week; None = the local date when the DB is first created.
     seed_today: date | None = None
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from email.utils import parsedate_to_datetime
@@ -392,6 +392,158 @@ def _report_ticket(body: Any, replayed: bool) -> ReportTicket:
         content=_build(ReportContent, content, rows=rows),
         replayed=replayed,
     )
+
+
+# ---- refunds (退费) and 退号: results of the calls below (server/refunds/)
+
+FINAL_REFUND_STATES = frozenset({"refunded", "failed"})
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    """A refund's state: ``requested`` / ``pending`` (poll ``refund_status``), ``refunded`` (the
+    money is on its way back to the account that paid), ``failed`` (staff refund it by hand)."""
+
+    refund_key: str
+    payment_key: str
+    registration_id: int | None
+    status: str
+    amount_cents: int
+    payment_amount_cents: int
+    refundable_cents: int  # what is left to refund of the payment
+    channel: str  # wechat | alipay: where the money goes back
+    reason: str
+    requested_by: str
+    approved_by: str | None
+    error_code: str | None
+    message: str
+    created_at: str
+    refunded_at: str | None
+    replayed: bool = False
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_REFUND_STATES
+
+
+@dataclass(frozen=True)
+class RefundableRegistration:
+    """A paid registration from today on; ``refundable``: 退号 is possible at a kiosk now."""
+
+    registration: Registration
+    refundable: bool
+    blocked_reason: str | None  # refund_window_closed | already_checked_in | payment_not_found | ...
+    refund_deadline: str  # hospital wall time, YYYY-MM-DDTHH:MM
+    refundable_cents: int
+    channel: str | None
+
+
+@dataclass(frozen=True)
+class RegistrationRefund:
+    registration: Registration  # status cancelled: the place went back to the slot
+    refund: RefundResult
+
+
+def _refund(body: Any, replayed: bool = False) -> RefundResult:
+    return _build(RefundResult, body, replayed=replayed)
+
+
+# ---- bill payment (缴费): bills, lock groups and kiosk-shown QR payments (server/bills/, server/payments/qr.py)
+
+
+@dataclass(frozen=True)
+class BillItem:
+    code: str
+    name_zh: str
+    name_en: str
+    category: str  # the insurer's: drug_a, drug_b, drug_c, exam, treatment, material
+    quantity: int
+    unit_cents: int
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class Bill:
+    """An outpatient bill (a prescription, lab or imaging order...). ``version`` goes back with the
+    lock: a bill changed since it was listed is refused (``bill_changed``)."""
+
+    bill_id: int
+    bill_no: str
+    patient_id: int
+    kind: str  # prescription | lab | imaging | treatment
+    title_zh: str
+    title_en: str
+    total_cents: int
+    status: str  # unpaid | locked | paid | cancelled
+    version: int
+    locked_until: str | None
+    payment_key: str | None
+    insurance_scheme: str | None
+    insurance_cents: int | None
+    self_pay_cents: int | None
+    items: tuple[BillItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class BillLock:
+    """Bills locked under one payment key and pre-settled: pay ``self_pay_cents`` once for all.
+
+    ``status``: ``locked`` (pay now, before ``locked_until``), ``paid`` (fully covered by the
+    insurance: nothing to pay), ``released`` (given up), ``presettling`` (ask again).
+    """
+
+    payment_key: str
+    patient_id: int
+    status: str
+    locked_until: str | None
+    insurance_scheme: str | None
+    total_cents: int
+    insurance_cents: int | None
+    self_pay_cents: int | None
+    bills: tuple[Bill, ...] = ()
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class QrPayment:
+    """A kiosk-shown QR payment: render ``code_url`` as a QR code until ``expires_at`` (server time).
+
+    ``qr_state`` while PENDING: ``awaiting_scan``, ``scanned`` (the patient confirms on the phone),
+    ``closing`` (a cancel is under way: keep polling). Final: ``status`` SUCCESS / FAILED (``error_code``
+    USER_CANCELLED, QR_EXPIRED, QR_UNAVAILABLE, ...) / REVERSED.
+    """
+
+    idempotency_key: str
+    status: str
+    error_code: str | None
+    message: str
+    channel: str
+    amount_cents: int
+    bill_id: int | None = None
+    bill_status: str | None = None
+    registration_id: int | None = None
+    registration_status: str | None = None
+    qr_state: str | None = None
+    code_url: str | None = None
+    expires_at: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_PAYMENT_STATES
+
+
+def _bill(data: Any) -> Bill:
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ServerError("bad_response", "a bill without its items")
+    return _build(Bill, data, items=tuple(_build(BillItem, i) for i in items))
+
+
+def _bill_lock(data: Any, replayed: bool = False) -> BillLock:
+    bills = data.get("bills") if isinstance(data, dict) else None
+    if not isinstance(bills, list):
+        raise ServerError("bad_response", "a bill lock without its bills")
+    return _build(BillLock, data, bills=tuple(_bill(b) for b in bills), replayed=replayed)
 
 
 def mask_auth_code(auth_code: str) -> str:
@@ -810,6 +962,172 @@ class ServerClient:
         payload = {"printed": printed, "error_code": None if printed else error_code}
         _, body = self._request("POST", f"{API}/reports/prints/{key}/outcome", json=payload)
         return _build(ReportPrint, body)
+
+    # ---- refunds (退费) and 退号: server/refunds/
+
+    def refund_payment(
+        self,
+        refund_key: str,
+        payment_key: str,
+        amount_cents: int,
+        reason: str,
+        approved_by: str | None = None,
+    ) -> RefundResult:
+        """Refund part or all of a paid payment to the account that paid. ``pending``: poll
+        ``refund_status(refund_key)``. After a ServerTimeout, ask ``refund_status`` (None = the
+        request never arrived) or repeat with the SAME key: never a new key for the same refund.
+        BusinessError codes: payment_not_found, payment_not_paid, refund_exceeds_refundable,
+        refund_channel_unsupported, idempotency_key_reused."""
+        payload = {
+            "refund_key": refund_key,
+            "amount_cents": amount_cents,
+            "reason": reason,
+            "kiosk_id": self.kiosk_id,
+            "approved_by": approved_by,
+        }
+        logger.info("refund %s of payment %s: %d cents", refund_key, payment_key, amount_cents)
+        status, body = self._request(
+            "POST", f"{API}/payments/{payment_key}/refunds", json=payload, read_timeout=self.pay_read_timeout
+        )
+        result = _refund(body, status == 200)
+        logger.info("refund %s: %s %s", refund_key, result.status, result.error_code or "")
+        return result
+
+    def refund_status(self, refund_key: str) -> RefundResult | None:
+        """The refund's current state, or None when the server never received that key."""
+        _, body = self._request("GET", f"{API}/refunds/{refund_key}", not_found_ok=True)
+        return None if body is None else _refund(body)
+
+    def refundable_registrations(self, patient_id: int) -> list[RefundableRegistration]:
+        """The patient's paid registrations from today on, each saying whether 退号 is possible now."""
+        _, body = self._request("GET", f"{API}/patients/{patient_id}/refundable-registrations")
+        if not isinstance(body, list):
+            raise ServerError("bad_response", "expected a list of registrations")
+        return [_build(RefundableRegistration, item, registration=_build(Registration, item)) for item in body]
+
+    def refund_registration(self, refund_key: str, registration_id: int, patient_id: int) -> RegistrationRefund:
+        """退号: cancel the paid registration, give its place back and refund the fee, in the window.
+        Safe to repeat with the same key after a ServerTimeout. BusinessError codes:
+        refund_window_closed, already_checked_in, registration_cancelled, registration_not_paid,
+        registration_not_found, payment_not_found, nothing_to_refund."""
+        payload = {"refund_key": refund_key, "kiosk_id": self.kiosk_id, "patient_id": patient_id}
+        status, body = self._request(
+            "POST",
+            f"{API}/registrations/{registration_id}/refund",
+            json=payload,
+            read_timeout=self.pay_read_timeout,
+        )
+        if not isinstance(body, dict):
+            raise ServerError("bad_response", "the refund answer is not an object")
+        answer = RegistrationRefund(
+            registration=_build(Registration, body.get("registration"), replayed=status == 200),
+            refund=_refund(body.get("refund"), status == 200),
+        )
+        logger.info("退号 %s of registration %d: refund %s", refund_key, registration_id, answer.refund.status)
+        return answer
+
+    # ---- bill payment (缴费): server/bills/, server/payments/qr.py
+
+    def list_bills(self, patient_id: int) -> list[Bill]:
+        """The patient's open bills (unpaid, or locked by a payment in progress)."""
+        _, body = self._request("GET", f"{API}/patients/{patient_id}/bills")
+        if not isinstance(body, list):
+            raise ServerError("bad_response", "expected a list of bills")
+        return [_bill(b) for b in body]
+
+    def lock_bills(
+        self, key: str, patient_id: int, bills: Sequence[tuple[int, int]], insurance_scheme: str | None
+    ) -> BillLock:
+        """Lock ``bills`` ((bill_id, version) pairs as listed) under ``key`` for ONE payment of their
+        summed self-pay share, all or none, pre-settled with the insurer. Safe to repeat with the same
+        key after a ServerTimeout. BusinessError codes: already_paid, bill_changed, bill_locked,
+        bill_cancelled, bill_not_found, lock_released, idempotency_key_reused; ServerError 502
+        insurance_unavailable (nothing stays locked)."""
+        payload = {
+            "payment_key": key,
+            "patient_id": patient_id,
+            "bills": [{"bill_id": b, "version": v} for b, v in bills],
+            "insurance_scheme": insurance_scheme,
+            "kiosk_id": self.kiosk_id,
+        }
+        status, body = self._request("POST", f"{API}/bills/lock", json=payload)
+        lock = _bill_lock(body, status == 200)
+        ids = [b for b, _ in bills]
+        logger.info("bills %s locked under %s: %s, self-pay %s", ids, key, lock.status, lock.self_pay_cents)
+        return lock
+
+    def bill_lock(self, key: str) -> BillLock | None:
+        """The lock group of ``key``; None when that key never locked anything."""
+        _, body = self._request("GET", f"{API}/bills/locks/{key}", not_found_ok=True)
+        return None if body is None else _bill_lock(body)
+
+    def lock_bill(self, key: str, patient_id: int, bill_id: int, version: int, insurance_scheme: str | None) -> Bill:
+        """One bill: ``lock_bills`` with a single bill, answered as the bill."""
+        return self.lock_bills(key, patient_id, [(bill_id, version)], insurance_scheme).bills[0]
+
+    def unlock_bills(self, key: str) -> BillLock:
+        """Give the lock group up (the patient cancelled); BusinessError payment_pending while a
+        payment under the key is unresolved."""
+        _, body = self._request("POST", f"{API}/bills/unlock", json={"payment_key": key})
+        return _bill_lock(body)
+
+    def unlock_bill(self, bill_id: int, key: str) -> Bill:
+        """Give the bill's lock (its whole group under ``key``) up."""
+        _, body = self._request("POST", f"{API}/bills/{bill_id}/unlock", json={"payment_key": key})
+        return _bill(body)
+
+    def pay_bill(self, key: str, bill_id: int, amount_cents: int, auth_code: str) -> PaymentResult:
+        """Charge a scanned payment code for the bills locked under ``key`` (``bill_id``: any of them).
+        PENDING: poll ``payment_status(key)``. After a ServerTimeout query this key, never pay anew."""
+        payload = {
+            "idempotency_key": key,
+            "bill_id": bill_id,
+            "amount_cents": amount_cents,
+            "auth_code": auth_code,
+            "kiosk_id": self.kiosk_id,
+        }
+        logger.info("pay bill %d, %d cents, code %s", bill_id, amount_cents, mask_auth_code(auth_code))
+        _, body = self._request("POST", f"{API}/payments", json=payload, read_timeout=self.pay_read_timeout)
+        result = _build(PaymentResult, body)
+        logger.info("payment %s: %s %s", key, result.status, result.error_code or "")
+        return result
+
+    def create_qr_payment(
+        self,
+        key: str,
+        amount_cents: int,
+        provider: str,
+        *,
+        bill_id: int | None = None,
+        registration_id: int | None = None,
+    ) -> QrPayment:
+        """A provider order whose ``code_url`` the kiosk shows as a QR code (``provider``: wechat |
+        alipay). Safe to repeat with the same key after a ServerTimeout (the same code comes back)."""
+        payload = {
+            "idempotency_key": key,
+            "bill_id": bill_id,
+            "registration_id": registration_id,
+            "amount_cents": amount_cents,
+            "provider": provider,
+            "kiosk_id": self.kiosk_id,
+        }
+        _, body = self._request("POST", f"{API}/payments/qr", json=payload, read_timeout=self.pay_read_timeout)
+        result = _build(QrPayment, body)
+        logger.info("QR payment %s (%s): %s %s", key, provider, result.status, result.error_code or "")
+        return result
+
+    def qr_payment_status(self, key: str) -> QrPayment | None:
+        """A payment's state with its QR details; None when the server never received that key."""
+        _, body = self._request("GET", f"{API}/payments/{key}", not_found_ok=True)
+        return None if body is None else _build(QrPayment, body)
+
+    def cancel_payment(self, key: str) -> QrPayment:
+        """Close a QR payment's order. SUCCESS if it was paid meanwhile (never lost); PENDING with
+        ``qr_state`` closing when the provider has not confirmed yet (poll ``qr_payment_status``)."""
+        _, body = self._request("POST", f"{API}/payments/{key}/cancel", read_timeout=self.pay_read_timeout)
+        result = _build(QrPayment, body)
+        logger.info("QR payment %s cancel: %s %s", key, result.status, result.error_code or "")
+        return result
 
     # -- offline sync ------------------------------------------------------------------------------
 

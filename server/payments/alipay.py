@@ -1,5 +1,5 @@
 """Alipay OpenAPI adapter (当面付): ``trade.pay`` (bar_code), ``precreate``, ``query``, ``cancel``,
-``refund`` and the daily bill download URL (plus fetching the file).
+``refund``, ``fastpay.refund.query`` and the daily bill download URL (plus fetching the file).
 
 Requests go to the gateway (``.../gateway.do``) as a form-encoded POST of the public parameters
 ``app_id, method, format=JSON, charset=utf-8, sign_type=RSA2, timestamp, version=1.0, biz_content
@@ -266,6 +266,20 @@ class RefundAnswer:
     refunded_cents: int | None = None
     fund_change: bool = False
     trade_no: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RefundQueryAnswer:
+    """``alipay.trade.fastpay.refund.query``. ``found``: True when Alipay holds this refund as done
+    (``refund_status`` REFUND_SUCCESS or absent, with an amount), False when it answered but has no
+    such refund (never arrived, or failed: refund again with the SAME out_request_no), None when
+    there was no usable answer (query again later)."""
+
+    found: bool | None
+    refund_cents: int | None = None
+    code: str | None = None
+    message: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -582,6 +596,30 @@ class AlipayClient:
         else:
             answer = RefundAnswer(Outcome.UNKNOWN, reply.sub_code or reply.alipay_code, reply.sub_msg, raw=data)
         logger.info("alipay refund %s/%s: %s %s", out_trade_no, out_request_no, answer.outcome, answer.code or "")
+        return answer
+
+    def refund_query(self, *, out_trade_no: str, out_request_no: str) -> RefundQueryAnswer:
+        """``alipay.trade.fastpay.refund.query`` for one refund request of a trade."""
+        reply = self._call(
+            "alipay.trade.fastpay.refund.query", {"out_trade_no": out_trade_no, "out_request_no": out_request_no}
+        )
+        data = reply.data
+        if data is None:
+            answer = RefundQueryAnswer(None, code=reply.code, message=reply.message)
+        elif reply.alipay_code == CODE_SUCCESS:
+            cents = _cents_or_none(data.get("refund_amount"))
+            status = str(data.get("refund_status") or "")
+            # Alipay's rule: data with refund_status empty or REFUND_SUCCESS is a refund done;
+            # no data means the request never arrived or did not succeed.
+            done = cents is not None and status in ("", "REFUND_SUCCESS")
+            answer = RefundQueryAnswer(done, cents if done else None, None if done else "REFUND_NOT_EXIST", raw=data)
+        elif reply.sub_code == TRADE_NOT_EXIST:
+            answer = RefundQueryAnswer(False, None, TRADE_NOT_EXIST, reply.sub_msg, raw=data)
+        else:
+            answer = RefundQueryAnswer(None, None, reply.sub_code or reply.alipay_code, reply.sub_msg, raw=data)
+        logger.info(
+            "alipay refund query %s/%s: found=%s %s", out_trade_no, out_request_no, answer.found, answer.code or ""
+        )
         return answer
 
     # -- daily bill --------------------------------------------------------------------------------

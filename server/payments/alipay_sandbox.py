@@ -26,13 +26,20 @@ out_trade_no never makes a second trade; it answers the trade's current state.
 (the patient scanned: WAIT_BUYER_PAY) or :meth:`AlipaySandboxStore.pay` (paid: TRADE_SUCCESS), or
 the HTTP hooks ``POST /sandbox/alipay/test/scan/{out_trade_no}`` / ``.../test/pay/{out_trade_no}``,
 ``alipay.trade.query`` answers 40004 ACQ.TRADE_NOT_EXIST, as the real one does.
+``alipay.trade.close`` closes a trade waiting for the buyer; a code nobody scanned has no trade to
+close (ACQ.TRADE_NOT_EXIST: cancel it instead), a paid one is ACQ.TRADE_STATUS_ERROR. The payer's
+phone by the code the kiosk shows: :meth:`AlipaySandboxStore.find_qr` and ``POST
+/sandbox/alipay/test/qr/scan`` / ``.../test/qr/pay`` with ``{"qr_code": ...}``.
 
 ``alipay.trade.cancel`` closes an unpaid trade (action=close) or refunds a paid one in full
 (action=refund); a cancel of an unknown out_trade_no closes it, so a late trade.pay is refused
 (ACQ.TRADE_HAS_CLOSE). ``alipay.trade.refund`` is idempotent on ``out_request_no`` (default: the
 out_trade_no): a repeat answers the earlier refund with ``fund_change=N``; a refund taking the total
 over the order's amount is refused with 40004 ACQ.REFUND_AMT_NOT_EQUAL_TOTAL; a full refund closes
-the trade (TRADE_CLOSED).
+the trade (TRADE_CLOSED). ``alipay.trade.fastpay.refund.query`` answers a refund made under an
+out_request_no with ``refund_status=REFUND_SUCCESS`` and 10000 without refund data otherwise.
+:meth:`AlipaySandboxStore.script_refunds` makes the next new refunds misbehave: ``lost`` (made,
+answer withheld ``lost_response_s``) or ``error`` (20000 ACQ.SYSTEM_ERROR, nothing made).
 
 ``alipay.data.dataservice.bill.downloadurl.query`` (``bill_type=trade``, ``bill_date=yyyy-MM-dd``)
 answers a ``bill_download_url`` served by this router, ``GET /sandbox/alipay/bill/{yyyymmdd}.zip?
@@ -173,6 +180,7 @@ class AlipaySandboxStore:
         self._trades: dict[str, AlipayTrade] = {}
         self._closed_unknown: set[str] = set()  # cancelled before any trade existed
         self._bill_tokens: dict[str, tuple[str, float]] = {}  # token -> (yyyymmdd, expiry monotonic)
+        self._refund_script: list[str] = []  # test hook: modes of the next new refunds
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
@@ -221,6 +229,19 @@ class AlipaySandboxStore:
                 raise ValueError(f"trade {out_trade_no} is {trade.status}")
             trade.status = TRADE_SUCCESS
             trade.paid_at = china_now()
+
+    def script_refunds(self, *modes: str) -> None:
+        """The next new refunds (one mode each): ``lost`` (made, answer withheld ``lost_response_s``),
+        ``error`` (20000 ACQ.SYSTEM_ERROR, nothing made) or ``ok``."""
+        if any(m not in ("lost", "error", "ok") for m in modes):
+            raise ValueError(f"unknown refund modes {modes}")
+        with self._lock:
+            self._refund_script.extend(modes)
+
+    def find_qr(self, qr_code: str) -> str | None:
+        """The out_trade_no behind a precreate QR code (what the payer's phone reads off the kiosk)."""
+        with self._lock:
+            return next((t.out_trade_no for t in self._trades.values() if qr_code and t.qr_code == qr_code), None)
 
     def add_bill_trade(
         self, out_trade_no: str, total_cents: int, *, paid_at: datetime | None = None, subject: str = "sandbox"
@@ -297,7 +318,9 @@ class AlipaySandboxStore:
             "alipay.trade.precreate": self._precreate,
             "alipay.trade.query": self._query,
             "alipay.trade.cancel": self._cancel,
+            "alipay.trade.close": self._close,
             "alipay.trade.refund": self._refund,
+            "alipay.trade.fastpay.refund.query": self._refund_query,
             "alipay.data.dataservice.bill.downloadurl.query": self._bill_url,
         }
         required = ("app_id", "method", "charset", "sign_type", "timestamp", "version", "sign", "biz_content")
@@ -461,6 +484,20 @@ class AlipaySandboxStore:
         fields = self._ok(trade_no=trade.trade_no, out_trade_no=otn, retry_flag="N", action=trade.cancel_action)
         return fields, 0.0
 
+    def _close(self, biz: dict[str, str], _base_url: str) -> tuple[dict[str, Any], float]:
+        """``alipay.trade.close``: only a trade waiting for the buyer closes; a QR code nobody scanned
+        has no trade yet (ACQ.TRADE_NOT_EXIST), and a paid or closed one is ACQ.TRADE_STATUS_ERROR."""
+        with self._lock:
+            trade = self._find(biz)
+            status = self._status(trade) if trade else CREATED
+            if trade is None or status == CREATED:
+                return self._err("40004", "ACQ.TRADE_NOT_EXIST", "交易不存在"), 0.0
+            if status != WAIT_BUYER_PAY:
+                return self._err("40004", "ACQ.TRADE_STATUS_ERROR", "交易状态不合法"), 0.0
+            trade.status = TRADE_CLOSED
+        logger.info("alipay sandbox %s closed", trade.out_trade_no)
+        return self._ok(trade_no=trade.trade_no, out_trade_no=trade.out_trade_no), 0.0
+
     def _refund(self, biz: dict[str, str], _base_url: str) -> tuple[dict[str, Any], float]:
         if not biz.get("refund_amount") or not (biz.get("out_trade_no") or biz.get("trade_no")):
             return self._err("40002", "isv.missing-parameter", "缺少参数"), 0.0
@@ -480,12 +517,37 @@ class AlipaySandboxStore:
                 return self._err("40004", "ACQ.TRADE_STATUS_ERROR", "交易状态不合法"), 0.0
             if trade.refunded + cents > trade.total_cents:
                 return self._err("40004", "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限"), 0.0
+            mode = self._refund_script.pop(0) if self._refund_script else "ok"
+            if mode == "error":
+                return self._err("20000", "ACQ.SYSTEM_ERROR", "系统错误"), 0.0
             refund = AlipayRefund(request_no, cents, china_now())
             trade.refunds.append(refund)
             if trade.refunded == trade.total_cents:
                 trade.status = TRADE_CLOSED  # a fully refunded trade is closed
-        logger.info("alipay sandbox refund %s of %s: %d", request_no, trade.out_trade_no, cents)
-        return self._refund_fields(trade, refund, fund_change=True), 0.0
+        logger.info("alipay sandbox refund %s of %s: %d (%s)", request_no, trade.out_trade_no, cents, mode)
+        withhold = self.lost_response_s if mode == "lost" else 0.0
+        return self._refund_fields(trade, refund, fund_change=True), withhold
+
+    def _refund_query(self, biz: dict[str, str], _base_url: str) -> tuple[dict[str, Any], float]:
+        if not biz.get("out_request_no") or not (biz.get("out_trade_no") or biz.get("trade_no")):
+            return self._err("40002", "isv.missing-parameter", "缺少参数"), 0.0
+        with self._lock:
+            trade = self._find(biz)
+            if trade is None or self._status(trade) == CREATED:
+                return self._err("40004", "ACQ.TRADE_NOT_EXIST", "交易不存在"), 0.0
+            refund = next((r for r in trade.refunds if r.out_request_no == biz["out_request_no"]), None)
+            if refund is None:
+                # Alipay's way of saying "no such refund": success, without any refund data
+                return self._ok(trade_no=trade.trade_no, out_trade_no=trade.out_trade_no), 0.0
+            return self._ok(
+                trade_no=trade.trade_no,
+                out_trade_no=trade.out_trade_no,
+                out_request_no=refund.out_request_no,
+                total_amount=_yuan(trade.total_cents),
+                refund_amount=_yuan(refund.cents),
+                refund_status="REFUND_SUCCESS",
+                gmt_refund_pay=refund.refunded_at.strftime(_TIME_FORMAT),
+            ), 0.0
 
     def _refund_fields(self, trade: AlipayTrade, refund: AlipayRefund, *, fund_change: bool) -> dict[str, Any]:
         return self._ok(
@@ -706,5 +768,17 @@ def make_alipay_sandbox_router(store: AlipaySandboxStore) -> APIRouter:
         except ValueError as exc:
             return Response(content=str(exc).encode(), status_code=409, media_type="text/plain")
         return Response(content=TRADE_SUCCESS.encode(), media_type="text/plain")
+
+    @router.post("/test/qr/{action}")
+    async def by_qr(action: str, request: Request) -> Response:
+        """The payer's phone: ``scan`` or ``pay`` the QR code the kiosk shows, ``{"qr_code": ...}``."""
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        otn = store.find_qr(str(body.get("qr_code") or "")) if isinstance(body, dict) else None
+        if action not in ("scan", "pay") or otn is None:
+            return Response(content=b"no such QR code", status_code=404, media_type="text/plain")
+        return scan(otn) if action == "scan" else pay(otn)
 
     return router

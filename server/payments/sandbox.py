@@ -28,7 +28,11 @@ Refunds: a paid order can be refunded in parts; the same ``out_refund_no`` alway
 refund (same refund_id, nothing refunded twice), and a refund that would take the refunds of the
 order over its ``total_fee`` is refused with ``err_code=ERROR`` / ``累计退款金额大于支付金额``. A
 ``total_fee`` differing from the order's is ``PARAM_ERROR``, an unpaid order ``ERROR`` / ``交易未支付``.
-Refunds succeed at once (refundquery: ``refund_status_n=SUCCESS``).
+Refunds succeed at once (refundquery: ``refund_status_n=SUCCESS``), unless a test scripted the
+next new refunds with :meth:`SandboxStore.script_refunds`: ``lost`` (made, the answer withheld
+``lost_response_s``), ``error`` (SYSTEMERROR, nothing made: refundquery says REFUNDNOTEXIST),
+``processing`` (refundquery says PROCESSING for ``userpaying_s``, then SUCCESS) or ``close``
+(refundquery says REFUNDCLOSE: the money never left).
 
 The daily bill: see :meth:`SandboxStore.bill_text` for the exact format; the test hooks
 :meth:`SandboxStore.add_bill_order`, :meth:`SandboxStore.add_bill_refund` and
@@ -84,6 +88,8 @@ class SandboxRefund:
     refund_id: str
     refund_fee: int  # cents
     refunded_at: datetime
+    status: str = "SUCCESS"  # SUCCESS | PROCESSING (until ``ready_at``) | REFUNDCLOSE
+    ready_at: float = 0.0  # time.monotonic() when a PROCESSING refund becomes SUCCESS
 
 
 @dataclass
@@ -102,10 +108,18 @@ class SandboxOrder:
     revoked_at: datetime | None = None
     refunds: list[SandboxRefund] = field(default_factory=list)
     in_bill: bool = True  # test hook: False leaves a paid order out of the bill
+    trade_type: str = "MICROPAY"  # NATIVE for a kiosk-shown QR order (server/payments/sandbox_native.py)
 
     @property
     def refunded(self) -> int:
-        return sum(r.refund_fee for r in self.refunds)
+        """What the refunds take from the order (a closed refund took nothing)."""
+        return sum(r.refund_fee for r in self.refunds if r.status != "REFUNDCLOSE")
+
+
+def _refund_status(refund: SandboxRefund) -> str:
+    if refund.status == "PROCESSING" and time.monotonic() >= refund.ready_at:
+        refund.status = "SUCCESS"
+    return refund.status
 
 
 class SandboxStore:
@@ -130,6 +144,7 @@ class SandboxStore:
         self.bill_bom = False  # some real bills start with U+FEFF; a parser test can switch it on
         self._orders: dict[str, SandboxOrder] = {}
         self._refunds: dict[str, SandboxOrder] = {}  # out_refund_no -> its order (unique per merchant)
+        self._refund_script: list[str] = []  # test hook: modes of the next new refunds
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
@@ -156,6 +171,13 @@ class SandboxStore:
         return order.state
 
     # -- test hooks: craft what reconciliation must find -------------------------------------------
+
+    def script_refunds(self, *modes: str) -> None:
+        """The next new refunds, one mode each: ``lost``, ``error``, ``processing``, ``close`` or ``ok``."""
+        if any(m not in ("lost", "error", "processing", "close", "ok") for m in modes):
+            raise ValueError(f"unknown refund modes {modes}")
+        with self._lock:
+            self._refund_script.extend(modes)
 
     def add_bill_order(
         self,
@@ -260,7 +282,7 @@ class SandboxStore:
             "result_code": "SUCCESS",
             "openid": "oSANDBOX0000000000000000000",
             "is_subscribe": "N",
-            "trade_type": "MICROPAY",
+            "trade_type": order.trade_type,
             "bank_type": "OTHERS",
             "total_fee": order.total_fee,
             "cash_fee": order.total_fee,
@@ -369,6 +391,15 @@ class SandboxStore:
         }
 
     def refund(self, req: dict[str, str]) -> dict[str, object]:
+        return self.refund_withheld(req)[0]
+
+    def refund_withheld(self, req: dict[str, str]) -> tuple[dict[str, object], float]:
+        """The refund answer and how long to withhold it (seconds): a scripted ``lost`` refund."""
+        answer = self._refund(req)
+        lost = answer.pop("_withhold", None)
+        return answer, self.lost_response_s if lost else 0.0
+
+    def _refund(self, req: dict[str, str]) -> dict[str, object]:
         bad = self.check(req, ("out_refund_no", "total_fee", "refund_fee"))
         if bad:
             return bad
@@ -396,12 +427,24 @@ class SandboxStore:
                 return self._biz_fail(st, "PARAM_ERROR", "订单金额与实际不符")
             if order.refunded + refund_fee > order.total_fee:
                 return self._biz_fail(st, "ERROR", "累计退款金额大于支付金额")
+            mode = self._refund_script.pop(0) if self._refund_script else "ok"
+            if mode == "error":
+                return self._biz_fail(st, "SYSTEMERROR", "系统超时，请用相同参数再次调用")
             refund = SandboxRefund(req["out_refund_no"], _refund_id(), refund_fee, china_now())
+            if mode == "processing":
+                refund.status, refund.ready_at = "PROCESSING", time.monotonic() + self.userpaying_s
+            elif mode == "close":
+                refund.status = "REFUNDCLOSE"
             order.refunds.append(refund)
             order.state = "REFUND"
             self._refunds[refund.out_refund_no] = order
-        logger.info("sandbox refund %s of order %s: %d", refund.out_refund_no, order.out_trade_no, refund_fee)
-        return self._signed(self._refund_fields(order, refund), st)
+        logger.info(
+            "sandbox refund %s of order %s: %d (%s)", refund.out_refund_no, order.out_trade_no, refund_fee, mode
+        )
+        answer = self._signed(self._refund_fields(order, refund), st)
+        if mode == "lost":
+            answer["_withhold"] = True  # not part of the signed answer: popped by refund_withheld
+        return answer
 
     def _find(self, req: dict[str, str]) -> SandboxOrder | None:
         if req.get("out_trade_no"):
@@ -438,7 +481,7 @@ class SandboxStore:
                 fields[f"out_refund_no_{n}"] = r.out_refund_no
                 fields[f"refund_id_{n}"] = r.refund_id
                 fields[f"refund_fee_{n}"] = r.refund_fee
-                fields[f"refund_status_{n}"] = "SUCCESS"
+                fields[f"refund_status_{n}"] = _refund_status(r)
                 fields[f"refund_channel_{n}"] = "ORIGINAL"
                 fields[f"refund_success_time_{n}"] = r.refunded_at.strftime(_TIME_FORMAT)
         return self._signed(fields, st)
@@ -464,7 +507,7 @@ class SandboxStore:
                     "微信订单号": order.transaction_id,
                     "商户订单号": order.out_trade_no,
                     "用户标识": "oSANDBOX0000000000000000000",
-                    "交易类型": "MICROPAY",
+                    "交易类型": order.trade_type,
                     "付款银行": "OTHERS",
                     "货币种类": "CNY",
                     "代金券金额": "0.00",
@@ -485,7 +528,11 @@ class SandboxStore:
                     }))  # fmt: skip
                 if bill_type not in ("ALL", "REFUND"):
                     continue
-                backs = [(r.refunded_at, "REFUND", r.refund_id, r.out_refund_no, r.refund_fee) for r in order.refunds]
+                backs = [
+                    (r.refunded_at, "REFUND", r.refund_id, r.out_refund_no, r.refund_fee)
+                    for r in order.refunds
+                    if _refund_status(r) == "SUCCESS"  # the bill lists money that went back
+                ]
                 if order.state == "REVOKED" and order.revoked_at is not None:
                     # a paid order reversed: the whole amount goes back, listed under the original order number
                     backs.append((order.revoked_at, "REVOKED", _refund_id(order.transaction_id), "0", order.total_fee))
@@ -611,10 +658,20 @@ def make_sandbox_router(store: SandboxStore) -> APIRouter:
     for path, handle in (
         ("/pay/orderquery", store.orderquery),
         ("/secapi/pay/reverse", store.reverse),
-        ("/secapi/pay/refund", store.refund),
         ("/pay/refundquery", store.refundquery),
     ):
         router.add_api_route(path, _plain(handle), methods=["POST"])
+
+    @router.post("/secapi/pay/refund")
+    async def refund(request: Request) -> Response:
+        req = await _parse(request)
+        if req is None:
+            return _xml(SandboxStore._fail("XML格式错误"))
+        answer, withhold = store.refund_withheld(req)
+        deadline = time.monotonic() + withhold  # a scripted "lost" refund: made, the answer late
+        while time.monotonic() < deadline and not store.stopping:
+            await asyncio.sleep(0.05)
+        return _xml(answer)
 
     @router.post("/pay/downloadbill")
     async def downloadbill(request: Request) -> Response:

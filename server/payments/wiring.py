@@ -15,13 +15,19 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import APIRouter
 
 from server.bills.service import BillService
+from server.dashboard.tables import add_work_item
 from server.db import Store
 from server.payments.alipay import AlipayClient
 from server.payments.alipay_provider import AlipayMicropay
 from server.payments.alipay_sandbox import AlipaySandboxStore, make_alipay_sandbox_router
+from server.payments.qr import QrPayments
+from server.payments.qr_providers import AlipayQr, QrProvider, WeChatNative
 from server.payments.sandbox import SandboxStore, make_sandbox_router
+from server.payments.sandbox_native import NativeSandbox, make_native_sandbox_router
 from server.payments.service import PaymentService, PayProvider
 from server.payments.wechat import WeChatPayClient
+from server.refunds.providers import AlipayRefunds, RefundProvider, WeChatRefunds
+from server.refunds.service import RefundService
 from server.settings import ServerSettings
 
 logger = logging.getLogger(__name__)
@@ -36,6 +42,9 @@ class PaymentStack:
     wechat_sandbox: SandboxStore
     alipay_sandbox: AlipaySandboxStore | None = None
     routers: list[APIRouter] = field(default_factory=list)
+    qr: QrPayments | None = None  # kiosk-shown QR payments (WeChat Native, Alipay precreate)
+    wechat_native_sandbox: NativeSandbox | None = None  # the WeChat sandbox's Native orders (the payer's phone)
+    refunds: RefundService | None = None  # refunds of these payments, through the same provider clients
 
     def stop_sandboxes(self) -> None:
         """Release withheld sandbox answers, so a shutdown never waits for them."""
@@ -46,6 +55,8 @@ class PaymentStack:
     def close(self) -> None:
         self.stop_sandboxes()
         self.service.shutdown()
+        if self.refunds is not None:
+            self.refunds.shutdown()
         for provider in self.providers.values():
             provider.close()
 
@@ -111,8 +122,22 @@ def build_payments(settings: ServerSettings, db: Store, bills: BillService | Non
     providers: dict[str, PayProvider] = {"wechat": wechat, "alipay": AlipayMicropay(alipay_client)}
     service = PaymentService(db, providers, settings, bills)
     stack = PaymentStack(service, providers, wechat, alipay_client, wechat_sandbox, alipay_sandbox)
+    refund_providers: dict[str, RefundProvider] = {
+        "wechat": WeChatRefunds(wechat),
+        "alipay": AlipayRefunds(alipay_client),
+    }
+    stack.refunds = RefundService(db, refund_providers, settings, add_work_item)
+    # WeChat requires a notify_url; the server does not rely on notifications but polls orderquery.
+    notify_url = f"{settings.base_url}/api/v1/payments/notify/wechat"
+    qr_providers: dict[str, QrProvider] = {
+        "wechat": WeChatNative(wechat, notify_url=notify_url),
+        "alipay": AlipayQr(alipay_client),
+    }
+    stack.qr = QrPayments(db, service, qr_providers, settings)
+    stack.wechat_native_sandbox = NativeSandbox(wechat_sandbox)
     if settings.sandbox_enabled:
         stack.routers.append(make_sandbox_router(wechat_sandbox))
+        stack.routers.append(make_native_sandbox_router(stack.wechat_native_sandbox))
         if alipay_sandbox is not None:
             stack.routers.append(make_alipay_sandbox_router(alipay_sandbox))
     return stack

@@ -34,6 +34,7 @@ from server.reconcile.matcher import (
 from server.reconcile.records import BillFormatError, ParsedBill
 from server.reconcile.report import render_html
 from server.reconcile.wechat_bill import parse_wechat_bill
+from server.refunds.service import refund_ledger
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,8 @@ class Reconciler:
     def run(self, day: date) -> list[dict[str, Any]]:
         """Reconcile both providers for ``day`` (China time); returns one summary per provider."""
         ledger = ledger_from_payment_rows(self._ledger_rows(day))
+        with self.db.connection() as conn:
+            ledger += refund_ledger(conn, day)  # our refunds, against the bills' refund lines
         fetchers = {"wechat": self._wechat_bill, "alipay": self._alipay_bill}
         results = []
         for provider, fetch in fetchers.items():
