@@ -28,8 +28,10 @@ from kiosk_app.services.filing import FilingService
 from kiosk_app.services.identify import PatientFinder
 from kiosk_app.services.offline import OfflinePolicy, OfflineSupport
 from kiosk_app.services.registration import PaySettings, RegistrationService
+from kiosk_app.speech import Speaker
 from kiosk_app.sync_status import SyncStatus
 from kiosk_app.tasks import TaskManager
+from kiosk_app.voice import VoicePrompts
 from kiosk_app.wedge import WedgeFilter
 from kiosk_app.window import DESIGN_SIZE, KioskWindow
 from offline_cache.audit import AuditLog
@@ -66,6 +68,7 @@ class Kiosk:
     offline: OfflineSupport | None = None
     sync_status: SyncStatus | None = None
     face: FaceSupport | None = None
+    speaker: Speaker | None = None
 
     def start_devices(self) -> None:
         """Open the devices; called after the first paint so start-up is never held up by them."""
@@ -91,6 +94,8 @@ class Kiosk:
             self.offline.uploader.client.close()
         if self.controller.face is not None:
             self.controller.face.cancel()
+        if self.speaker is not None:
+            self.speaker.stop()
         self.hub.stop()
         self.tasks.shutdown(wait=True)
         self.client.close()
@@ -196,6 +201,8 @@ def build(
     )
     window = KioskWindow(config, controller, translations, idle, hub, diagnostics, sync_status)
     window.resize(*_fit(app))
+    speaker = Speaker(config.voice)
+    VoicePrompts(window, speaker, parent=window)
     return Kiosk(
         config,
         store,
@@ -213,6 +220,7 @@ def build(
         offline,
         sync_status,
         face,
+        speaker,
     )
 
 

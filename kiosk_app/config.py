@@ -16,6 +16,7 @@ from typing import Any
 
 from devices.url import parse_device_url
 from face.settings import DETECTORS, ENCODERS, FaceSettings
+from kiosk_app.speech import VoiceSettings
 
 
 class ConfigError(ValueError):
@@ -137,6 +138,13 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "template_key_file": _str,  # default: systemd credential face-template-key, else <data_dir>/face-template.key
         "keep_frames": _bool,  # debugging only: keeps captured frames on disk (a WARNING is logged at start)
     },
+    "voice": {
+        "enabled": _bool,  # spoken prompts through espeak-ng (Mandarin / English)
+        "command": _str,
+        "rate_wpm": _int(80, 400),
+        "elderly_rate_wpm": _int(80, 400),
+        "volume": _int(0, 200),
+    },
     "diagnostics": {
         # PBKDF2-SHA256 hash of the technician PIN: "pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>";
         # `python -m kiosk_app.diagnostics.pin` prints one. Never the PIN itself.
@@ -193,6 +201,7 @@ class Config:
     data_key_file: Path | None = None  # None: <data_dir>/kiosk-data.key
     face: FaceSettings = field(default_factory=FaceSettings)  # its files are placed in data_dir: see face_settings
     face_retries: int = 2
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
 
     @property
     def credential_path(self) -> Path:
@@ -318,6 +327,7 @@ def from_mapping(data: Mapping[str, Any], *, base_dir: Path | None = None) -> Co
         data_key_file=data_key_file,
         face=_face(s.get("face", {}), base_dir),
         face_retries=s.get("face", {}).get("retries", d.face_retries),
+        voice=VoiceSettings(**s.get("voice", {})),
     )
 
 

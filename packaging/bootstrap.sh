@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   python3 python3-venv python3-dev gcc
   fonts-noto-cjk            # Chinese on screen and in the receipt preview
+  espeak-ng                 # voice prompts in Mandarin and English
   postgresql                # the server's production store: the test suite runs a throw-away cluster
   chromium chromium-driver  # headless browser test of the admin dashboard (tests/test_dashboard_browser.py)
   socat                     # handy to poke at serial emulators by hand
