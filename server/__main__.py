@@ -124,6 +124,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="DEMO ONLY: create the staff account 'admin' with this password at start if missing",
     )
+    parser.add_argument(
+        "--demo-patients",
+        action="store_true",
+        help="DEMO ONLY: the demo ID cards' patients, with bookings around the start time and lab/imaging reports",
+    )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     args = parser.parse_args(argv)
 
@@ -140,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=sock.getsockname()[1],
         demo_admin_password=args.demo_admin_password,
+        seed_demo_patients=args.demo_patients,
     )
     if args.fast_payments:
         settings = settings.with_fast_payments()

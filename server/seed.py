@@ -11,7 +11,14 @@ import logging
 import random
 from datetime import date, datetime, timedelta
 
+from server.appointments import service as appointment_service
+from server.appointments.api import window_of
+from server.appointments.demo import seed_demo_bookings
+from server.crypto import FieldCipher
 from server.dbapi import Conn, write_tx
+from server.patients import find_or_create_patient, resident_check_digit
+from server.reports.demo import seed_demo_reports
+from server.settings import ServerSettings
 
 logger = logging.getLogger(__name__)
 
@@ -157,3 +164,34 @@ def extend_schedules(conn: Conn, today: date | None = None) -> int:
     if slot_rows:
         logger.info("scheduled %d demo slots from %s", len(slot_rows), today.isoformat())
     return len(slot_rows)
+
+
+# -- the demo's patients (the people on the demo ID cards) ---------------------------------------------
+
+# The same fictitious people as devices/emulators/idcard.sample_cards (and the insurance cards of
+# devices/emulators/vpcd): key -> (first 17 digits of the ID number, name, sex, birth). Known to
+# the demo server from the start, so the demo has bookings and reports to show for them.
+DEMO_PATIENTS: dict[str, tuple[str, str, str, str]] = {
+    "zhangsan": ("11010119800101001", "张三", "M", "1980-01-01"),
+    "elder": ("31010119480315002", "王秀英", "F", "1948-03-15"),
+}
+
+
+def ensure_demo_patients(conn: Conn, cipher: FieldCipher) -> dict[str, int]:
+    """The demo patients' ids, creating the records that are missing (as ``/patients/identify`` would)."""
+    ids = {}
+    with write_tx(conn):
+        for key, (first17, name, sex, birth) in DEMO_PATIENTS.items():
+            id_number = first17 + resident_check_digit(first17)
+            identity = (id_number, name, sex, birth)
+            ids[key], _ = find_or_create_patient(conn, cipher, "resident", identity)
+    return ids
+
+
+def seed_demo_patients(conn: Conn, cipher: FieldCipher, settings: ServerSettings) -> dict[str, int]:
+    """Demo only (``seed_demo_patients``): the demo patients with bookings around now and reports."""
+    patients = ensure_demo_patients(conn, cipher)
+    at = appointment_service.now()  # looked up at call time: tests move the clock
+    seed_demo_bookings(conn, patients, window_of(settings), at)
+    seed_demo_reports(conn, patients, at.date())
+    return patients
