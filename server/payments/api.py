@@ -29,6 +29,7 @@ class PaymentView(BaseModel):
     registration_id: int | None
     bill_id: int | None
     bill_status: Literal["unpaid", "locked", "paid", "cancelled"] | None
+    top_up_patient_id: int | None = None  # a top-up of this patient's prepaid account (server/accounts/)
     channel: str
     amount_cents: int
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 from pydantic import BaseModel, Field, model_validator
 
 from server import audit
+from server.accounts import ledger
 from server.db import Store
 from server.dbapi import Conn, utc_now, write_tx
 from server.errors import ApiError
@@ -69,9 +70,11 @@ class PayProvider(Protocol):
 
 class PaymentRequest(BaseModel):
     idempotency_key: str = Field(pattern=IDEMPOTENCY_KEY_PATTERN)
-    # What is paid: a registration fee, or the self-pay share of a bill locked under this same key.
+    # What is paid: a registration fee, the self-pay share of a bill locked under this same key, or a
+    # top-up of this patient's prepaid account (server/accounts/).
     registration_id: RowId | None = None
     bill_id: RowId | None = None
+    top_up_patient_id: RowId | None = None
     # The provider's total_fee is a 32-bit int; anything above is no fee, and must not reach SQLite.
     amount_cents: int = Field(ge=0, le=2**31 - 1)
     # Any scanned text is accepted: only an 18-digit WeChat code is sent to the provider, anything
@@ -82,9 +85,18 @@ class PaymentRequest(BaseModel):
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
-        if (self.registration_id is None) == (self.bill_id is None):
-            raise ValueError("give exactly one of registration_id and bill_id")
+        targets = (self.registration_id, self.bill_id, self.top_up_patient_id)
+        if sum(t is not None for t in targets) != 1:
+            raise ValueError("give exactly one of registration_id, bill_id and top_up_patient_id")
         return self
+
+
+def _target(req: PaymentRequest) -> str:
+    if req.bill_id is not None:
+        return f"bill {req.bill_id}"
+    if req.top_up_patient_id is not None:
+        return f"top-up of patient {req.top_up_patient_id}"
+    return f"registration {req.registration_id}"
 
 
 def new_out_trade_no() -> str:
@@ -119,6 +131,7 @@ def payment_view(conn: Conn, row: Any) -> dict[str, Any]:
         "registration_id": row["registration_id"],
         "bill_id": row["bill_id"],
         "bill_status": bill["status"] if bill else None,
+        "top_up_patient_id": row["top_up_patient_id"],
         "channel": row["channel"],
         "amount_cents": row["amount_cents"],
     }
@@ -146,6 +159,8 @@ class PaymentService:
     def _request_hash(self, req: PaymentRequest) -> str:
         # Keyed, because an 18-digit code with a known prefix is cheap to brute-force from a bare hash.
         target: list[Any] = [req.registration_id] if req.bill_id is None else ["bill", req.bill_id]
+        if req.top_up_patient_id is not None:
+            target = ["top_up", req.top_up_patient_id]
         text = json.dumps([*target, req.amount_cents, req.auth_code.strip(), req.kiosk_id])
         return hmac.new(self.settings.merchant_key.encode(), text.encode(), hashlib.sha256).hexdigest()
 
@@ -170,6 +185,10 @@ class PaymentService:
                 description = self.bills.check_payable(conn, req.bill_id, req.idempotency_key, req.amount_cents)[
                     "description"
                 ]
+            elif req.top_up_patient_id is not None:
+                description = ledger.check_top_up(
+                    conn, req.top_up_patient_id, req.amount_cents, req.idempotency_key, self.settings
+                )
             else:
                 reg = self._payable_registration(conn, req)
                 description = f"挂号费-{reg['department_name_zh']}"
@@ -180,14 +199,15 @@ class PaymentService:
                 error_code = "AUTH_CODE_INVALID" if channel == "unknown" else "CHANNEL_UNSUPPORTED"
             now = utc_now()
             cur = conn.execute(
-                "INSERT INTO payments(idempotency_key, request_hash, registration_id, bill_id, amount_cents,"
-                " auth_code_masked, channel, kiosk_id, status, out_trade_no, error_code, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, out_trade_no",
+                "INSERT INTO payments(idempotency_key, request_hash, registration_id, bill_id, top_up_patient_id,"
+                " amount_cents, auth_code_masked, channel, kiosk_id, status, out_trade_no, error_code, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, out_trade_no",
                 (
                     req.idempotency_key,
                     request_hash,
                     req.registration_id,
                     req.bill_id,
+                    req.top_up_patient_id,
                     req.amount_cents,
                     mask_auth_code(auth_code),
                     channel,
@@ -203,13 +223,15 @@ class PaymentService:
             detail = {"payment_id": payment_id, "registration_id": req.registration_id, "status": status}
             if req.bill_id is not None:
                 detail["bill_id"] = req.bill_id
+            if req.top_up_patient_id is not None:
+                detail["top_up_patient_id"] = req.top_up_patient_id
             # ids, amount and channel only: never the auth code, not even masked
             detail |= {"amount_cents": req.amount_cents, "channel": channel}
             audit.append(conn, f"kiosk:{req.kiosk_id}", "payment.created", detail)
         logger.info(
             "payment %d for %s, %d cents, %s code %s from kiosk %s: %s",
             payment_id,
-            f"bill {req.bill_id}" if req.bill_id is not None else f"registration {req.registration_id}",
+            _target(req),
             req.amount_cents,
             channel,
             mask_auth_code(auth_code),
@@ -292,7 +314,7 @@ class PaymentService:
             row = conn.execute(
                 "UPDATE payments SET status = ?, error_code = ?, response_json = ?, updated_at = ?,"
                 " provider_trade_no = coalesce(?, provider_trade_no) WHERE id = ? AND status = 'PENDING'"
-                " RETURNING bill_id, idempotency_key",
+                " RETURNING *",
                 (status, error_code, json.dumps(raw, ensure_ascii=False), utc_now(), provider_trade_no, payment_id),
             ).fetchone()
             if row is None:
@@ -302,6 +324,9 @@ class PaymentService:
                 settlement_ref = self.bills.on_payment_final(conn, bill_id, payment_key, status)
             detail = {"payment_id": payment_id, "status": status, "error_code": error_code}
             audit.append(conn, "server", "payment.final", detail)
+            if status == "SUCCESS" and row["top_up_patient_id"] is not None:
+                # In this same transaction: a paid top-up is credited exactly when it becomes SUCCESS.
+                ledger.credit_top_up(conn, row)
             if status == "SUCCESS":
                 conn.execute(
                     "UPDATE registrations SET status = 'paid', updated_at = ? WHERE id ="
