@@ -148,7 +148,7 @@ def build(
         client=client,
         journal=journal,
         printer=hub.printer,
-        finder=PatientFinder(client, offline),
+        finder=PatientFinder(client, offline, face),
         kiosk_id=config.kiosk_id,
         hospital_name=config.hospital_name_zh,
         offline=offline,
@@ -167,6 +167,7 @@ def build(
         face_availability=lambda: face.availability(hub.states.get("camera")) if face is not None else _no_face(),
         face_retries=config.face_retries,
         features=features,
+        face_identify=lambda: face is not None and face.can_identify(hub.states.get("camera")),
     )
     hub.sig_card_read.connect(controller.on_card_read)
     hub.sig_scanned.connect(controller.on_scanned)

@@ -54,6 +54,7 @@ class KioskController(QObject):
         face_availability: Callable[[], FaceAvailability] | None = None,
         face_retries: int = 2,
         features: list[tuple[Feature, FeatureService]] | None = None,
+        face_identify: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__(parent)
         self.registration = RegistrationFlow()
@@ -68,6 +69,7 @@ class KioskController(QObject):
         self._generation = 0
         # name -> (its flow, its service); a flow object lives as long as the kiosk and is reset
         # at every start, like the registration and filing flows.
+        self.face_identify = face_identify or (lambda: False)
         self.feature_list = [feature for feature, _ in features or []]
         self.features = {feature.name: (feature.flow(), service) for feature, service in features or []}
         if face is not None:
@@ -114,7 +116,8 @@ class KioskController(QObject):
             self.dispatch(lambda f: f.notify("feature.coming_soon"))
             return
         self._active = self.features[name][0]
-        self.dispatch(lambda f: f.start())
+        face_ok = self.face is not None and self.face_identify()
+        self.dispatch(lambda f: f.start(face_ok))
 
     def feature_event(self, name: str, event: Callable[[Any], list[Any]]) -> None:
         """An event of one feature's screens (ignored unless that feature's flow is active)."""
@@ -170,11 +173,13 @@ class KioskController(QObject):
 
     @Slot(object)
     def _on_face_report(self, report: object) -> None:
-        self.filing_event(lambda f: f.capture_report(report))  # type: ignore[arg-type]
+        if isinstance(self._active, FilingFlow | FeatureFlow):
+            self.dispatch(lambda f: f.capture_report(report))
 
     @Slot(object)
     def _on_face_done(self, outcome: Any) -> None:
-        self.filing_event(lambda f: f.capture_done(outcome.live, outcome.reason, outcome.template, outcome.match))
+        if isinstance(self._active, FilingFlow | FeatureFlow):
+            self.dispatch(lambda f: f.capture_done(outcome.live, outcome.reason, outcome.template, outcome.match))
 
     def _run(self, cmd: object, flow: Flow) -> None:
         if isinstance(cmd, StartCapture | CancelCapture):

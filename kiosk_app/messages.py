@@ -209,6 +209,9 @@ _MESSAGES = {
     "identify.unknown_code": QT_TRANSLATE_NOOP(
         "messages", "This code is not a visit card or medical-insurance e-voucher. Please try your ID card."
     ),
+    "identify.face_no_match": QT_TRANSLATE_NOOP(
+        "messages", "Your face was not recognised with these digits. Please use your card or visit-card QR code."
+    ),
     "identify.not_in_cache": QT_TRANSLATE_NOOP(
         "messages", "The hospital system cannot be reached and this card has not been used here recently."
     ),

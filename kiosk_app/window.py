@@ -17,6 +17,7 @@ from kiosk_app.diagnostics.context import DiagnosticsContext
 from kiosk_app.diagnostics.entry import TapGesture
 from kiosk_app.diagnostics.mode import DiagnosticsMode
 from kiosk_app.features.base import Feature, FeatureFlow
+from kiosk_app.features.face_screen import FaceIdentifyScreen
 from kiosk_app.features.identify_screen import FeatureIdentifyScreen
 from kiosk_app.flows.filing import FilingFlow, FilingStep
 from kiosk_app.flows.registration import RegistrationFlow, Step
@@ -112,11 +113,12 @@ class KioskWindow(QWidget):
         self._empty_flows: dict[Screen, FeatureFlow] = {}
         self.features: list[Feature] = controller.feature_list
         if self.features:
-            identify = FeatureIdentifyScreen(controller)
+            identify, face = FeatureIdentifyScreen(controller), FaceIdentifyScreen(controller)
         for feature in self.features:
             empty = feature.flow()
             self.screens[empty.identify_step] = identify
-            self._empty_flows[identify] = empty
+            self.screens[empty.face_step] = face
+            self._empty_flows[identify] = self._empty_flows[face] = empty
             for step, factory in feature.screens.items():
                 screen = factory(controller)
                 self.screens[step] = screen

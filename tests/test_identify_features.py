@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 import requests
 
@@ -158,3 +160,78 @@ def test_the_service_turns_finding_into_flow_events(rig: Rig) -> None:
     (cmd,) = flow.code_scanned("HVC:800000000127")
     service.execute(cmd, lambda o: None)(flow)  # the server's 422 becomes a message, not a crash
     assert flow.message == "server.rejected.invalid_visit_card" and not flow.busy and flow.step == "demo.identify"
+
+
+# ---- By face: the phone's last four digits, then the live face (1:N with a second factor)
+
+
+def test_face_identification_steps() -> None:
+    from face.types import Template
+    from kiosk_app.flows.filing import CancelCapture, StartCapture
+    from kiosk_app.flows.identify import IdentifyByFace
+
+    flow = DemoFlow()
+    flow.start(face_ok=False)
+    assert flow.choose_face() == [] and flow.step == "demo.identify"  # no camera / models: not offered
+    flow.start(face_ok=True)
+    flow.choose_face()
+    assert flow.step == "demo.face" and flow.has_back
+    for digit in "80001":
+        flow.face_digit(digit)
+    assert flow.ident.digits == "8000"  # four, no more
+    (start,) = flow.face_submit()
+    assert isinstance(start, StartCapture) and start.reference is None
+    assert flow.back() == [CancelCapture()] and flow.step == "demo.identify"  # Back stops the camera
+    flow.choose_face()
+    for digit in "8000":
+        flow.face_digit(digit)
+    flow.face_submit()
+    flow.capture_done(False, "flat", None)  # a photo held up: back to the cards, with the reason
+    assert flow.step == "demo.identify" and flow.message == "face.fail.flat"
+    flow.choose_face()
+    for digit in "8000":
+        flow.face_digit(digit)
+    flow.face_submit()
+    template = Template("sface", np.ones(128, np.float32))
+    (cmd,) = flow.capture_done(True, "", template)
+    assert isinstance(cmd, IdentifyByFace) and cmd.digits == "8000" and "8000" not in repr(cmd) and flow.busy
+    flow.face_not_matched()
+    assert flow.step == "demo.identify" and flow.message == "identify.face_no_match" and not flow.busy
+
+
+FACES = Path(__file__).resolve().parents[2] / "shared" / "faces" / "dev"
+
+
+@pytest.mark.skipif(not FACES.is_dir(), reason="shared face data not present")
+def test_face_finds_the_enrolled_patient_only_with_the_right_digits(rig: Rig, tmp_path: Path) -> None:
+    import cv2
+
+    from face.engine import FaceEngine
+    from face.settings import FaceSettings
+    from kiosk_app.flows.identify import IdentifyByFace
+    from kiosk_app.services.face import FaceSupport, template_store_factory
+    from kiosk_app.services.identify import FaceNoMatch
+
+    settings = FaceSettings(cache_dir=tmp_path / "cache", template_db=tmp_path / "templates.db")
+    engine = FaceEngine(settings)
+    support = FaceSupport(settings, engine, camera=object(), templates=template_store_factory(settings, tmp_path))
+    support.warm_up()
+
+    def encode(person: str, index: int = 0) -> Any:
+        photo = sorted((FACES / person).glob("*.jpg"))[index]
+        template, why = engine.encode_photo(cv2.imread(str(photo)))
+        assert template is not None, why
+        return template
+
+    filed = file_zhang(rig.client)  # person01's face stands for 张三 here
+    enrolled = {f"patient:{filed.patient_id}": encode("person01"), "patient:999": encode("person02")}
+    for subject, template in enrolled.items():
+        support.save_template(subject, template, consent_version="1", factor="8000")
+    finder = PatientFinder(rig.client, None, support)
+    probe = encode("person01", -1)  # another photo of the same person
+    patient = finder.by_face(IdentifyByFace(probe, "8000"))
+    assert (patient.patient_id, patient.name_masked, patient.method) == (filed.patient_id, "张*", Method.FACE)
+    with pytest.raises(FaceNoMatch):
+        finder.by_face(IdentifyByFace(probe, "1234"))  # right face, wrong digits: not even compared
+    with pytest.raises(FaceNoMatch):
+        finder.by_face(IdentifyByFace(encode("person03"), "8000"))  # not enrolled

@@ -22,8 +22,10 @@ from typing import Any, ClassVar
 from devices.errors import DeviceError
 from devices.idcard import IdCardData
 from devices.sscard.records import InsuranceCardData
-from kiosk_app.flows.identify import FindPatient, Identification, Patient, Phase
-from kiosk_app.services.identify import NotFound, PatientFinder
+from face.types import FrameReport, MatchResult, Template
+from kiosk_app.flows.filing import CancelCapture, StartCapture
+from kiosk_app.flows.identify import FACTOR_LEN, FindPatient, Identification, IdentifyByFace, Patient, Phase
+from kiosk_app.services.identify import FaceNoMatch, NotFound, PatientFinder
 from offline_cache.outbox import QueueFull
 from sync.client import ServerError
 
@@ -58,6 +60,7 @@ class FeatureFlow:
         self.busy = False
         self.patient: Patient | None = None
         self.ident = Identification()
+        self.face_ok = False  # this kiosk can identify by face now (camera, models, templates)
         self.reset()
 
     # ---- State
@@ -65,6 +68,10 @@ class FeatureFlow:
     @property
     def identify_step(self) -> str:
         return f"{self.feature}.identify"
+
+    @property
+    def face_step(self) -> str:
+        return f"{self.feature}.face"
 
     @property
     def at_home(self) -> bool:
@@ -76,7 +83,7 @@ class FeatureFlow:
 
     @property
     def has_back(self) -> bool:
-        return self.step == self.identify_step or self.step in self.BACK
+        return self.step in (self.identify_step, self.face_step) or self.step in self.BACK
 
     @property
     def can_go_back(self) -> bool:
@@ -93,9 +100,9 @@ class FeatureFlow:
 
     # ---- Events every flow understands
 
-    def start(self) -> list[Command]:
+    def start(self, face_ok: bool = False) -> list[Command]:
         self.reset()
-        self.step = self.identify_step
+        self.step, self.face_ok = self.identify_step, face_ok
         return []
 
     def notify(self, key: str) -> list[Command]:
@@ -104,6 +111,8 @@ class FeatureFlow:
 
     def failed(self, key: str) -> list[Command]:
         """A command failed: show ``key``; the step and what was chosen are kept."""
+        if self.step == self.face_step:
+            return self._face_failed(key)
         self.busy, self.message = False, key
         if self.step == self.identify_step:
             self.ident.failed(key)
@@ -125,7 +134,59 @@ class FeatureFlow:
     def visit_number_typed(self, number: str) -> list[Command]:
         return self._identify(self.ident.typed(number) if self._identifying else None)
 
+    # ---- Identification by face: the phone's last four digits, then the live face (1:N)
+
+    def choose_face(self) -> list[Command]:
+        if not self._identifying or not self.face_ok:
+            return []
+        self.step, self.message = self.face_step, ""
+        self.ident.phase, self.ident.digits, self.ident.report = Phase.FACE_DIGITS, "", None
+        return []
+
+    def face_digit(self, digit: str) -> list[Command]:
+        if self.ident.phase is Phase.FACE_DIGITS and digit.isdigit() and len(self.ident.digits) < FACTOR_LEN:
+            self.ident.digits += digit
+        return []
+
+    def face_delete(self) -> list[Command]:
+        if self.ident.phase is Phase.FACE_DIGITS:
+            self.ident.digits = self.ident.digits[:-1]
+        return []
+
+    def face_submit(self) -> list[Command]:
+        if self.ident.phase is not Phase.FACE_DIGITS or len(self.ident.digits) != FACTOR_LEN:
+            return []
+        self.ident.phase, self.ident.report, self.message = Phase.FACE_CAPTURE, None, ""
+        return [StartCapture(None)]  # type: ignore[arg-type]  # no reference: liveness, then a template
+
+    def capture_report(self, report: FrameReport) -> list[Command]:
+        if self.ident.phase is Phase.FACE_CAPTURE and not self.busy:
+            self.ident.report = report
+        return []
+
+    def capture_done(
+        self, live: bool, reason: str, template: Template | None, match: MatchResult | None = None
+    ) -> list[Command]:
+        if self.ident.phase is not Phase.FACE_CAPTURE or self.busy:
+            return []
+        if not live or template is None:
+            return self._face_failed(f"face.fail.{reason}" if reason else "identify.face_no_match")
+        self.busy = True
+        return [IdentifyByFace(template, self.ident.digits)]
+
+    def face_not_matched(self) -> list[Command]:
+        return self._face_failed("identify.face_no_match")
+
+    def _face_failed(self, key: str) -> list[Command]:
+        """Back to the identify step with the reason: the cards and codes are still there."""
+        self.step, self.busy = self.identify_step, False
+        self.ident = Identification(message=key)
+        self.message = key
+        return []
+
     def patient_found(self, patient: Patient) -> list[Command]:
+        if self.step == self.face_step:
+            self.step = self.identify_step
         if self.step != self.identify_step:
             return []
         self.ident.found()
@@ -144,6 +205,10 @@ class FeatureFlow:
             return []
         if self.step == self.identify_step:
             return self.home()
+        if self.step == self.face_step:
+            capturing = self.ident.phase is Phase.FACE_CAPTURE
+            self.step, self.message, self.ident = self.identify_step, "", Identification()
+            return [CancelCapture()] if capturing else []
         self.message = ""
         target = self.BACK[self.step]
         commands = self.leaving_step(self.step, target)
@@ -157,7 +222,9 @@ class FeatureFlow:
         """Leave the flow (Home, idle timeout): release what is held, then forget the patient."""
         if not self.interruptible:
             return []
-        commands = self.releasing()
+        commands = list(self.releasing())
+        if self.ident.phase is Phase.FACE_CAPTURE:
+            commands.append(CancelCapture())
         self.reset()
         return commands
 
@@ -217,7 +284,7 @@ class FeatureService:
 
     def execute(self, cmd: Command, progress: Progress) -> Outcome:
         try:
-            if isinstance(cmd, FindPatient):
+            if isinstance(cmd, FindPatient | IdentifyByFace):
                 return self._find(cmd)
             return self.run(cmd, progress)
         except (DeviceError, ServerError) as err:
@@ -234,11 +301,13 @@ class FeatureService:
     def run(self, cmd: Command, progress: Progress) -> Outcome:
         raise TypeError(f"unknown command {cmd!r}")
 
-    def _find(self, cmd: FindPatient) -> Outcome:
+    def _find(self, cmd: FindPatient | IdentifyByFace) -> Outcome:
         try:
-            patient = self.finder.find(cmd)
+            patient = self.finder.by_face(cmd) if isinstance(cmd, IdentifyByFace) else self.finder.find(cmd)
         except NotFound:
             return lambda f: f.patient_not_found()
+        except FaceNoMatch:
+            return lambda f: f.face_not_matched()
         return lambda f: f.patient_found(patient)
 
 

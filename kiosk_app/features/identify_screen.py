@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 from kiosk_app.controller import KioskController
 from kiosk_app.features.base import FeatureFlow
 from kiosk_app.screens.base import Screen, View, busy_bar, label
+from kiosk_app.screens.home import Tile
 from kiosk_app.screens.identify import CardPicture
 
 
@@ -22,8 +23,10 @@ class FeatureIdentifyScreen(Screen):
         self.filing_button = QPushButton()
         self.filing_button.setObjectName("Primary")
         self.filing_button.clicked.connect(self._start_filing)
+        self.face_button = Tile("Secondary")
+        self.face_button.clicked.connect(self._choose_face)
         widgets: list[QWidget] = [self.title, self.hint, self.picture, self.ways, self.status, self.bar]
-        for widget in [*widgets, self.filing_button]:
+        for widget in [*widgets, self.filing_button, self.face_button]:
             self.box.addWidget(widget, 1 if widget is self.picture else 0)
 
     def refresh(self, flow: FeatureFlow, view: View) -> None:
@@ -40,6 +43,13 @@ class FeatureIdentifyScreen(Screen):
         self.bar.setVisible(flow.busy)
         self.filing_button.setText(self.tr("New patient: create my record"))
         self.filing_button.setVisible(flow.offer_filing)
+        self.face_button.set_texts(self.tr("Use my face"), self.tr("With the last four digits of your mobile number"))
+        self.face_button.setVisible(flow.face_ok and not flow.busy and not flow.offer_filing)
+
+    def _choose_face(self) -> None:
+        flow = self.controller.flow
+        if isinstance(flow, FeatureFlow):
+            self.controller.feature_event(flow.feature, lambda f: f.choose_face())
 
     def _start_filing(self) -> None:
         # Leave this flow (nothing is held yet at identification), then start filing from home.

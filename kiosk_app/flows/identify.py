@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from devices.idcard import IdCardData, mask_id, mask_name
 from devices.scanner.codes import DEFAULT_RULES, CodeKind, Rules, classify, normalize
 from devices.sscard.records import InsuranceCardData
+from face.types import FrameReport, Template
 
 VISIT_CARD_QR = "HVC:"
 # The e-voucher's payload format is the insurance platform's (not published, protocols.md 2.6):
@@ -71,6 +72,17 @@ class FindPatient:
     id_masked: str = ""
 
 
+@dataclass(frozen=True, eq=False)
+class IdentifyByFace:
+    """1:N among this kiosk's consented templates, only those enrolled with these phone digits."""
+
+    template: Template = field(repr=False)
+    digits: str = field(repr=False)
+
+
+FACTOR_LEN = 4  # the last four digits of the phone number given at filing
+
+
 def visit_card_number(code: str) -> str | None:
     """The number in a visit-card QR (``HVC:80…``), else None."""
     text = normalize(code)
@@ -108,6 +120,8 @@ class Phase(enum.StrEnum):
     WAITING = "waiting"  # for a card, a QR code or the face button
     FINDING = "finding"  # FindPatient is running
     NOT_FOUND = "not_found"  # no record: offer filing (建档) or the staff window
+    FACE_DIGITS = "face_digits"  # typing the phone's last four digits (the second factor)
+    FACE_CAPTURE = "face_capture"  # live face with the liveness challenge
 
 
 @dataclass
@@ -117,6 +131,8 @@ class Identification:
     phase: Phase = Phase.WAITING
     method: Method | None = None
     message: str = ""
+    digits: str = field(default="", repr=False)
+    report: FrameReport | None = None  # the face capture's latest frame report
 
     @property
     def finding(self) -> bool:

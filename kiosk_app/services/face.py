@@ -32,6 +32,10 @@ class Engine(Protocol):
 class Templates(Protocol):
     def save(self, subject: str, template: Template, *, consent_version: str, factor: str | None = None) -> None: ...
 
+    def factor_tag(self, second_factor: str) -> str: ...
+
+    def gallery(self, encoder: str, metric: str) -> Any: ...
+
 
 @dataclass
 class FaceSupport:
@@ -78,6 +82,11 @@ class FaceSupport:
             return FaceAvailability(False, "face.unavailable.starting")
         return FaceAvailability(True)
 
+    def can_identify(self, camera_state: DeviceState | None) -> bool:
+        """Identification by face (1:N with the phone digits) can be offered: no chip photo needed."""
+        ready = self.settings.enabled and self.engine is not None and self.ready and not self._failed
+        return ready and self.camera is not None and camera_state not in DOWN and self.templates is not None
+
     # ---- Worker calls
 
     def reference(self, photo_wlt: bytes) -> Image:
@@ -91,6 +100,25 @@ class FaceSupport:
         if image is None:
             raise PhotoUnavailable("the decoded chip photo is not an image")
         return image
+
+    def identify(self, template: Template, digits: str) -> int | None:
+        """1:N among the templates enrolled with these phone digits: the patient id, or None.
+
+        A match needs the encoder's threshold and a margin over the second best (face/gallery.py):
+        two enrolled look-alikes sharing the last four digits give None, never a guess.
+        """
+        if self.templates is None or self.engine is None:
+            return None
+        if self._store is None:
+            self._store = self.templates()
+        engine: Any = self.engine
+        encoder = engine.encoder
+        candidates = self._store.gallery(encoder.name, encoder.metric)
+        result = engine.identify(template, candidates, self._store.factor_tag(digits))
+        log.info("face 1:N: matched=%s reason=%s", result.matched, result.reason or "-")
+        if not result.matched or not result.subject.startswith("patient:"):
+            return None
+        return int(result.subject.removeprefix("patient:"))
 
     def save_template(self, subject: str, template: Template, *, consent_version: str, factor: str) -> None:
         if self.templates is None:

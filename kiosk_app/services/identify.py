@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from kiosk_app.flows.identify import FindPatient, Method, Patient
+from face.types import Template
+from kiosk_app.flows.identify import FindPatient, IdentifyByFace, Method, Patient
 from kiosk_app.services.offline import OfflineSupport
 from sync.client import FoundPatient, PatientLookup, ServerTimeout, ServerUnavailable
 
@@ -27,6 +28,16 @@ class NotFound(Exception):
     """No record for this identity: the flow offers filing."""
 
 
+class FaceNoMatch(Exception):
+    """No enrolled face with these phone digits is close enough (or two are too close to tell)."""
+
+
+class FaceIdentifier(Protocol):
+    """kiosk_app.services.face.FaceSupport: 1:N among this kiosk's templates with a second factor."""
+
+    def identify(self, template: Template, digits: str) -> int | None: ...
+
+
 class IdentifyClient(Protocol):
     def lookup_patient(self, id_type: str, id_number: str) -> PatientLookup: ...
 
@@ -34,8 +45,19 @@ class IdentifyClient(Protocol):
 
 
 class PatientFinder:
-    def __init__(self, client: IdentifyClient, offline: OfflineSupport | None = None) -> None:
-        self.client, self.offline = client, offline
+    def __init__(
+        self, client: IdentifyClient, offline: OfflineSupport | None = None, face: FaceIdentifier | None = None
+    ) -> None:
+        self.client, self.offline, self.face = client, offline, face
+
+    def by_face(self, cmd: IdentifyByFace) -> Patient:
+        """The patient whose consented template matches, among those enrolled with the same digits."""
+        if self.face is None:
+            raise FaceNoMatch
+        patient_id = self.face.identify(cmd.template, cmd.digits)
+        if patient_id is None:
+            raise FaceNoMatch
+        return self.find(FindPatient(Method.FACE, str(patient_id)))
 
     def find(self, cmd: FindPatient) -> Patient:
         """The patient, or :class:`NotFound`; server errors propagate as ``ServerError``."""

@@ -623,6 +623,49 @@
     </message>
 </context>
 <context>
+    <name>FaceIdentifyScreen</name>
+    <message>
+        <location filename="../features/face_screen.py" line="78"/>
+        <source>Identify by face</source>
+        <translation>刷脸识别</translation>
+    </message>
+    <message>
+        <location filename="../features/face_screen.py" line="79"/>
+        <source>First, the last four digits of the mobile number you gave when you filed.</source>
+        <translation>请先输入建档时登记的手机号码后四位。</translation>
+    </message>
+    <message>
+        <location filename="../features/face_screen.py" line="84"/>
+        <source>Next</source>
+        <translation>下一步</translation>
+    </message>
+    <message>
+        <location filename="../features/face_screen.py" line="91"/>
+        <source>Finding your record…</source>
+        <translation>正在查找您的档案…</translation>
+    </message>
+    <message>
+        <location filename="../features/face_screen.py" line="92"/>
+        <source>Please wait a moment.</source>
+        <translation>请稍候。</translation>
+    </message>
+    <message>
+        <location filename="../features/face_screen.py" line="94"/>
+        <source>Follow the instruction</source>
+        <translation>请按提示做动作</translation>
+    </message>
+    <message>
+        <location filename="../features/face_screen.py" line="97"/>
+        <source>Look at the camera</source>
+        <translation>请看摄像头</translation>
+    </message>
+    <message>
+        <location filename="../features/face_screen.py" line="98"/>
+        <source>Starting the camera…</source>
+        <translation>正在打开摄像头…</translation>
+    </message>
+</context>
+<context>
     <name>FaceScreen</name>
     <message>
         <location filename="../screens/filing/face.py" line="41"/>
@@ -674,39 +717,49 @@
 <context>
     <name>FeatureIdentifyScreen</name>
     <message>
-        <location filename="../features/identify_screen.py" line="30"/>
+        <location filename="../features/identify_screen.py" line="33"/>
         <source>Identify yourself</source>
         <translation>请先识别身份</translation>
     </message>
     <message>
-        <location filename="../features/identify_screen.py" line="31"/>
+        <location filename="../features/identify_screen.py" line="34"/>
         <source>Place your ID card or social-security card on the reader.</source>
         <translation>请将身份证或社保卡放在读卡器上。</translation>
     </message>
     <message>
-        <location filename="../features/identify_screen.py" line="32"/>
+        <location filename="../features/identify_screen.py" line="35"/>
         <source>Or scan your visit-card QR code or medical-insurance e-voucher below the screen.</source>
         <translation>或在屏幕下方扫描就诊卡二维码或医保电子凭证。</translation>
     </message>
     <message>
-        <location filename="../features/identify_screen.py" line="34"/>
+        <location filename="../features/identify_screen.py" line="37"/>
         <source>Checking your identity…</source>
         <translation>正在核实身份…</translation>
     </message>
     <message>
-        <location filename="../features/identify_screen.py" line="36"/>
+        <location filename="../features/identify_screen.py" line="39"/>
         <source>There is no record for you at this hospital yet.</source>
         <translation>您在本院还没有建档。</translation>
     </message>
     <message>
-        <location filename="../features/identify_screen.py" line="38"/>
+        <location filename="../features/identify_screen.py" line="41"/>
         <source>Waiting for a card or a code…</source>
         <translation>等待读卡或扫码…</translation>
     </message>
     <message>
-        <location filename="../features/identify_screen.py" line="41"/>
+        <location filename="../features/identify_screen.py" line="44"/>
         <source>New patient: create my record</source>
         <translation>新患者：立即建档</translation>
+    </message>
+    <message>
+        <location filename="../features/identify_screen.py" line="46"/>
+        <source>Use my face</source>
+        <translation>刷脸识别</translation>
+    </message>
+    <message>
+        <location filename="../features/identify_screen.py" line="46"/>
+        <source>With the last four digits of your mobile number</source>
+        <translation>需输入手机号码后四位</translation>
     </message>
 </context>
 <context>
@@ -866,22 +919,22 @@
 <context>
     <name>KioskWindow</name>
     <message>
-        <location filename="../window.py" line="205"/>
+        <location filename="../window.py" line="207"/>
         <source>Large text</source>
         <translation>长者模式</translation>
     </message>
     <message>
-        <location filename="../window.py" line="213"/>
+        <location filename="../window.py" line="215"/>
         <source>‹ Back</source>
         <translation>‹ 返回</translation>
     </message>
     <message>
-        <location filename="../window.py" line="214"/>
+        <location filename="../window.py" line="216"/>
         <source>Home</source>
         <translation>首页</translation>
     </message>
     <message>
-        <location filename="../window.py" line="323"/>
+        <location filename="../window.py" line="325"/>
         <source>Returning to the start in {n} s — touch to continue</source>
         <translation>{n} 秒后返回首页，触摸屏幕继续操作</translation>
     </message>
@@ -1838,11 +1891,16 @@
     </message>
     <message>
         <location filename="../messages.py" line="212"/>
+        <source>Your face was not recognised with these digits. Please use your card or visit-card QR code.</source>
+        <translation>未能识别您的面部（或手机号后四位不符）。请使用证件或就诊卡二维码。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="215"/>
         <source>The hospital system cannot be reached and this card has not been used here recently.</source>
         <translation>暂时无法连接医院系统，且本机没有此卡的近期记录。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="215"/>
+        <location filename="../messages.py" line="218"/>
         <source>This service is coming soon. Please use the service desk for now.</source>
         <translation>该业务即将开放，目前请到服务台办理。</translation>
     </message>
