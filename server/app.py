@@ -21,6 +21,7 @@ from server.bills import api as bills_api
 from server.bills.insurance import DemoInsurance
 from server.bills.service import BillService
 from server.cashier import api as cashier_api
+from server.cashier.demo import ensure_demo_cashiers
 from server.crypto import FieldCipher, load_or_create_key
 from server.dashboard.routes import router as dashboard_router
 from server.dashboard.tables import add_work_item
@@ -64,6 +65,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         with db.connection() as conn:
             if staff.ensure_staff(conn, "admin", settings.demo_admin_password, "admin"):
                 logger.warning("demo: created the staff account 'admin' (demo only; never in production)")
+            ensure_demo_cashiers(conn, cipher)  # the cashier window's demo staff (server/cashier/demo.py)
     if not settings.require_signed_requests:
         logger.warning("require_signed_requests is off: kiosk endpoints accept unsigned requests")
 

@@ -546,6 +546,225 @@ def _bill_lock(data: Any, replayed: bool = False) -> BillLock:
     return _build(BillLock, data, bills=tuple(_bill(b) for b in bills), replayed=replayed)
 
 
+# ---- cashier window (收费窗口): results of the cashier calls below (server/cashier/)
+
+
+@dataclass(frozen=True)
+class CashierShift:
+    """A cashier's shift at this window; ``token`` goes with every cashier call (never logged)."""
+
+    shift_id: int
+    staff_no: str
+    staff_name: str
+    supervisor: bool
+    kiosk_id: str
+    window_label: str
+    status: str  # open | closed
+    opened_at: str
+    closed_at: str | None
+    token_expires_at: str
+    token: str = dataclasses.field(default="", repr=False)
+    resumed: bool = False  # True: the staff member's open shift at this window, signed in again
+
+
+@dataclass(frozen=True)
+class CashierPatient:
+    """The patient at the window, masked (张*三, 110***********1234)."""
+
+    patient_id: int
+    visit_card_no: str
+    name_masked: str
+    id_masked: str
+    sex: str
+    birth_year: int
+
+
+@dataclass(frozen=True)
+class RecentPayment:
+    """A paid payment of the patient (last 30 days): what a refund can name."""
+
+    payment_key: str
+    channel: str  # wechat | alipay | cash | card | ...
+    amount_cents: int
+    paid_at: str
+    bill_id: int | None
+    registration_id: int | None
+    title_zh: str
+    title_en: str
+
+
+@dataclass(frozen=True)
+class CashierItems:
+    patient: CashierPatient
+    bills: tuple[Bill, ...]
+    registrations: tuple[Registration, ...]  # unpaid
+    recent_payments: tuple[RecentPayment, ...]
+
+
+@dataclass(frozen=True)
+class CashierQuote:
+    """The selection locked and pre-settled under ``key``: take ``self_pay_cents`` now."""
+
+    key: str
+    patient_id: int
+    bills_status: str | None  # locked | paid (fully covered) | ... ; None without bills
+    locked_until: str | None
+    bills: tuple[Bill, ...]
+    registrations: tuple[Registration, ...]
+    insurance_cents: int
+    bills_self_pay_cents: int
+    self_pay_cents: int
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Money taken at the window under ``key``. PENDING (a code payment being resolved): poll
+    ``cashier_settlement(key)``; SUCCESS / FAILED / REVERSED are final."""
+
+    key: str
+    shift_id: int
+    patient_id: int
+    channel: str  # code | cash | card
+    bill_ids: tuple[int, ...]
+    registration_ids: tuple[int, ...]
+    amount_cents: int
+    tendered_cents: int | None
+    change_cents: int | None
+    pos_ref: str | None
+    status: str
+    error_code: str | None
+    created_at: str
+    replayed: bool = False
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_PAYMENT_STATES
+
+
+@dataclass(frozen=True)
+class CashierRefund:
+    """A supervisor-approved refund at the window: requested | pending (poll) | refunded | failed."""
+
+    refund_key: str
+    shift_id: int
+    payment_key: str
+    channel: str
+    amount_cents: int
+    reason: str
+    approved_by: str  # the supervisor's staff number
+    pos_ref: str | None
+    status: str
+    error_code: str | None
+    created_at: str
+    replayed: bool = False
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in ("refunded", "failed")
+
+
+@dataclass(frozen=True)
+class ChannelTotal:
+    count: int
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class ShiftMismatch:
+    """One difference the reconciliation found (``kind``: missing_on_server, missing_on_kiosk,
+    amount_differs, channel_differs, status_differs, payment_missing, payment_amount, unresolved)."""
+
+    kind: str
+    key: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class ShiftReport:
+    """The end-of-shift report; ``raw`` is the server's whole answer, for the exported file."""
+
+    shift: CashierShift
+    generated_at: str
+    totals: dict[str, ChannelTotal]  # code | cash | card
+    refunds: dict[str, ChannelTotal]  # by channel
+    refund_count: int
+    refund_cents: int
+    transaction_count: int
+    taken_cents: int
+    net_cents: int
+    cash_expected_cents: int
+    cash_counted_cents: int | None
+    cash_difference_cents: int | None
+    kiosk_reported: bool
+    mismatches: tuple[ShiftMismatch, ...]
+    ok: bool
+    raw: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+
+def _cashier_items(data: Any) -> CashierItems:
+    if not isinstance(data, dict):
+        raise ServerError("bad_response", "the cashier lookup is not an object")
+    return CashierItems(
+        patient=_build(CashierPatient, data.get("patient")),
+        bills=tuple(_bill(b) for b in data.get("bills") or ()),
+        registrations=tuple(_build(Registration, r) for r in data.get("registrations") or ()),
+        recent_payments=tuple(_build(RecentPayment, p) for p in data.get("recent_payments") or ()),
+    )
+
+
+def _cashier_quote(data: Any) -> CashierQuote:
+    if not isinstance(data, dict):
+        raise ServerError("bad_response", "the cashier quote is not an object")
+    return _build(
+        CashierQuote,
+        data,
+        bills=tuple(_bill(b) for b in data.get("bills") or ()),
+        registrations=tuple(_build(Registration, r) for r in data.get("registrations") or ()),
+    )
+
+
+def _settlement(data: Any, replayed: bool = False) -> Settlement:
+    if not isinstance(data, dict):
+        raise ServerError("bad_response", "the settlement is not an object")
+    return _build(
+        Settlement,
+        data,
+        bill_ids=tuple(data.get("bill_ids") or ()),
+        registration_ids=tuple(data.get("registration_ids") or ()),
+        replayed=replayed,
+    )
+
+
+def _shift_report(data: Any) -> ShiftReport:
+    try:
+        totals = {c: _build(ChannelTotal, t) for c, t in data["totals"].items()}
+        refunds = data["refunds"]
+        cash = data["cash"]
+        recon = data["reconciliation"]
+        return ShiftReport(
+            shift=_build(CashierShift, data["shift"]),
+            generated_at=data["generated_at"],
+            totals=totals,
+            refunds={c: _build(ChannelTotal, t) for c, t in refunds["by_channel"].items()},
+            refund_count=int(refunds["count"]),
+            refund_cents=int(refunds["amount_cents"]),
+            transaction_count=int(data["transaction_count"]),
+            taken_cents=int(data["taken_cents"]),
+            net_cents=int(data["net_cents"]),
+            cash_expected_cents=int(cash["expected_cents"]),
+            cash_counted_cents=cash["counted_cents"],
+            cash_difference_cents=cash["difference_cents"],
+            kiosk_reported=bool(recon["kiosk_reported"]),
+            mismatches=tuple(
+                ShiftMismatch(str(m["kind"]), str(m["key"]), m.get("detail")) for m in recon["mismatches"]
+            ),
+            ok=bool(recon["ok"]),
+            raw=dict(data),
+        )
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ServerError("bad_response", f"unexpected shift report: {exc!r}") from None
+
+
 def mask_auth_code(auth_code: str) -> str:
     return "*" * max(len(auth_code) - 4, 0) + auth_code[-4:]
 
@@ -1058,8 +1277,13 @@ class ServerClient:
 
     def bill_lock(self, key: str) -> BillLock | None:
         """The lock group of ``key``; None when that key never locked anything."""
-        _, body = self._request("GET", f"{API}/bills/locks/{key}", not_found_ok=True)
-        return None if body is None else _bill_lock(body)
+        try:
+            _, body = self._request("GET", f"{API}/bills/locks/{key}")
+        except BusinessError as err:
+            if err.code == "lock_not_found":
+                return None
+            raise
+        return _bill_lock(body)
 
     def lock_bill(self, key: str, patient_id: int, bill_id: int, version: int, insurance_scheme: str | None) -> Bill:
         """One bill: ``lock_bills`` with a single bill, answered as the bill."""
@@ -1128,6 +1352,184 @@ class ServerClient:
         result = _build(QrPayment, body)
         logger.info("QR payment %s cancel: %s %s", key, result.status, result.error_code or "")
         return result
+
+    # ---- cashier window (收费窗口): server/cashier/
+    # Every call but sign-in carries the shift's token; the PIN and the token are never logged.
+
+    def _cashier(self, token: str) -> dict[str, str]:
+        return {"X-Cashier-Token": token}
+
+    def cashier_sign_in(
+        self,
+        *,
+        staff_no: str | None = None,
+        pin: str | None = None,
+        card_hash: str | None = None,
+        window_label: str = "",
+    ) -> CashierShift:
+        """Open (or resume) this window's shift by staff number and PIN, or by a staff card's hash
+        (sync.staffcard.staff_card_hash). BusinessError sign_in_failed (all reasons alike),
+        window_in_use, shift_open_elsewhere."""
+        payload: dict[str, Any] = {"window_label": window_label}
+        if card_hash is not None:
+            payload["staff_card_hash"] = card_hash
+        else:
+            payload |= {"staff_no": staff_no, "pin": pin}
+        status, body = self._request("POST", f"{API}/cashier/shifts", json=payload)
+        shift = _build(CashierShift, body, resumed=status == 200)
+        logger.info("cashier %s %s shift %d", shift.staff_no, "resumed" if shift.resumed else "opened", shift.shift_id)
+        return shift
+
+    def cashier_sign_out(self, token: str, shift_id: int) -> CashierShift:
+        """Lock the window for a break: the token stops working, the shift stays open."""
+        path = f"{API}/cashier/shifts/{shift_id}/sign-out"
+        _, body = self._request("POST", path, json={}, headers=self._cashier(token))
+        return _build(CashierShift, body)
+
+    def cashier_lookup(
+        self, token: str, *, visit_card_no: str | None = None, patient_id: int | None = None
+    ) -> CashierItems:
+        """The patient by visit-card number or id, with open bills, unpaid registrations and recent
+        payments. BusinessError invalid_visit_card (a typo), patient_not_found."""
+        payload: dict[str, Any] = {"visit_card_no": visit_card_no} if visit_card_no else {"patient_id": patient_id}
+        _, body = self._request("POST", f"{API}/cashier/patients/lookup", json=payload, headers=self._cashier(token))
+        return _cashier_items(body)
+
+    def cashier_quote(
+        self,
+        token: str,
+        key: str,
+        shift_id: int,
+        patient_id: int,
+        bills: Sequence[tuple[int, int]],
+        registration_ids: Sequence[int] = (),
+        insurance_scheme: str | None = None,
+    ) -> CashierQuote:
+        """Lock ``bills`` ((bill_id, version)) under the settlement key ``key`` and price the
+        registrations: the self-pay total to take. Safe to repeat with the same key and selection."""
+        payload = {
+            "key": key,
+            "shift_id": shift_id,
+            "patient_id": patient_id,
+            "bills": [{"bill_id": b, "version": v} for b, v in bills],
+            "registration_ids": list(registration_ids),
+            "insurance_scheme": insurance_scheme,
+        }
+        _, body = self._request("POST", f"{API}/cashier/quotes", json=payload, headers=self._cashier(token))
+        return _cashier_quote(body)
+
+    def cashier_release(self, token: str, key: str) -> BillLock:
+        """Give the quote's bills back; BusinessError payment_pending while its payment is unresolved."""
+        _, body = self._request("POST", f"{API}/cashier/quotes/{key}/release", json={}, headers=self._cashier(token))
+        return _bill_lock(body)
+
+    def cashier_settle(
+        self,
+        token: str,
+        *,
+        key: str,
+        shift_id: int,
+        patient_id: int,
+        bill_ids: Sequence[int],
+        registration_ids: Sequence[int],
+        channel: str,
+        amount_cents: int,
+        auth_code: str | None = None,
+        pos_ref: str | None = None,
+        tendered_cents: int | None = None,
+    ) -> Settlement:
+        """Take the quoted amount: ``code`` (the scanned payment code), ``cash`` (with the amount
+        tendered) or ``card`` (with the POS reference). After a ServerTimeout ask
+        ``cashier_settlement(key)`` or repeat with the SAME key and body: never a new key for the
+        same money. BusinessError codes: amount_mismatch, bill_not_locked, bill_lock_expired,
+        already_paid, idempotency_key_reused, shift_closed, cashier_signed_out."""
+        payload: dict[str, Any] = {
+            "key": key,
+            "shift_id": shift_id,
+            "patient_id": patient_id,
+            "bill_ids": list(bill_ids),
+            "registration_ids": list(registration_ids),
+            "channel": channel,
+            "amount_cents": amount_cents,
+            "auth_code": auth_code,
+            "pos_ref": pos_ref,
+            "tendered_cents": tendered_cents,
+        }
+        code = f", code {mask_auth_code(auth_code)}" if auth_code else ""
+        logger.info("cashier settlement %s: %d cents by %s%s", key, amount_cents, channel, code)
+        status, body = self._request(
+            "POST",
+            f"{API}/cashier/settlements",
+            json=payload,
+            read_timeout=self.pay_read_timeout,
+            headers=self._cashier(token),
+        )
+        result = _settlement(body, status == 200)
+        logger.info("cashier settlement %s: %s %s", key, result.status, result.error_code or "")
+        return result
+
+    def cashier_settlement(self, key: str) -> Settlement | None:
+        """The settlement under ``key`` as it stands, or None when the server never received it."""
+        _, body = self._request("GET", f"{API}/cashier/settlements/{key}", not_found_ok=True)
+        return None if body is None else _settlement(body)
+
+    def cashier_refund(
+        self,
+        token: str,
+        *,
+        refund_key: str,
+        shift_id: int,
+        payment_key: str,
+        amount_cents: int,
+        reason: str,
+        supervisor_staff_no: str,
+        supervisor_pin: str,
+        pos_ref: str | None = None,
+    ) -> CashierRefund:
+        """Refund (part of) a payment with a supervisor's approval, checked by the server.
+        BusinessError supervisor_not_approved, pos_ref_required (card: refund on the POS first),
+        refund_exceeds_refundable, payment_not_found, payment_not_paid."""
+        payload = {
+            "refund_key": refund_key,
+            "shift_id": shift_id,
+            "payment_key": payment_key,
+            "amount_cents": amount_cents,
+            "reason": reason,
+            "supervisor_staff_no": supervisor_staff_no,
+            "supervisor_pin": supervisor_pin,
+            "pos_ref": pos_ref,
+        }
+        logger.info("cashier refund %s of %s: %d cents, approver %s", refund_key, payment_key, amount_cents,
+                    supervisor_staff_no)  # fmt: skip
+        status, body = self._request(
+            "POST",
+            f"{API}/cashier/refunds",
+            json=payload,
+            read_timeout=self.pay_read_timeout,
+            headers=self._cashier(token),
+        )
+        return _build(CashierRefund, body, replayed=status == 200)
+
+    def cashier_refund_status(self, refund_key: str) -> CashierRefund | None:
+        """The window refund as it stands, or None when the server never received it."""
+        _, body = self._request("GET", f"{API}/cashier/refunds/{refund_key}", not_found_ok=True)
+        return None if body is None else _build(CashierRefund, body)
+
+    def cashier_report(self, token: str, shift_id: int) -> ShiftReport:
+        """The shift's report so far (or as closed)."""
+        _, body = self._request("GET", f"{API}/cashier/shifts/{shift_id}/report", headers=self._cashier(token))
+        return _shift_report(body)
+
+    def cashier_close_shift(
+        self, token: str, shift_id: int, ledger: Sequence[Mapping[str, Any]], cash_counted_cents: int | None
+    ) -> ShiftReport:
+        """Close the shift with what the kiosk counted (its journal: key, kind, channel, amount_cents,
+        status per entry) and the cash in the drawer; the reconciled report. Safe to repeat."""
+        payload = {"ledger": [dict(e) for e in ledger], "cash_counted_cents": cash_counted_cents}
+        _, body = self._request(
+            "POST", f"{API}/cashier/shifts/{shift_id}/close", json=payload, headers=self._cashier(token)
+        )
+        return _shift_report(body)
 
     # -- offline sync ------------------------------------------------------------------------------
 

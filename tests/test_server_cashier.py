@@ -3,10 +3,12 @@ payment code, cash and card, supervisor-approved refunds, and the reconciled end
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,12 +16,17 @@ import requests
 
 from server.auth.staff import create_staff
 from server.bills.service import create_bill
+from server.cashier import __main__ as cashier_cli
 from server.cashier import shifts as shifts_module
 from server.cashier import staff as staff_module
+from server.cashier.demo import ensure_demo_cashiers
 from server.cashier.staff import add_cashier
+from server.crypto import FieldCipher, load_or_create_key
+from server.db import open_database
 from server.dbapi import write_tx
 from server.errors import ApiError
 from server.visit_card import visit_card_no
+from sync.client import BusinessError, CashierItems, ChannelTotal, ServerClient
 from sync.staffcard import staff_card_hash
 
 if TYPE_CHECKING:
@@ -493,3 +500,98 @@ def test_report_totals_and_reconciliation_against_what_the_kiosk_counted(api: Ap
     clean = window.post(f"/shifts/{window.shift_id}/close", {"ledger": [], "cash_counted_cents": 0}).json()
     assert clean["reconciliation"] == {"kiosk_reported": True, "mismatches": [], "ok": True}
     assert clean["transaction_count"] == 0
+
+
+# -- provisioning ----------------------------------------------------------------------------------
+
+
+def test_profiles_from_the_command_line_and_the_demo(
+    tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db_path = tmp_path / "server.db"
+    cipher = FieldCipher(load_or_create_key(tmp_path / "server.key"))
+    db = open_database(database_url or db_path)
+    db.init(cipher)
+    try:
+        with db.connection() as conn:
+            create_staff(conn, "zhao", "long-enough-password", "cashier")
+            create_staff(conn, "tech", "long-enough-password", "technician")
+        where = ["--db", str(db_path)] + (["--database-url", database_url] if database_url else [])
+
+        def run(stdin: str, *args: str) -> int:
+            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+            return cashier_cli.main(["add", *where, *args])
+
+        assert run(f"4455\n{CASHIER_CARD}\n", "--username", "zhao", "--staff-no", "2002", "--card") == 0
+        assert "2002" in capsys.readouterr().out
+        assert run("4455\n", "--username", "tech", "--staff-no", "2003") == 2
+        assert "cannot work a cashier window" in capsys.readouterr().err
+        assert run("12\n", "--username", "zhao", "--staff-no", "2004") == 2  # a short PIN
+        assert run("4455\n", "--username", "zhao", "--staff-no", "2005", "--card") == 2  # no card number
+
+        with db.connection() as conn:
+            row = conn.execute("SELECT pin_hash, card_index, supervisor FROM cashier_staff WHERE staff_no = '2002'")
+            pin_hash, card_index, supervisor = row.fetchone()
+            assert "4455" not in pin_hash and CASHIER_CARD not in card_index and supervisor == 0
+            assert staff_module.check_card(conn, cipher, staff_card_hash(CASHIER_CARD)) is not None
+            assert staff_module.check_pin(conn, "2002", "4455", purpose="sign_in") is not None
+            assert ensure_demo_cashiers(conn, cipher) == 2 and ensure_demo_cashiers(conn, cipher) == 0
+            boss = staff_module.check_pin(conn, "9001", "8642", purpose="approve_refund")
+            assert boss is not None and boss.supervisor
+    finally:
+        db.close()
+
+
+# -- the kiosk's client ----------------------------------------------------------------------------
+
+
+def test_the_client_walks_a_shift(api: Api, window: Window) -> None:
+    patient_id = api.patient()
+    bill = window.bill(patient_id)
+    reg = api.register(patient_id)
+    with ServerClient(api.base, kiosk_id="KIOSK-T1", credential=api.credential) as client:
+        with pytest.raises(BusinessError) as refused:
+            client.cashier_sign_in(staff_no=CASHIER[0], pin="0000")
+        assert refused.value.code == "sign_in_failed" and refused.value.tr_key == "server.rejected.sign_in_failed"
+        shift = client.cashier_sign_in(card_hash=staff_card_hash(CASHIER_CARD), window_label="1号窗口")
+        assert shift.staff_no == CASHIER[0] and not shift.resumed and shift.token and shift.token not in repr(shift)
+        token = shift.token
+
+        items = client.cashier_lookup(token, visit_card_no=visit_card_no(patient_id))
+        assert isinstance(items, CashierItems) and items.patient.patient_id == patient_id
+        assert [b.bill_id for b in items.bills] == [bill["bill_id"]]
+        assert [r.registration_id for r in items.registrations] == [reg["registration_id"]]
+
+        key = str(uuid.uuid4())
+        quote = client.cashier_quote(token, key, shift.shift_id, patient_id, [(bill["bill_id"], bill["version"])],
+                                     [reg["registration_id"]], "resident")  # fmt: skip
+        assert quote.self_pay_cents == quote.bills_self_pay_cents + reg["amount_cents"]
+        assert client.cashier_settlement(key) is None
+        paid = client.cashier_settle(
+            token, key=key, shift_id=shift.shift_id, patient_id=patient_id, bill_ids=[bill["bill_id"]],
+            registration_ids=[reg["registration_id"]], channel="cash", amount_cents=quote.self_pay_cents,
+            tendered_cents=quote.self_pay_cents + 50,
+        )  # fmt: skip
+        assert paid.status == "SUCCESS" and paid.is_final and paid.change_cents == 50 and not paid.replayed
+        assert client.cashier_settlement(key) == paid
+
+        refund = client.cashier_refund(
+            token, refund_key=str(uuid.uuid4()), shift_id=shift.shift_id, payment_key=key, amount_cents=100,
+            reason="多收", supervisor_staff_no=SUPERVISOR[0], supervisor_pin=SUPERVISOR[1],
+        )  # fmt: skip
+        assert refund.status == "refunded" and refund.is_final
+        assert client.cashier_refund_status(refund.refund_key) == refund
+
+        report = client.cashier_report(token, shift.shift_id)
+        assert report.totals["cash"] == ChannelTotal(1, quote.self_pay_cents) and report.refund_cents == 100
+        entry = {"key": key, "kind": "settlement", "channel": "cash", "amount_cents": paid.amount_cents}
+        ledger = [
+            entry | {"status": "SUCCESS"},
+            {"key": refund.refund_key, "kind": "refund", "channel": "cash", "amount_cents": 100, "status": "refunded"},
+        ]
+        closed = client.cashier_close_shift(token, shift.shift_id, ledger, report.cash_expected_cents)
+        assert closed.ok and closed.kiosk_reported and closed.mismatches == () and closed.shift.status == "closed"
+        assert closed.raw["shift"]["shift_id"] == shift.shift_id
+        with pytest.raises(BusinessError) as after:
+            client.cashier_lookup(token, patient_id=patient_id)
+        assert after.value.code == "shift_closed"
