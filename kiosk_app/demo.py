@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -145,6 +146,7 @@ class DemoEnvironment:
         self._pcscd_started = False
         self.server: subprocess.Popen[bytes] | None = None
         self.server_url = ""
+        self.credential_path: Path | None = None
         self.port = 0
 
     def start(self) -> Config:
@@ -214,6 +216,42 @@ class DemoEnvironment:
         photo = self.chip_photo if key in FACE_CARDS else None
         self.id_reader.place_card(self.cards[key], photo=photo)
 
+    def identity_code(self, key: str, kind: str) -> str:
+        """The QR a demo patient shows the scanner: ``visit_card`` (``HVC:``) or ``evoucher`` (sandbox token).
+
+        Blocking (two requests to the local demo server): call it from a worker or a test.
+        """
+        credential = load_credential(self.credential_path) if self.credential_path else None
+        if credential is None:
+            raise EnrollmentError("the demo kiosk is not enrolled yet")
+        auth, card = KioskAuth.from_credential(credential), self.cards[key]
+        birth = f"{card.birth[:4]}-{card.birth[4:6]}-{card.birth[6:]}"
+        claim = {"id_type": card.card_type, "id_number": card.id_number, "name": card.name,
+                 "sex": {"1": "M", "2": "F"}.get(card.sex, "M"), "birth": birth}  # fmt: skip
+        r = requests.post(f"{self.server_url}/api/v1/patients/identify", json=claim, auth=auth, timeout=5)
+        r.raise_for_status()
+        patient_id = r.json()["patient_id"]
+        if kind == "evoucher":
+            issue = {"patient_id": patient_id}
+            r = requests.post(f"{self.server_url}/sandbox/insurance/evoucher", json=issue, timeout=5)
+            r.raise_for_status()
+            return str(r.json()["token"])
+        find = {"method": "patient", "value": str(patient_id)}
+        r = requests.post(f"{self.server_url}/api/v1/patients/find", json=find, auth=auth, timeout=5)
+        r.raise_for_status()
+        return f"HVC:{r.json()['visit_card_no']}"
+
+    def scan_identity(self, key: str, kind: str) -> None:
+        """Demo panel: the patient holds their visit card / e-voucher under the scanner (in a thread)."""
+
+        def show() -> None:
+            try:
+                self.scanner.scan(self.identity_code(key, kind))
+            except (requests.RequestException, EnrollmentError) as err:
+                log.warning("demo: no %s code for %s: %s", kind, key, err)
+
+        threading.Thread(target=show, name="demo-identity-code", daemon=True).start()
+
     def act(self, motion: str) -> None:
         """What the patient in front of the camera does (face puppet motions); no-op without the clip."""
         if self.puppet is not None:
@@ -271,6 +309,7 @@ class DemoEnvironment:
             DEMO_ADMIN_PASSWORD,
         )
         path = config.credential_path
+        self.credential_path = path
         existing = load_credential(path)
         if existing is not None and existing.kiosk_id == config.kiosk_id:
             r = requests.get(

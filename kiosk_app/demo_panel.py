@@ -41,6 +41,15 @@ class DemoPanel(QWidget):
             self._add(ibox, self.tr("Next card: PIN blocked"), lambda: virtual.inject("pin_blocked"))
             box.addWidget(insurance)
 
+        codes = QGroupBox(self.tr("Identity QR codes (scanner)"))
+        qbox = QVBoxLayout(codes)
+        for key in ("zhangsan", "elder"):
+            self._add(qbox, self.tr("Visit-card QR: {name}").format(name=key),
+                      lambda _=False, k=key: demo.scan_identity(k, "visit_card"))  # fmt: skip
+            self._add(qbox, self.tr("Insurance e-voucher: {name}").format(name=key),
+                      lambda _=False, k=key: demo.scan_identity(k, "evoucher"))  # fmt: skip
+        box.addWidget(codes)
+
         scans = QGroupBox(self.tr("Payment code scanner"))
         sbox = QVBoxLayout(scans)
         labels = {
