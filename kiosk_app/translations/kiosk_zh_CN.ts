@@ -204,141 +204,156 @@
     </message>
     <message>
         <location filename="../demo_panel.py" line="44"/>
+        <source>Identity QR codes (scanner)</source>
+        <translation>身份二维码（扫码器）</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="47"/>
+        <source>Visit-card QR: {name}</source>
+        <translation>就诊卡二维码：{name}</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="49"/>
+        <source>Insurance e-voucher: {name}</source>
+        <translation>医保电子凭证：{name}</translation>
+    </message>
+    <message>
+        <location filename="../demo_panel.py" line="53"/>
         <source>Payment code scanner</source>
         <translation>付款码扫描器</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="47"/>
+        <location filename="../demo_panel.py" line="56"/>
         <source>WeChat code: pays at once</source>
         <translation>微信付款码：立即支付成功</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="48"/>
+        <location filename="../demo_panel.py" line="57"/>
         <source>WeChat code: asks for the password, then pays</source>
         <translation>微信付款码：需输入密码后支付</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="49"/>
+        <location filename="../demo_panel.py" line="58"/>
         <source>WeChat code: never confirmed (reversed)</source>
         <translation>微信付款码：始终未确认（撤销）</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="50"/>
+        <location filename="../demo_panel.py" line="59"/>
         <source>WeChat code: balance too low</source>
         <translation>微信付款码：余额不足</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="51"/>
+        <location filename="../demo_panel.py" line="60"/>
         <source>WeChat code: answer lost, found by query</source>
         <translation>微信付款码：应答丢失，查询后确认</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="52"/>
+        <location filename="../demo_panel.py" line="61"/>
         <source>Not a payment code</source>
         <translation>非付款码</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="58"/>
+        <location filename="../demo_panel.py" line="67"/>
         <source>Receipt printer</source>
         <translation>凭条打印机</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="60"/>
+        <location filename="../demo_panel.py" line="69"/>
         <source>Paper out</source>
         <translation>缺纸</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="61"/>
+        <location filename="../demo_panel.py" line="70"/>
         <source>Paper refilled</source>
         <translation>已装纸</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="62"/>
+        <location filename="../demo_panel.py" line="71"/>
         <source>Cover open</source>
         <translation>打开纸仓盖</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="65"/>
+        <location filename="../demo_panel.py" line="74"/>
         <source>In front of the camera (first-time filing)</source>
         <translation>摄像头前（新患者建档）</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="69"/>
+        <location filename="../demo_panel.py" line="78"/>
         <source>Look at the camera</source>
         <translation>看摄像头</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="70"/>
+        <location filename="../demo_panel.py" line="79"/>
         <source>Turn head left</source>
         <translation>向左转头</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="71"/>
+        <location filename="../demo_panel.py" line="80"/>
         <source>Turn head right</source>
         <translation>向右转头</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="72"/>
+        <location filename="../demo_panel.py" line="81"/>
         <source>Step away / crowd</source>
         <translation>走开 / 人群</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="73"/>
+        <location filename="../demo_panel.py" line="82"/>
         <source>Two people</source>
         <translation>两个人</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="74"/>
+        <location filename="../demo_panel.py" line="83"/>
         <source>Hold up a photo (attack)</source>
         <translation>举起照片（攻击）</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="79"/>
+        <location filename="../demo_panel.py" line="88"/>
         <source>No face clip beside the project: filing offers the staff check only.</source>
         <translation>项目旁没有人脸视频：建档仅提供人工核验。</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="82"/>
+        <location filename="../demo_panel.py" line="91"/>
         <source>Scanner and camera cables</source>
         <translation>扫码器与摄像头连线</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="84"/>
+        <location filename="../demo_panel.py" line="93"/>
         <source>Unplug the scanner</source>
         <translation>拔下扫码器</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="85"/>
+        <location filename="../demo_panel.py" line="94"/>
         <source>Plug the scanner back in</source>
         <translation>重新插上扫码器</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="86"/>
+        <location filename="../demo_panel.py" line="95"/>
         <source>Unplug the camera</source>
         <translation>拔下摄像头</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="87"/>
+        <location filename="../demo_panel.py" line="96"/>
         <source>Plug the camera back in</source>
         <translation>重新插上摄像头</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="90"/>
+        <location filename="../demo_panel.py" line="99"/>
         <source>Hospital network</source>
         <translation>医院网络</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="92"/>
+        <location filename="../demo_panel.py" line="101"/>
         <source>Cut the network (kiosk goes offline)</source>
         <translation>断开网络（自助机转为离线）</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="93"/>
+        <location filename="../demo_panel.py" line="102"/>
         <source>Restore the network (queued work is sent)</source>
         <translation>恢复网络（发送排队的业务）</translation>
     </message>
     <message>
-        <location filename="../demo_panel.py" line="97"/>
+        <location filename="../demo_panel.py" line="106"/>
         <source>Technician PIN in this demo: {pin} (tap the hospital name five times)</source>
         <translation>本演示的维护密码：{pin}（连续点击医院名称五次进入）</translation>
     </message>
@@ -1494,415 +1509,490 @@
 <context>
     <name>messages</name>
     <message>
-        <location filename="../messages.py" line="50"/>
+        <location filename="../messages.py" line="53"/>
         <source>The balance of the payment account is not enough.</source>
         <translation>付款账户余额不足。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="51"/>
+        <location filename="../messages.py" line="54"/>
         <source>The payment code has expired.</source>
         <translation>付款码已过期。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="52"/>
+        <location filename="../messages.py" line="55"/>
         <source>The payment code is not valid.</source>
         <translation>付款码无效。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="53"/>
+        <location filename="../messages.py" line="56"/>
         <source>The payment was not confirmed on the phone in time.</source>
         <translation>未能及时在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="54"/>
-        <location filename="../messages.py" line="98"/>
+        <location filename="../messages.py" line="57"/>
+        <location filename="../messages.py" line="101"/>
         <source>This registration has already been paid.</source>
         <translation>该挂号已支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="55"/>
+        <location filename="../messages.py" line="58"/>
         <source>The amount has changed since it was shown.</source>
         <translation>金额已发生变化。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="59"/>
+        <location filename="../messages.py" line="62"/>
         <source>A device is not working. Please ask the staff for help.</source>
         <translation>设备故障，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="60"/>
+        <location filename="../messages.py" line="63"/>
         <source>The device is not connected. Please ask the staff for help.</source>
         <translation>设备未连接，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="61"/>
+        <location filename="../messages.py" line="64"/>
         <source>The device did not answer in time. Please try again.</source>
         <translation>设备响应超时，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="62"/>
+        <location filename="../messages.py" line="65"/>
         <source>The card could not be read correctly. Please place it again.</source>
         <translation>未能正确读取卡片，请重新放置。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="63"/>
+        <location filename="../messages.py" line="66"/>
         <source>The card was moved while it was being read. Please place it again and hold it still.</source>
         <translation>读卡时卡片被移开，请重新放置并保持不动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="66"/>
+        <location filename="../messages.py" line="69"/>
         <source>The photo on the ID card could not be read.</source>
         <translation>未能读取身份证照片。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="67"/>
+        <location filename="../messages.py" line="70"/>
         <source>This card is not a social-security card. Please insert your social-security card.</source>
         <translation>这不是社会保障卡，请插入您的社保卡。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="70"/>
+        <location filename="../messages.py" line="73"/>
         <source>This social-security card is locked. Please go to the service desk.</source>
         <translation>该社保卡已锁定，请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="73"/>
+        <location filename="../messages.py" line="76"/>
         <source>Reading the card, please hold it still…</source>
         <translation>正在读卡，请保持卡片不动…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="74"/>
+        <location filename="../messages.py" line="77"/>
         <source>The printer has a problem. Please ask the staff for your receipt.</source>
         <translation>打印机故障，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="75"/>
+        <location filename="../messages.py" line="78"/>
         <source>The printer is out of paper. Please ask the staff for your receipt.</source>
         <translation>打印机缺纸，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="78"/>
+        <location filename="../messages.py" line="81"/>
         <source>The printer cover is open. Please ask the staff for help.</source>
         <translation>打印机盖未关闭，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="79"/>
+        <location filename="../messages.py" line="82"/>
         <source>The printer is not responding. Please ask the staff for your receipt.</source>
         <translation>打印机无响应，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="82"/>
+        <location filename="../messages.py" line="85"/>
         <source>No printer is connected. Please ask the staff for your receipt.</source>
         <translation>未连接打印机，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="85"/>
+        <location filename="../messages.py" line="88"/>
         <source>This receipt may already have printed. The staff can reprint it.</source>
         <translation>该凭条可能已打印，如需补打请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="88"/>
+        <location filename="../messages.py" line="91"/>
         <source>The hospital system cannot be reached. Please try again in a moment.</source>
         <translation>无法连接医院系统，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="91"/>
+        <location filename="../messages.py" line="94"/>
         <source>The hospital system is not answering. Please try again in a moment.</source>
         <translation>医院系统响应超时，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="94"/>
+        <location filename="../messages.py" line="97"/>
         <source>The hospital system reported an error. Please try again.</source>
         <translation>医院系统出错，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="95"/>
+        <location filename="../messages.py" line="98"/>
         <source>That time is now fully booked. Please choose another time.</source>
         <translation>该时段已约满，请选择其他时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="99"/>
+        <location filename="../messages.py" line="102"/>
         <source>The record was not found. Please start again.</source>
         <translation>未找到记录，请重新开始。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="100"/>
+        <location filename="../messages.py" line="103"/>
         <source>No departments are open for registration today.</source>
         <translation>今日暂无可挂号的科室。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="101"/>
+        <location filename="../messages.py" line="104"/>
         <source>No doctors are on duty in this department today.</source>
         <translation>该科室今日无出诊医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="102"/>
+        <location filename="../messages.py" line="105"/>
         <source>This doctor has no free times left today.</source>
         <translation>该医生今日已无可预约时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="103"/>
+        <location filename="../messages.py" line="106"/>
         <source>This doctor is fully booked today. Please choose another doctor.</source>
         <translation>该医生今日号源已满，请选择其他医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="106"/>
+        <location filename="../messages.py" line="109"/>
         <source>That is not a payment code. Please show the WeChat or Alipay payment code.</source>
         <translation>这不是付款码，请出示微信或支付宝付款码。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="109"/>
+        <location filename="../messages.py" line="112"/>
         <source>Processing the payment…</source>
         <translation>正在处理支付…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="110"/>
+        <location filename="../messages.py" line="113"/>
         <source>Please confirm the payment on your phone.</source>
         <translation>请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="111"/>
+        <location filename="../messages.py" line="114"/>
         <source>Payment received.</source>
         <translation>支付成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="112"/>
+        <location filename="../messages.py" line="115"/>
         <source>The payment did not go through.</source>
         <translation>支付未成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="113"/>
+        <location filename="../messages.py" line="116"/>
         <source>We could not confirm the payment yet. No money is lost: if it was charged, it will be registered or refunded automatically. Please ask at the cashier window.</source>
         <translation>暂未确认支付结果。您的资金不会损失：如已扣款，系统将自动完成挂号或退款。请到收费窗口咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="118"/>
+        <location filename="../messages.py" line="121"/>
         <source>Please scan the payment code again, or go to the cashier window.</source>
         <translation>请重新扫描付款码，或到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="119"/>
+        <location filename="../messages.py" line="122"/>
         <source>The hospital system refused the request. Please go to the service desk.</source>
         <translation>医院系统拒绝了该请求，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="122"/>
+        <location filename="../messages.py" line="125"/>
         <source>This kiosk is not enrolled with the hospital system, or was revoked. Please call IT.</source>
         <translation>本机未在医院系统登记或已被停用，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="125"/>
+        <location filename="../messages.py" line="128"/>
         <source>This kiosk&apos;s clock is wrong, so the hospital system refuses it. Please call IT.</source>
         <translation>本机时间不准确，医院系统拒绝了请求，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="128"/>
+        <location filename="../messages.py" line="131"/>
         <source>Something went wrong. Please try again or ask the staff for help.</source>
         <translation>出现问题，请重试或联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="131"/>
+        <location filename="../messages.py" line="134"/>
         <source>The hospital system is offline, so your registration is pending confirmation. Please take the slip and pay at the cashier window; if the time is taken meanwhile, the staff will rebook you.</source>
         <translation>医院系统暂时离线，您的挂号待确认。请取走凭条到收费窗口缴费；如该时段在此期间已被约满，工作人员会为您重新安排。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="136"/>
+        <location filename="../messages.py" line="139"/>
         <source>Paying by QR code needs the hospital system, which is offline. Your place is kept; please pay at the cashier window.</source>
         <translation>扫码支付需要连接医院系统，目前系统离线。您的号源已为您保留，请到收费窗口缴费。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="141"/>
+        <location filename="../messages.py" line="144"/>
         <source>The kiosk has been offline too long to accept more registrations. Please go to the service desk.</source>
         <translation>本机离线时间过长，暂不能再办理挂号。请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="145"/>
+        <location filename="../messages.py" line="148"/>
         <source>Offline: registrations are kept on this kiosk and confirmed when the network is back.</source>
         <translation>离线模式：挂号暂存在本机，网络恢复后自动确认。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="149"/>
+        <location filename="../messages.py" line="152"/>
         <source>Please stand in front of the camera</source>
         <translation>请站到摄像头前</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="150"/>
+        <location filename="../messages.py" line="153"/>
         <source>Only one person in front of the camera, please</source>
         <translation>请保持镜头前只有一人</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="151"/>
+        <location filename="../messages.py" line="154"/>
         <source>Please move a little closer</source>
         <translation>请靠近一点</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="152"/>
+        <location filename="../messages.py" line="155"/>
         <source>Please move back a little</source>
         <translation>请后退一点</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="153"/>
+        <location filename="../messages.py" line="156"/>
         <source>Please put your face inside the oval</source>
         <translation>请把脸放在椭圆框内</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="154"/>
+        <location filename="../messages.py" line="157"/>
         <source>Please look straight at the camera</source>
         <translation>请正视摄像头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="155"/>
+        <location filename="../messages.py" line="158"/>
         <source>Please hold still</source>
         <translation>请保持不动</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="156"/>
+        <location filename="../messages.py" line="159"/>
         <source>It is too dark: please face the light</source>
         <translation>光线太暗，请面向光源</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="157"/>
+        <location filename="../messages.py" line="160"/>
         <source>Too much light behind or on you</source>
         <translation>光线太强，请避开强光</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="158"/>
+        <location filename="../messages.py" line="161"/>
         <source>Good, hold still</source>
         <translation>很好，请保持不动</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="159"/>
+        <location filename="../messages.py" line="162"/>
         <source>Slowly turn your head to the left</source>
         <translation>请慢慢向左转头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="160"/>
+        <location filename="../messages.py" line="163"/>
         <source>Slowly turn your head to the right</source>
         <translation>请慢慢向右转头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="161"/>
+        <location filename="../messages.py" line="164"/>
         <source>Your face matches your ID card photo.</source>
         <translation>您的面部与身份证照片一致。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="162"/>
+        <location filename="../messages.py" line="165"/>
         <source>The check took too long.</source>
         <translation>核验超时。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="163"/>
+        <location filename="../messages.py" line="166"/>
         <source>The check needs a real face, not a photo or a screen.</source>
         <translation>核验需要真人面部，不能使用照片或屏幕。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="164"/>
+        <location filename="../messages.py" line="167"/>
         <source>We did not see your head turn.</source>
         <translation>未检测到转头动作。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="165"/>
+        <location filename="../messages.py" line="168"/>
         <source>The head turned the other way.</source>
         <translation>转头方向不对。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="166"/>
+        <location filename="../messages.py" line="169"/>
         <source>We lost sight of your face.</source>
         <translation>未能持续检测到您的面部。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="167"/>
+        <location filename="../messages.py" line="170"/>
         <source>Your face did not match the photo on the ID card.</source>
         <translation>您的面部与身份证照片不一致。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="168"/>
+        <location filename="../messages.py" line="171"/>
         <source>The camera is not working, so the staff will check your ID card at the service window.</source>
         <translation>摄像头无法使用，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="171"/>
+        <location filename="../messages.py" line="174"/>
         <source>The photo on your ID card cannot be used for the check. The staff will check your ID card.</source>
         <translation>身份证照片无法用于核验，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="174"/>
+        <location filename="../messages.py" line="177"/>
         <source>The face check is not working right now. The staff will check your ID card.</source>
         <translation>人脸核验暂时无法使用，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="177"/>
+        <location filename="../messages.py" line="180"/>
         <source>Face verification is not offered at this kiosk. The staff will check your ID card.</source>
         <translation>本机不提供人脸核验，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="180"/>
+        <location filename="../messages.py" line="183"/>
         <source>The camera is not available, so the staff will check your ID card at the service window.</source>
         <translation>摄像头不可用，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="183"/>
+        <location filename="../messages.py" line="186"/>
         <source>The photo on your ID card cannot be read here, so the staff will check your ID card at the service window.</source>
         <translation>本机无法读取身份证照片，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="187"/>
+        <location filename="../messages.py" line="190"/>
         <source>Face verification is not working right now. The staff will check your ID card.</source>
         <translation>人脸核验暂时无法使用，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="190"/>
+        <location filename="../messages.py" line="193"/>
         <source>Face verification is still starting. Please wait a moment or choose the staff check.</source>
         <translation>人脸核验正在启动，请稍候或选择人工核验。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="193"/>
+        <location filename="../messages.py" line="196"/>
         <source>You already have a record at this hospital.</source>
         <translation>您已在本院建档。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="194"/>
+        <location filename="../messages.py" line="197"/>
         <source>That is not a mainland mobile number. Please check the 11 digits.</source>
         <translation>这不是有效的大陆手机号码，请核对 11 位数字。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="197"/>
+        <location filename="../messages.py" line="200"/>
         <source>Creating your record…</source>
         <translation>正在建档…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="198"/>
+        <location filename="../messages.py" line="201"/>
         <source>The hospital system is offline, so your record is pending confirmation. Please take the slip; it is confirmed automatically when the network is back.</source>
         <translation>医院系统暂时离线，您的档案待确认。请取走凭条，网络恢复后将自动确认。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="203"/>
+        <location filename="../messages.py" line="206"/>
         <source>There is no record for you yet. Create one with “New patient”, or ask at the service desk.</source>
         <translation>您还没有建档。请点击“新患者建档”，或到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="206"/>
+        <location filename="../messages.py" line="209"/>
         <source>That is a payment code. First identify yourself with your card or visit-card QR code.</source>
         <translation>这是付款码。请先用证件或就诊卡二维码识别身份。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="209"/>
+        <location filename="../messages.py" line="212"/>
         <source>This code is not a visit card or medical-insurance e-voucher. Please try your ID card.</source>
         <translation>无法识别此二维码（不是就诊卡或医保电子凭证），请使用身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="212"/>
+        <location filename="../messages.py" line="215"/>
         <source>Your face was not recognised with these digits. Please use your card or visit-card QR code.</source>
         <translation>未能识别您的面部（或手机号后四位不符）。请使用证件或就诊卡二维码。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="215"/>
+        <location filename="../messages.py" line="218"/>
         <source>The hospital system cannot be reached and this card has not been used here recently.</source>
         <translation>暂时无法连接医院系统，且本机没有此卡的近期记录。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="218"/>
+        <location filename="../messages.py" line="221"/>
         <source>This service is coming soon. Please use the service desk for now.</source>
         <translation>该业务即将开放，目前请到服务台办理。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="225"/>
+        <source>You have no paid registration from today on to cancel.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="226"/>
+        <source>None of your registrations can be cancelled at the kiosk now. Please ask at the cashier window.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="229"/>
+        <source>It is too late to cancel this registration here. Please ask at the cashier window.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="232"/>
+        <source>Your visit has already begun, so it cannot be cancelled here. Please ask at the cashier window.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="235"/>
+        <source>This registration cannot be cancelled at the kiosk. Please ask at the cashier window.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="238"/>
+        <source>Your registration is cancelled. The refund is being processed and goes back to the account that paid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="242"/>
+        <source>Your registration is cancelled, but the refund could not be made automatically. Please take the slip to the cashier window.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="247"/>
+        <source>The refund could not be confirmed yet. The hospital completes it; please keep the slip and ask at the cashier window if it does not arrive.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="252"/>
+        <source>The hospital system cannot be reached, so cancelling is not possible now. Nothing was changed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="255"/>
+        <source>It is now too late to cancel this registration here. Nothing was changed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="258"/>
+        <source>Your visit has already begun, so it cannot be cancelled here. Nothing was changed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="261"/>
+        <source>This registration has already been cancelled.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="264"/>
+        <source>The fee of this registration has already been refunded.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="267"/>
+        <source>No slip of yours was printed at this kiosk recently.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="268"/>
+        <source>This slip has been reprinted as often as allowed. Please ask the staff for another copy.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>
