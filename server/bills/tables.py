@@ -89,3 +89,33 @@ ALTER TABLE payments ADD CONSTRAINT payments_one_target CHECK ((registration_id 
     ),
     "CREATE INDEX IF NOT EXISTS payments_by_bill ON payments(bill_id, status)",
 )
+
+# Schema v12: one payment may pay several bills (a lock group: every bill locked under the payment's
+# key), so a pre-settlement is unique per (key, bill) rather than per key.
+_SETTLEMENT_COLUMNS = (
+    "id, bill_id, lock_key, scheme, ref, insurance_cents, self_pay_cents, status, detail_json, created_at, updated_at"
+)
+
+BILLS_V12: tuple[Statement, ...] = (
+    PerDialect(
+        sqlite=f"""CREATE TABLE insurance_settlements_v12 (
+    id INTEGER PRIMARY KEY,
+    bill_id INTEGER NOT NULL REFERENCES bills(id),
+    lock_key TEXT NOT NULL,
+    scheme TEXT,
+    ref TEXT,
+    insurance_cents INTEGER,
+    self_pay_cents INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('presettling', 'presettled', 'settled', 'cancelled', 'failed')),
+    detail_json TEXT NOT NULL DEFAULT '{{}}',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (lock_key, bill_id)
+);
+INSERT INTO insurance_settlements_v12({_SETTLEMENT_COLUMNS}) SELECT {_SETTLEMENT_COLUMNS} FROM insurance_settlements;
+DROP TABLE insurance_settlements;
+ALTER TABLE insurance_settlements_v12 RENAME TO insurance_settlements""",
+        postgres="""ALTER TABLE insurance_settlements DROP CONSTRAINT insurance_settlements_lock_key_key;
+ALTER TABLE insurance_settlements ADD CONSTRAINT insurance_settlements_key_bill UNIQUE (lock_key, bill_id)""",
+    ),
+)

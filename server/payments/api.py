@@ -32,6 +32,11 @@ class PaymentView(BaseModel):
     top_up_patient_id: int | None = None  # a top-up of this patient's prepaid account (server/accounts/)
     channel: str
     amount_cents: int
+    # A kiosk-shown QR payment (POST /payments/qr); None for a scanned payment code. While PENDING:
+    # awaiting_scan, scanned (the payer is confirming on the phone) or closing (a cancel is under way).
+    qr_state: Literal["awaiting_scan", "scanned", "closing"] | None = None
+    code_url: str | None = None
+    expires_at: str | None = None
 
 
 @router.post(

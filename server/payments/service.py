@@ -33,6 +33,7 @@ from server.db import Store
 from server.dbapi import Conn, utc_now, write_tx
 from server.errors import ApiError
 from server.payments.codes import SUPPORTED_CHANNELS, detect_channel, mask_auth_code
+from server.payments.qr_tables import qr_view_fields
 from server.payments.wechat import MicropayAnswer, Outcome, QueryAnswer, ReverseAnswer
 from server.registrations import IDEMPOTENCY_KEY_PATTERN
 from server.schemas import RowId, Text
@@ -40,6 +41,7 @@ from server.settings import ServerSettings
 
 if TYPE_CHECKING:
     from server.bills.service import BillService
+    from server.payments.qr import QrPayments
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,11 @@ _MESSAGES = {
     "AUTH_CODE_INVALID": "the payment code is invalid; refresh it and scan again",
     "AUTHCODEEXPIRE": "the payment code has expired; refresh it and scan again",
     "CHANNEL_UNSUPPORTED": "this wallet is not accepted here",
+    # kiosk-shown QR payments (server/payments/qr.py)
+    "USER_CANCELLED": "the payment was cancelled before it was paid",
+    "QR_EXPIRED": "the QR code expired before it was paid",
+    "QR_UNAVAILABLE": "no QR code could be made; pay with your payment code or at the cashier",
+    "REFUNDED_ON_CANCEL": "the payment arrived as it was being cancelled and was returned at once",
 }
 
 
@@ -134,6 +141,7 @@ def payment_view(conn: Conn, row: Any) -> dict[str, Any]:
         "top_up_patient_id": row["top_up_patient_id"],
         "channel": row["channel"],
         "amount_cents": row["amount_cents"],
+        **qr_view_fields(conn, row["id"]),
     }
 
 
@@ -150,6 +158,7 @@ class PaymentService:
         self.providers = providers
         self.settings = settings
         self.bills = bills
+        self.qr: QrPayments | None = None  # kiosk-shown QR payments (server/payments/qr.py) register here
         self._stop = threading.Event()
         self._threads: dict[int, threading.Thread] = {}
         self._lock = threading.Lock()
@@ -389,6 +398,9 @@ class PaymentService:
                     del self._threads[payment_id]
 
     def _resolve(self, payment_id: int) -> None:
+        if self.qr is not None and self.qr.owns(payment_id):
+            self.qr.resolve(payment_id)  # a QR order is watched and closed, never reversed
+            return
         with self.db.connection() as conn:
             row = conn.execute(
                 "SELECT status, out_trade_no, error_code, created_at, channel FROM payments WHERE id = ?", (payment_id,)
