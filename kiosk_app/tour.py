@@ -207,6 +207,7 @@ class Tour:
         yield lambda: True
         self.shot("13_home_after_timeout")
         yield from self.filing()
+        yield from self.identification()
         for feature in self.kiosk.controller.feature_list:  # kiosk_app/features/: each walks its own
             if feature.tour is not None:
                 yield from feature.tour(self)
@@ -357,6 +358,35 @@ class Tour:
         w.elderly_button.click()
         w.toggle_language()
         yield lambda: True
+
+    def identification(self) -> Generator[Wait, None, None]:
+        """The identify step every feature shares: no record (filing offered), face digits, e-voucher."""
+        features = self.kiosk.controller.feature_list
+        if not features:
+            return
+        w, demo, name = self.kiosk.window, self.demo, features[0].name
+        self.click(w.screens[Step.HOME].feature_buttons[name])  # type: ignore[attr-defined]
+        identify = f"{name}.identify"
+        yield self.at(identify)
+        self.shot("75_identify")
+        demo.place_card("elder")  # never filed in this demo: no record
+        yield lambda: self.flow.offer_filing and self.idle()
+        self.shot("76_identify_no_record")
+        demo.id_reader.remove_card()
+        yield lambda: not demo.id_reader.card_present
+        if self.flow.face_ok:
+            self.click(w.screens[identify].face_button)  # type: ignore[attr-defined]
+            yield self.at(f"{name}.face")
+            for digit in "80":
+                self.click(w.screens[f"{name}.face"].digit_buttons[digit])  # type: ignore[attr-defined]
+            self.shot("77_identify_face_digits")
+            self.click(w.back_button)
+            yield self.at(identify)
+        demo.scan_identity("zhangsan", "evoucher")
+        yield lambda: self.flow.patient is not None and self.idle()
+        self.shot("78_identified_by_evoucher")
+        self.click(w.home_button)
+        yield self.at(Step.HOME)
 
     def offline(self) -> Generator[Wait, None, None]:
         """The network drops: a registration is queued with a pending slip, then confirmed."""
