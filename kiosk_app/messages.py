@@ -44,6 +44,21 @@ _INFO = {
     "filing.filing",
     "filing.pending_offline",
     "identify.not_found",
+    "topup.success",
+    "refund.pending",
+    "refund.none",
+    "reprint.none",
+    "checkin.none",
+    "checkin.done",
+    "reports.none",
+    "reports.not_ready",
+    "reports.printed",
+    # bill payment (kiosk_app/features/bills/)
+    "bills.none",
+    "bills.covered",
+    "bills.paid_from_account",
+    "bills.qr_cancelled",
+    "bills.qr_closing",
 }
 
 _PAY_FAILURES = {
@@ -138,6 +153,69 @@ _MESSAGES = {
         "Paying by QR code needs the hospital system, which is offline. Your place is kept; please pay at "
         "the cashier window.",
     ),
+    # ---- bill payment (kiosk_app/features/bills/)
+    "bills.none": QT_TRANSLATE_NOOP("messages", "You have nothing to pay at the moment."),
+    "bills.select_one": QT_TRANSLATE_NOOP("messages", "Please choose at least one item to pay."),
+    "bills.refused": QT_TRANSLATE_NOOP(
+        "messages", "These items cannot be paid here right now. Please go to the cashier window."
+    ),
+    "bills.refused.already_paid": QT_TRANSLATE_NOOP(
+        "messages", "An item was already paid elsewhere. The list has been updated; please check it again."
+    ),
+    "bills.refused.bill_changed": QT_TRANSLATE_NOOP(
+        "messages", "An item changed since it was shown. The list has been updated; please check it again."
+    ),
+    "bills.refused.bill_cancelled": QT_TRANSLATE_NOOP(
+        "messages", "The hospital cancelled an item. The list has been updated; please check it again."
+    ),
+    "bills.refused.bill_not_found": QT_TRANSLATE_NOOP(
+        "messages", "An item is no longer open. The list has been updated; please check it again."
+    ),
+    "bills.refused.bill_not_locked": QT_TRANSLATE_NOOP(
+        "messages", "The time to pay these items ran out. The list has been updated; please check it again."
+    ),
+    "bills.refused.bill_locked": QT_TRANSLATE_NOOP(
+        "messages", "An item is being paid at another kiosk or window. Please try again in a few minutes."
+    ),
+    "bills.insurance_unavailable": QT_TRANSLATE_NOOP(
+        "messages",
+        "The medical insurance system is not answering, so nothing was charged. Please try again later or go to "
+        "the cashier window.",
+    ),
+    "bills.lock_expired": QT_TRANSLATE_NOOP(
+        "messages", "The time to pay ran out, so the amounts were worked out again. Please choose how to pay."
+    ),
+    "bills.covered": QT_TRANSLATE_NOOP("messages", "Your medical insurance pays all of it. There is nothing to pay."),
+    "bills.paid_from_account": QT_TRANSLATE_NOOP("messages", "Paid from your prepaid account."),
+    "bills.account_low": QT_TRANSLATE_NOOP(
+        "messages", "The prepaid account balance is too low. Nothing was taken; please choose another way to pay."
+    ),
+    "bills.offline": QT_TRANSLATE_NOOP(
+        "messages",
+        "Bills cannot be paid at the kiosk while the hospital system is unreachable. Please go to the cashier "
+        "window.",
+    ),
+    "bills.qr_cancelled": QT_TRANSLATE_NOOP("messages", "The QR code was cancelled. Nothing was charged."),
+    "bills.qr_expired": QT_TRANSLATE_NOOP(
+        "messages", "The QR code expired before it was paid. Nothing was charged; please choose how to pay."
+    ),
+    "bills.qr_unavailable": QT_TRANSLATE_NOOP(
+        "messages", "No QR code could be made. Please scan your payment code instead, or go to the cashier window."
+    ),
+    "bills.qr_refunded": QT_TRANSLATE_NOOP(
+        "messages",
+        "The payment arrived just as the code was cancelled and was returned to your account at once. Please "
+        "choose how to pay.",
+    ),
+    "bills.qr_closing": QT_TRANSLATE_NOOP("messages", "Cancelling the QR code…"),
+    "bills.qr_cancel_failed": QT_TRANSLATE_NOOP(
+        "messages", "The cancel did not reach the hospital system. The code may still be paid; press Cancel again."
+    ),
+    "bills.qr_unknown": QT_TRANSLATE_NOOP(
+        "messages",
+        "The result of the QR payment is not known yet. If you paid, the payment is kept and the items count as "
+        "paid: please ask at the cashier window.",
+    ),
     "offline.queue_full": QT_TRANSLATE_NOOP(
         "messages",
         "The kiosk has been offline too long to accept more registrations. Please go to the service desk.",
@@ -217,5 +295,106 @@ _MESSAGES = {
     ),
     "feature.coming_soon": QT_TRANSLATE_NOOP(
         "messages", "This service is coming soon. Please use the service desk for now."
+    ),
+    # ---- refund (退号) and reprint (补打): kiosk_app/features/refund, kiosk_app/features/reprint
+    "refund.none": QT_TRANSLATE_NOOP("messages", "You have no paid registration from today on to cancel."),
+    "refund.none_in_window": QT_TRANSLATE_NOOP(
+        "messages", "None of your registrations can be cancelled at the kiosk now. Please ask at the cashier window."
+    ),
+    "refund.blocked.refund_window_closed": QT_TRANSLATE_NOOP(
+        "messages", "It is too late to cancel this registration here. Please ask at the cashier window."
+    ),
+    "refund.blocked.already_checked_in": QT_TRANSLATE_NOOP(
+        "messages", "Your visit has already begun, so it cannot be cancelled here. Please ask at the cashier window."
+    ),
+    "refund.blocked.unknown": QT_TRANSLATE_NOOP(
+        "messages", "This registration cannot be cancelled at the kiosk. Please ask at the cashier window."
+    ),
+    "refund.pending": QT_TRANSLATE_NOOP(
+        "messages",
+        "Your registration is cancelled. The refund is being processed and goes back to the account that paid.",
+    ),
+    "refund.failed": QT_TRANSLATE_NOOP(
+        "messages",
+        "Your registration is cancelled, but the refund could not be made automatically. "
+        "Please take the slip to the cashier window.",
+    ),
+    "refund.unknown": QT_TRANSLATE_NOOP(
+        "messages",
+        "The refund could not be confirmed yet. The hospital completes it; please keep the slip and ask at the "
+        "cashier window if it does not arrive.",
+    ),
+    "refund.offline": QT_TRANSLATE_NOOP(
+        "messages", "The hospital system cannot be reached, so cancelling is not possible now. Nothing was changed."
+    ),
+    "server.rejected.refund_window_closed": QT_TRANSLATE_NOOP(
+        "messages", "It is now too late to cancel this registration here. Nothing was changed."
+    ),
+    "server.rejected.already_checked_in": QT_TRANSLATE_NOOP(
+        "messages", "Your visit has already begun, so it cannot be cancelled here. Nothing was changed."
+    ),
+    "server.rejected.registration_cancelled": QT_TRANSLATE_NOOP(
+        "messages", "This registration has already been cancelled."
+    ),
+    "server.rejected.nothing_to_refund": QT_TRANSLATE_NOOP(
+        "messages", "The fee of this registration has already been refunded."
+    ),
+    "reprint.none": QT_TRANSLATE_NOOP("messages", "No slip of yours was printed at this kiosk recently."),
+    "reprint.limit": QT_TRANSLATE_NOOP(
+        "messages", "This slip has been reprinted as often as allowed. Please ask the staff for another copy."
+    ),
+    # ---- prepaid account top-up (kiosk_app/features/topup/)
+    "topup.success": QT_TRANSLATE_NOOP("messages", "The money is in your prepaid account."),
+    "topup.unknown": QT_TRANSLATE_NOOP(
+        "messages",
+        "The payment result is not known yet. Please do not pay again: if the money was taken, it is added to "
+        "your account automatically. Check your balance later or ask at the cashier window.",
+    ),
+    "topup.offline": QT_TRANSLATE_NOOP(
+        "messages",
+        "The hospital system cannot be reached, so no top-up is possible now and nothing was charged. "
+        "Please try again later or go to the cashier window.",
+    ),
+    "topup.amount_range": QT_TRANSLATE_NOOP("messages", "Please choose an amount within the limits shown."),
+    # ---- appointment check-in (预约取号) and reports (报告打印): kiosk_app/features/checkin, .../reports
+    "checkin.none": QT_TRANSLATE_NOOP("messages", "You have no booked visits today."),
+    "checkin.done": QT_TRANSLATE_NOOP("messages", "You are checked in. Please take your slip to the waiting area."),
+    "server.rejected.too_early": QT_TRANSLATE_NOOP(
+        "messages", "It is too early to check in for this visit. Please come back at the check-in time shown."
+    ),
+    "server.rejected.too_late": QT_TRANSLATE_NOOP(
+        "messages", "The check-in time for this visit has passed. Please go to the service desk."
+    ),
+    "server.rejected.appointment_cancelled": QT_TRANSLATE_NOOP(
+        "messages", "This booking was cancelled. Please go to the service desk."
+    ),
+    "server.rejected.appointment_no_show": QT_TRANSLATE_NOOP(
+        "messages", "This booking was marked as missed. Please go to the service desk."
+    ),
+    "server.rejected.appointment_checked_in": QT_TRANSLATE_NOOP("messages", "This visit is already checked in."),
+    "server.rejected.appointment_not_found": QT_TRANSLATE_NOOP(
+        "messages", "This booking was not found. Please go to the service desk."
+    ),
+    "reports.none": QT_TRANSLATE_NOOP("messages", "There are no reports for you yet."),
+    "reports.not_ready": QT_TRANSLATE_NOOP("messages", "This report is not ready yet. Please come back later."),
+    "reports.printed": QT_TRANSLATE_NOOP("messages", "Your report is printed. Please take it from the slot below."),
+    "reports.paper_out": QT_TRANSLATE_NOOP(
+        "messages",
+        "The printer ran out of paper while printing your report. That copy does not count: once the staff "
+        "have refilled the paper, touch the report to print it again.",
+    ),
+    "reports.print_failed": QT_TRANSLATE_NOOP(
+        "messages",
+        "The report could not be printed. That copy does not count: touch the report to try again, "
+        "or ask the staff for help.",
+    ),
+    "server.rejected.already_printed": QT_TRANSLATE_NOOP(
+        "messages", "This report has already been printed. Please tell us why you need another copy."
+    ),
+    "server.rejected.report_not_ready": QT_TRANSLATE_NOOP(
+        "messages", "This report is not ready yet. Please come back later."
+    ),
+    "server.rejected.report_not_found": QT_TRANSLATE_NOOP(
+        "messages", "This report was not found. Please go to the service desk."
     ),
 }

@@ -25,6 +25,266 @@
     </message>
 </context>
 <context>
+    <name>CheckinConfirmScreen</name>
+    <message>
+        <location filename="../features/checkin/screens.py" line="111"/>
+        <source>Check in for this visit</source>
+        <translation>确认取号</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="115"/>
+        <source>Paid when booked</source>
+        <translation>预约时已支付</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="117"/>
+        <source>Department</source>
+        <translation>科室</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="117"/>
+        <source>Doctor</source>
+        <translation>医生</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="117"/>
+        <source>Time</source>
+        <translation>就诊时间</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="118"/>
+        <source>Fee</source>
+        <translation>挂号费</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="118"/>
+        <source>Patient</source>
+        <translation>患者</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="124"/>
+        <source>Check in and pay {fee}</source>
+        <translation>取号并支付 {fee}</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="126"/>
+        <source>Check in</source>
+        <translation>取号</translation>
+    </message>
+</context>
+<context>
+    <name>CheckinDoneScreen</name>
+    <message>
+        <location filename="../features/checkin/screens.py" line="208"/>
+        <source>Check-in complete</source>
+        <translation>取号完成</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="210"/>
+        <source>Checked in: please pay at the cashier window</source>
+        <translation>已取号：请到收费窗口缴费</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="212"/>
+        <source>Checked in: payment not confirmed yet</source>
+        <translation>已取号：支付结果尚未确认</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="216"/>
+        <source>Your queue number</source>
+        <translation>您的候诊序号</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="221"/>
+        <source>Paid</source>
+        <translation>已支付</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="221"/>
+        <source>Fee (not paid yet)</source>
+        <translation>挂号费（未支付）</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="222"/>
+        <source>Department</source>
+        <translation>科室</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="222"/>
+        <source>Doctor</source>
+        <translation>医生</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="222"/>
+        <source>Time</source>
+        <translation>就诊时间</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="230"/>
+        <source>Printing your slip…</source>
+        <translation>正在打印凭条…</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="231"/>
+        <source>Please take your slip from the slot below.</source>
+        <translation>请从下方出纸口取走凭条。</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="232"/>
+        <source>The slip could not be printed. You are checked in all the same.</source>
+        <translation>凭条未能打印，但您已取号成功。</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="238"/>
+        <source>Try printing the slip again</source>
+        <translation>重新打印凭条</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="240"/>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+</context>
+<context>
+    <name>CheckinListScreen</name>
+    <message>
+        <location filename="../features/checkin/screens.py" line="50"/>
+        <source>Paid when booked</source>
+        <translation>预约时已支付</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="52"/>
+        <source>Touch to check in</source>
+        <translation>点击取号</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="53"/>
+        <source>Check-in opens at {time}</source>
+        <translation>{time} 起可取号</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="54"/>
+        <source>Check-in closed at {time}</source>
+        <translation>取号已于 {time} 截止</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="55"/>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="55"/>
+        <source>Missed</source>
+        <translation>已爽约</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="59"/>
+        <source>Checked in, number {n} ✓</source>
+        <translation>已取号，{n}号 ✓</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="61"/>
+        <source>Checked in, fee not paid: touch to pay</source>
+        <translation>已取号，挂号费未付：点击支付</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="72"/>
+        <source>Your visits today</source>
+        <translation>您今天的预约</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="73"/>
+        <source>Patient: {name}</source>
+        <translation>患者：{name}</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="74"/>
+        <source>Previous</source>
+        <translation>上一页</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="75"/>
+        <source>Next</source>
+        <translation>下一页</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="76"/>
+        <source>Page {page} of {pages}</source>
+        <translation>第 {page} / {pages} 页</translation>
+    </message>
+</context>
+<context>
+    <name>CheckinPayScreen</name>
+    <message>
+        <location filename="../features/checkin/screens.py" line="154"/>
+        <source>Pay the registration fee</source>
+        <translation>支付挂号费</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="155"/>
+        <source>You are checked in: number {n}</source>
+        <translation>已取号：{n}号</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="166"/>
+        <source>Payment in progress. Please keep your phone ready.</source>
+        <translation>正在支付，请保持手机在手边。</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="168"/>
+        <source>Open the WeChat or Alipay payment code on your phone and hold it under the scanner.</source>
+        <translation>请打开手机微信或支付宝付款码，对准下方扫码口。</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="170"/>
+        <source>WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive</source>
+        <translation>微信：我 → 服务 → 收付款   ·   支付宝：首页 → 收付款</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="173"/>
+        <source>Please enter your password on your phone if asked.</source>
+        <translation>如手机提示，请输入支付密码。</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="175"/>
+        <source>Waiting for the code…</source>
+        <translation>等待扫描付款码…</translation>
+    </message>
+</context>
+<context>
+    <name>ClosedScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="138"/>
+        <source>Shift closed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="144"/>
+        <source>Reconciled with the hospital system: no differences.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="148"/>
+        <source>{n} difference(s) with the hospital system:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="153"/>
+        <source>Saved to {path}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="156"/>
+        <source>Print the report again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="158"/>
+        <source>Sign out</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ConfirmScreen</name>
     <message>
         <location filename="../screens/confirm.py" line="44"/>
@@ -1127,6 +1387,310 @@
     </message>
 </context>
 <context>
+    <name>PrintingScreen</name>
+    <message>
+        <location filename="../features/reports/screens.py" line="136"/>
+        <source>Printing your report…</source>
+        <translation>正在打印您的报告…</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="139"/>
+        <source>Please wait, then take the report from the slot below the screen.</source>
+        <translation>请稍候，然后从屏幕下方的出纸口取走报告。</translation>
+    </message>
+</context>
+<context>
+    <name>ReasonScreen</name>
+    <message>
+        <location filename="../features/reports/screens.py" line="108"/>
+        <source>This report was printed before</source>
+        <translation>该报告已打印过</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="111"/>
+        <source>Why do you need another copy?</source>
+        <translation>请问您为什么需要再打印一份？</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="113"/>
+        <source>I lost my copy</source>
+        <translation>报告遗失</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="114"/>
+        <source>My copy is damaged or cannot be read</source>
+        <translation>报告损坏或看不清</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="115"/>
+        <source>I need a copy for another doctor</source>
+        <translation>需要给其他医生看（转诊）</translation>
+    </message>
+</context>
+<context>
+    <name>RefundChannel</name>
+    <message>
+        <location filename="../features/refund/screens.py" line="37"/>
+        <source>WeChat Pay (the account that paid)</source>
+        <translation>微信支付（原路退回）</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="39"/>
+        <source>Alipay (the account that paid)</source>
+        <translation>支付宝（原路退回）</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="40"/>
+        <source>The account that paid</source>
+        <translation>原支付账户</translation>
+    </message>
+</context>
+<context>
+    <name>RefundConfirmScreen</name>
+    <message>
+        <location filename="../features/refund/screens.py" line="101"/>
+        <source>Cancel this registration?</source>
+        <translation>确认退号？</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="106"/>
+        <source>Patient</source>
+        <translation>患者</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="107"/>
+        <source>Department</source>
+        <translation>科室</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="108"/>
+        <source>Doctor</source>
+        <translation>医生</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="109"/>
+        <source>Time</source>
+        <translation>就诊时间</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="110"/>
+        <source>Refund</source>
+        <translation>退款金额</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="111"/>
+        <source>Goes back to</source>
+        <translation>退回账户</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="118"/>
+        <source>Your place is given up at once. Cancelling here is possible until {deadline}.</source>
+        <translation>退号后号源立即释放。本机可退号截止时间：{deadline}。</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="122"/>
+        <source>Cancel it and refund the fee</source>
+        <translation>确认退号并退款</translation>
+    </message>
+</context>
+<context>
+    <name>RefundListScreen</name>
+    <message>
+        <location filename="../features/refund/screens.py" line="58"/>
+        <source>Too late to cancel here: please ask at the cashier window</source>
+        <translation>已过自助退号时间，请到收费窗口办理</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="59"/>
+        <source>Your visit has begun: please ask at the cashier window</source>
+        <translation>已开始就诊，请到收费窗口办理</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="60"/>
+        <source>Cannot be cancelled here: please ask at the cashier window</source>
+        <translation>本机无法退号，请到收费窗口办理</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="68"/>
+        <source>Looking up your registrations…</source>
+        <translation>正在查询您的挂号记录…</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="70"/>
+        <source>You have no paid registration from today on.</source>
+        <translation>您没有今天及以后的已缴费挂号。</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="72"/>
+        <source>Choose the registration to cancel. The fee goes back to the account that paid.</source>
+        <translation>请选择要退的号，挂号费将原路退回支付账户。</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="74"/>
+        <source>Cancel a registration</source>
+        <translation>退号</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="76"/>
+        <source>‹ Previous</source>
+        <translation>‹ 上一页</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="77"/>
+        <source>Next ›</source>
+        <translation>下一页 ›</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="78"/>
+        <source>Page {page} of {pages}</source>
+        <translation>第 {page} / {pages} 页</translation>
+    </message>
+</context>
+<context>
+    <name>RefundResultScreen</name>
+    <message>
+        <location filename="../features/refund/screens.py" line="166"/>
+        <source>Registration cancelled, fee refunded</source>
+        <translation>退号成功，挂号费已退回</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="167"/>
+        <source>Registration cancelled, refund on its way</source>
+        <translation>退号成功，退款处理中</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="168"/>
+        <source>Registration cancelled; please collect the refund at the cashier</source>
+        <translation>已退号，请到收费窗口办理退款</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="169"/>
+        <source>Registration cancelled; the refund is being confirmed</source>
+        <translation>已退号，退款正在确认中</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="178"/>
+        <source>Registration</source>
+        <translation>挂号序号</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="179"/>
+        <source>Refund</source>
+        <translation>退款金额</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="180"/>
+        <source>Goes back to</source>
+        <translation>退回账户</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="189"/>
+        <source>Printing your slip…</source>
+        <translation>正在打印凭条…</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="190"/>
+        <source>Please take your slip from the slot below.</source>
+        <translation>请从下方出纸口取走凭条。</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="191"/>
+        <source>The slip could not be printed. Your registration is cancelled.</source>
+        <translation>凭条未能打印，您的号已退。</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="196"/>
+        <source>Try printing the slip again</source>
+        <translation>重新打印凭条</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="198"/>
+        <source>Finish</source>
+        <translation>完成</translation>
+    </message>
+</context>
+<context>
+    <name>RefundingScreen</name>
+    <message>
+        <location filename="../features/refund/screens.py" line="138"/>
+        <source>Cancelling and refunding…</source>
+        <translation>正在退号退款…</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="139"/>
+        <source>Please wait a moment. Do not leave yet.</source>
+        <translation>请稍候，请勿离开。</translation>
+    </message>
+</context>
+<context>
+    <name>ReportListScreen</name>
+    <message>
+        <location filename="../features/reports/screens.py" line="44"/>
+        <source>Print all new reports ({n})</source>
+        <translation>打印全部新报告（{n}份）</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="50"/>
+        <source>Lab test</source>
+        <translation>检验</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="50"/>
+        <source>Imaging</source>
+        <translation>检查</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="55"/>
+        <source>Not ready yet</source>
+        <translation>尚未出报告</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="57"/>
+        <source>Printed just now ✓ Please take it from the slot below</source>
+        <translation>刚刚已打印 ✓ 请从下方出纸口取走</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="59"/>
+        <source>Not printed (printer problem): touch to print again</source>
+        <translation>未打印成功（打印机故障）：点击重新打印</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="61"/>
+        <source>Printed before: touch for another copy</source>
+        <translation>已打印过：点击补打</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="63"/>
+        <source>Ready: touch to print</source>
+        <translation>已出报告：点击打印</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="72"/>
+        <source>Your reports</source>
+        <translation>我的报告</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="73"/>
+        <source>Patient: {name}</source>
+        <translation>患者：{name}</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="74"/>
+        <source>Previous</source>
+        <translation>上一页</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="75"/>
+        <source>Next</source>
+        <translation>下一页</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="76"/>
+        <source>Page {page} of {pages}</source>
+        <translation>第 {page} / {pages} 页</translation>
+    </message>
+</context>
+<context>
     <name>ReportPanel</name>
     <message>
         <location filename="../diagnostics/report_panel.py" line="111"/>
@@ -1167,6 +1731,128 @@
         <location filename="../diagnostics/report_panel.py" line="160"/>
         <source>Not every device is ready.</source>
         <translation>有设备未就绪。</translation>
+    </message>
+</context>
+<context>
+    <name>ReportScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="100"/>
+        <source>End of shift</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="103"/>
+        <source>Cash counted in the drawer (expected {amount})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="106"/>
+        <source>Close the shift</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ReprintDoneScreen</name>
+    <message>
+        <location filename="../features/reprint/screens.py" line="109"/>
+        <source>Printing a copy…</source>
+        <translation>正在补打…</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="110"/>
+        <source>Please take your copy from the slot below</source>
+        <translation>请从下方出纸口取走补打凭条</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="111"/>
+        <source>The copy could not be printed</source>
+        <translation>补打凭条未能打印</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="118"/>
+        <source>{slip}: copy {n} of {max}, marked REPRINT.</source>
+        <translation>{slip}：第 {n} 次补打（共可补打 {max} 次），已标注“补打”。</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="125"/>
+        <source>Try printing the copy again</source>
+        <translation>重新补打</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="127"/>
+        <source>Finish</source>
+        <translation>完成</translation>
+    </message>
+</context>
+<context>
+    <name>ReprintListScreen</name>
+    <message>
+        <location filename="../features/reprint/screens.py" line="58"/>
+        <source>Already reprinted {n} times: please ask the staff</source>
+        <translation>已补打 {n} 次，请找工作人员</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="60"/>
+        <source>Copies left: {n}</source>
+        <translation>还可补打 {n} 次</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="68"/>
+        <source>Printing a copy…</source>
+        <translation>正在补打…</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="68"/>
+        <source>Looking up your slips…</source>
+        <translation>正在查询您的凭条…</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="71"/>
+        <source>No slip of yours was printed at this kiosk recently.</source>
+        <translation>本机近期没有您的打印记录。</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="73"/>
+        <source>Choose the slip to print again. The copy is marked as a reprint.</source>
+        <translation>请选择要补打的凭条，补打凭条将标注“补打”。</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="75"/>
+        <source>Reprint a receipt</source>
+        <translation>凭条补打</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="77"/>
+        <source>‹ Previous</source>
+        <translation>‹ 上一页</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="78"/>
+        <source>Next ›</source>
+        <translation>下一页 ›</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="79"/>
+        <source>Page {page} of {pages}</source>
+        <translation>第 {page} / {pages} 页</translation>
+    </message>
+</context>
+<context>
+    <name>ReprintSlipName</name>
+    <message>
+        <location filename="../features/reprint/screens.py" line="37"/>
+        <source>Registration receipt</source>
+        <translation>挂号凭条</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="38"/>
+        <source>Registration cancelled (refund slip)</source>
+        <translation>退号凭条</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="39"/>
+        <source>Patient record slip</source>
+        <translation>建档凭条</translation>
     </message>
 </context>
 <context>
@@ -1346,6 +2032,39 @@
     </message>
 </context>
 <context>
+    <name>SignInScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="62"/>
+        <source>Cashier sign-in</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="63"/>
+        <source>Enter your staff number and PIN, or place your staff ID card on the reader.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="66"/>
+        <source>Staff number: {n}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="67"/>
+        <source>PIN: {dots}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="71"/>
+        <source>Next</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="71"/>
+        <source>Sign in</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>SlotScreen</name>
     <message>
         <location filename="../screens/choice.py" line="166"/>
@@ -1507,491 +2226,916 @@
     </message>
 </context>
 <context>
+    <name>TopUpAmountScreen</name>
+    <message>
+        <location filename="../features/topup/screens.py" line="163"/>
+        <source>Choose an amount</source>
+        <translation>请选择充值金额</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="164"/>
+        <source>From {low} to {high} per top-up.</source>
+        <translation>每次可充值 {low} 至 {high}。</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="169"/>
+        <source>Other amount (whole yuan)</source>
+        <translation>其他金额（整元）</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="172"/>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="174"/>
+        <source>Top up this amount</source>
+        <translation>充值此金额</translation>
+    </message>
+</context>
+<context>
+    <name>TopUpBalanceScreen</name>
+    <message>
+        <location filename="../features/topup/screens.py" line="80"/>
+        <source>Top-up</source>
+        <translation>充值</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="81"/>
+        <source>Bill paid</source>
+        <translation>缴费</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="82"/>
+        <source>Refund</source>
+        <translation>退款</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="91"/>
+        <source>Prepaid account</source>
+        <translation>预交金账户</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="93"/>
+        <source>Balance</source>
+        <translation>余额</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="106"/>
+        <source>Looking up your account…</source>
+        <translation>正在查询您的账户…</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="108"/>
+        <source>Top-up is not possible while the hospital system is offline. Please try again later.</source>
+        <translation>医院系统离线，暂时无法充值，请稍后再试。</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="110"/>
+        <source>No payments or top-ups yet.</source>
+        <translation>暂无充值或缴费记录。</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="115"/>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="117"/>
+        <source>Top up</source>
+        <translation>充值</translation>
+    </message>
+</context>
+<context>
+    <name>TopUpPayScreen</name>
+    <message>
+        <location filename="../features/topup/screens.py" line="199"/>
+        <source>Top up the prepaid account</source>
+        <translation>预交金充值</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="204"/>
+        <source>Payment in progress. Please keep your phone ready.</source>
+        <translation>正在支付，请保持手机在手边。</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="206"/>
+        <source>Open the WeChat or Alipay payment code on your phone and hold it under the scanner.</source>
+        <translation>请打开手机微信或支付宝付款码，对准下方扫码口。</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="208"/>
+        <source>WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive</source>
+        <translation>微信：我 → 服务 → 收付款   ·   支付宝：首页 → 收付款</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="210"/>
+        <source>Waiting for the code…</source>
+        <translation>等待扫描付款码…</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="211"/>
+        <source>Please enter your password on your phone if asked.</source>
+        <translation>如手机提示，请输入支付密码。</translation>
+    </message>
+</context>
+<context>
+    <name>TopUpResultScreen</name>
+    <message>
+        <location filename="../features/topup/screens.py" line="239"/>
+        <source>Top-up complete</source>
+        <translation>充值成功</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="240"/>
+        <source>Top-up not confirmed yet</source>
+        <translation>充值结果待确认</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="241"/>
+        <source>Top-up not possible right now</source>
+        <translation>暂时无法充值</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="247"/>
+        <source>Topped up</source>
+        <translation>充值金额</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="248"/>
+        <source>New balance</source>
+        <translation>充值后余额</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="249"/>
+        <source>Patient</source>
+        <translation>患者</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="258"/>
+        <source>Printing your receipt…</source>
+        <translation>正在打印凭条…</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="259"/>
+        <source>Please take your receipt from the slot below.</source>
+        <translation>请从下方出纸口取走凭条。</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="260"/>
+        <source>The receipt could not be printed. Your top-up is in your account.</source>
+        <translation>凭条未能打印，充值已到账。</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="266"/>
+        <source>Try printing the receipt again</source>
+        <translation>重新打印凭条</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="268"/>
+        <source>Finish</source>
+        <translation>完成</translation>
+    </message>
+</context>
+<context>
+    <name>features</name>
+    <message>
+        <location filename="../features/refund/screens.py" line="20"/>
+        <source>Cancel a registration</source>
+        <translation>退号</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="21"/>
+        <source>Hand it back, fee refunded</source>
+        <translation>退号并原路退费</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="17"/>
+        <source>Print reports</source>
+        <translation>报告打印</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="17"/>
+        <source>Lab and imaging results</source>
+        <translation>检验、检查报告</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="19"/>
+        <source>Reprint a receipt</source>
+        <translation>凭条补打</translation>
+    </message>
+    <message>
+        <location filename="../features/reprint/screens.py" line="20"/>
+        <source>Your recent slips, marked as copies</source>
+        <translation>近期凭条，标注补打</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="20"/>
+        <source>Top up prepaid account</source>
+        <translation>预交金充值</translation>
+    </message>
+    <message>
+        <location filename="../features/topup/screens.py" line="21"/>
+        <source>Balance and top-up</source>
+        <translation>余额查询与充值</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="19"/>
+        <source>Check in</source>
+        <translation>预约取号</translation>
+    </message>
+    <message>
+        <location filename="../features/checkin/screens.py" line="19"/>
+        <source>For a visit booked in advance</source>
+        <translation>已预约的就诊</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="19"/>
+        <source>Cashier window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="20"/>
+        <source>Staff sign-in</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>messages</name>
     <message>
-        <location filename="../messages.py" line="53"/>
+        <location filename="../messages.py" line="59"/>
         <source>The balance of the payment account is not enough.</source>
         <translation>付款账户余额不足。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="54"/>
+        <location filename="../messages.py" line="60"/>
         <source>The payment code has expired.</source>
         <translation>付款码已过期。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="55"/>
+        <location filename="../messages.py" line="61"/>
         <source>The payment code is not valid.</source>
         <translation>付款码无效。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="56"/>
+        <location filename="../messages.py" line="62"/>
         <source>The payment was not confirmed on the phone in time.</source>
         <translation>未能及时在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="57"/>
-        <location filename="../messages.py" line="101"/>
+        <location filename="../messages.py" line="63"/>
+        <location filename="../messages.py" line="107"/>
         <source>This registration has already been paid.</source>
         <translation>该挂号已支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="58"/>
+        <location filename="../messages.py" line="64"/>
         <source>The amount has changed since it was shown.</source>
         <translation>金额已发生变化。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="62"/>
+        <location filename="../messages.py" line="68"/>
         <source>A device is not working. Please ask the staff for help.</source>
         <translation>设备故障，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="63"/>
+        <location filename="../messages.py" line="69"/>
         <source>The device is not connected. Please ask the staff for help.</source>
         <translation>设备未连接，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="64"/>
+        <location filename="../messages.py" line="70"/>
         <source>The device did not answer in time. Please try again.</source>
         <translation>设备响应超时，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="65"/>
+        <location filename="../messages.py" line="71"/>
         <source>The card could not be read correctly. Please place it again.</source>
         <translation>未能正确读取卡片，请重新放置。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="66"/>
+        <location filename="../messages.py" line="72"/>
         <source>The card was moved while it was being read. Please place it again and hold it still.</source>
         <translation>读卡时卡片被移开，请重新放置并保持不动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="69"/>
+        <location filename="../messages.py" line="75"/>
         <source>The photo on the ID card could not be read.</source>
         <translation>未能读取身份证照片。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="70"/>
+        <location filename="../messages.py" line="76"/>
         <source>This card is not a social-security card. Please insert your social-security card.</source>
         <translation>这不是社会保障卡，请插入您的社保卡。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="73"/>
+        <location filename="../messages.py" line="79"/>
         <source>This social-security card is locked. Please go to the service desk.</source>
         <translation>该社保卡已锁定，请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="76"/>
+        <location filename="../messages.py" line="82"/>
         <source>Reading the card, please hold it still…</source>
         <translation>正在读卡，请保持卡片不动…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="77"/>
+        <location filename="../messages.py" line="83"/>
         <source>The printer has a problem. Please ask the staff for your receipt.</source>
         <translation>打印机故障，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="78"/>
+        <location filename="../messages.py" line="84"/>
         <source>The printer is out of paper. Please ask the staff for your receipt.</source>
         <translation>打印机缺纸，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="81"/>
+        <location filename="../messages.py" line="87"/>
         <source>The printer cover is open. Please ask the staff for help.</source>
         <translation>打印机盖未关闭，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="82"/>
+        <location filename="../messages.py" line="88"/>
         <source>The printer is not responding. Please ask the staff for your receipt.</source>
         <translation>打印机无响应，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="85"/>
+        <location filename="../messages.py" line="91"/>
         <source>No printer is connected. Please ask the staff for your receipt.</source>
         <translation>未连接打印机，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="88"/>
+        <location filename="../messages.py" line="94"/>
         <source>This receipt may already have printed. The staff can reprint it.</source>
         <translation>该凭条可能已打印，如需补打请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="91"/>
+        <location filename="../messages.py" line="97"/>
         <source>The hospital system cannot be reached. Please try again in a moment.</source>
         <translation>无法连接医院系统，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="94"/>
+        <location filename="../messages.py" line="100"/>
         <source>The hospital system is not answering. Please try again in a moment.</source>
         <translation>医院系统响应超时，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="97"/>
+        <location filename="../messages.py" line="103"/>
         <source>The hospital system reported an error. Please try again.</source>
         <translation>医院系统出错，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="98"/>
+        <location filename="../messages.py" line="104"/>
         <source>That time is now fully booked. Please choose another time.</source>
         <translation>该时段已约满，请选择其他时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="102"/>
+        <location filename="../messages.py" line="108"/>
         <source>The record was not found. Please start again.</source>
         <translation>未找到记录，请重新开始。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="103"/>
+        <location filename="../messages.py" line="109"/>
         <source>No departments are open for registration today.</source>
         <translation>今日暂无可挂号的科室。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="104"/>
+        <location filename="../messages.py" line="110"/>
         <source>No doctors are on duty in this department today.</source>
         <translation>该科室今日无出诊医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="105"/>
+        <location filename="../messages.py" line="111"/>
         <source>This doctor has no free times left today.</source>
         <translation>该医生今日已无可预约时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="106"/>
+        <location filename="../messages.py" line="112"/>
         <source>This doctor is fully booked today. Please choose another doctor.</source>
         <translation>该医生今日号源已满，请选择其他医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="109"/>
+        <location filename="../messages.py" line="115"/>
         <source>That is not a payment code. Please show the WeChat or Alipay payment code.</source>
         <translation>这不是付款码，请出示微信或支付宝付款码。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="112"/>
+        <location filename="../messages.py" line="118"/>
         <source>Processing the payment…</source>
         <translation>正在处理支付…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="113"/>
+        <location filename="../messages.py" line="119"/>
         <source>Please confirm the payment on your phone.</source>
         <translation>请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="114"/>
+        <location filename="../messages.py" line="120"/>
         <source>Payment received.</source>
         <translation>支付成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="115"/>
+        <location filename="../messages.py" line="121"/>
         <source>The payment did not go through.</source>
         <translation>支付未成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="116"/>
+        <location filename="../messages.py" line="122"/>
         <source>We could not confirm the payment yet. No money is lost: if it was charged, it will be registered or refunded automatically. Please ask at the cashier window.</source>
         <translation>暂未确认支付结果。您的资金不会损失：如已扣款，系统将自动完成挂号或退款。请到收费窗口咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="121"/>
+        <location filename="../messages.py" line="127"/>
         <source>Please scan the payment code again, or go to the cashier window.</source>
         <translation>请重新扫描付款码，或到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="122"/>
+        <location filename="../messages.py" line="128"/>
         <source>The hospital system refused the request. Please go to the service desk.</source>
         <translation>医院系统拒绝了该请求，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="125"/>
+        <location filename="../messages.py" line="131"/>
         <source>This kiosk is not enrolled with the hospital system, or was revoked. Please call IT.</source>
         <translation>本机未在医院系统登记或已被停用，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="128"/>
+        <location filename="../messages.py" line="134"/>
         <source>This kiosk&apos;s clock is wrong, so the hospital system refuses it. Please call IT.</source>
         <translation>本机时间不准确，医院系统拒绝了请求，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="131"/>
+        <location filename="../messages.py" line="137"/>
         <source>Something went wrong. Please try again or ask the staff for help.</source>
         <translation>出现问题，请重试或联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="134"/>
+        <location filename="../messages.py" line="140"/>
         <source>The hospital system is offline, so your registration is pending confirmation. Please take the slip and pay at the cashier window; if the time is taken meanwhile, the staff will rebook you.</source>
         <translation>医院系统暂时离线，您的挂号待确认。请取走凭条到收费窗口缴费；如该时段在此期间已被约满，工作人员会为您重新安排。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="139"/>
+        <location filename="../messages.py" line="145"/>
         <source>Paying by QR code needs the hospital system, which is offline. Your place is kept; please pay at the cashier window.</source>
         <translation>扫码支付需要连接医院系统，目前系统离线。您的号源已为您保留，请到收费窗口缴费。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="144"/>
+        <location filename="../messages.py" line="150"/>
         <source>The kiosk has been offline too long to accept more registrations. Please go to the service desk.</source>
         <translation>本机离线时间过长，暂不能再办理挂号。请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="148"/>
+        <location filename="../messages.py" line="154"/>
         <source>Offline: registrations are kept on this kiosk and confirmed when the network is back.</source>
         <translation>离线模式：挂号暂存在本机，网络恢复后自动确认。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="152"/>
+        <location filename="../messages.py" line="158"/>
         <source>Please stand in front of the camera</source>
         <translation>请站到摄像头前</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="153"/>
+        <location filename="../messages.py" line="159"/>
         <source>Only one person in front of the camera, please</source>
         <translation>请保持镜头前只有一人</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="154"/>
+        <location filename="../messages.py" line="160"/>
         <source>Please move a little closer</source>
         <translation>请靠近一点</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="155"/>
+        <location filename="../messages.py" line="161"/>
         <source>Please move back a little</source>
         <translation>请后退一点</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="156"/>
+        <location filename="../messages.py" line="162"/>
         <source>Please put your face inside the oval</source>
         <translation>请把脸放在椭圆框内</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="157"/>
+        <location filename="../messages.py" line="163"/>
         <source>Please look straight at the camera</source>
         <translation>请正视摄像头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="158"/>
+        <location filename="../messages.py" line="164"/>
         <source>Please hold still</source>
         <translation>请保持不动</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="159"/>
+        <location filename="../messages.py" line="165"/>
         <source>It is too dark: please face the light</source>
         <translation>光线太暗，请面向光源</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="160"/>
+        <location filename="../messages.py" line="166"/>
         <source>Too much light behind or on you</source>
         <translation>光线太强，请避开强光</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="161"/>
+        <location filename="../messages.py" line="167"/>
         <source>Good, hold still</source>
         <translation>很好，请保持不动</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="162"/>
+        <location filename="../messages.py" line="168"/>
         <source>Slowly turn your head to the left</source>
         <translation>请慢慢向左转头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="163"/>
+        <location filename="../messages.py" line="169"/>
         <source>Slowly turn your head to the right</source>
         <translation>请慢慢向右转头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="164"/>
+        <location filename="../messages.py" line="170"/>
         <source>Your face matches your ID card photo.</source>
         <translation>您的面部与身份证照片一致。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="165"/>
+        <location filename="../messages.py" line="171"/>
         <source>The check took too long.</source>
         <translation>核验超时。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="166"/>
+        <location filename="../messages.py" line="172"/>
         <source>The check needs a real face, not a photo or a screen.</source>
         <translation>核验需要真人面部，不能使用照片或屏幕。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="167"/>
+        <location filename="../messages.py" line="173"/>
         <source>We did not see your head turn.</source>
         <translation>未检测到转头动作。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="168"/>
+        <location filename="../messages.py" line="174"/>
         <source>The head turned the other way.</source>
         <translation>转头方向不对。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="169"/>
+        <location filename="../messages.py" line="175"/>
         <source>We lost sight of your face.</source>
         <translation>未能持续检测到您的面部。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="170"/>
+        <location filename="../messages.py" line="176"/>
         <source>Your face did not match the photo on the ID card.</source>
         <translation>您的面部与身份证照片不一致。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="171"/>
+        <location filename="../messages.py" line="177"/>
         <source>The camera is not working, so the staff will check your ID card at the service window.</source>
         <translation>摄像头无法使用，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="174"/>
+        <location filename="../messages.py" line="180"/>
         <source>The photo on your ID card cannot be used for the check. The staff will check your ID card.</source>
         <translation>身份证照片无法用于核验，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="177"/>
+        <location filename="../messages.py" line="183"/>
         <source>The face check is not working right now. The staff will check your ID card.</source>
         <translation>人脸核验暂时无法使用，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="180"/>
+        <location filename="../messages.py" line="186"/>
         <source>Face verification is not offered at this kiosk. The staff will check your ID card.</source>
         <translation>本机不提供人脸核验，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="183"/>
+        <location filename="../messages.py" line="189"/>
         <source>The camera is not available, so the staff will check your ID card at the service window.</source>
         <translation>摄像头不可用，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="186"/>
+        <location filename="../messages.py" line="192"/>
         <source>The photo on your ID card cannot be read here, so the staff will check your ID card at the service window.</source>
         <translation>本机无法读取身份证照片，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="190"/>
+        <location filename="../messages.py" line="196"/>
         <source>Face verification is not working right now. The staff will check your ID card.</source>
         <translation>人脸核验暂时无法使用，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="193"/>
+        <location filename="../messages.py" line="199"/>
         <source>Face verification is still starting. Please wait a moment or choose the staff check.</source>
         <translation>人脸核验正在启动，请稍候或选择人工核验。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="196"/>
+        <location filename="../messages.py" line="202"/>
         <source>You already have a record at this hospital.</source>
         <translation>您已在本院建档。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="197"/>
+        <location filename="../messages.py" line="203"/>
         <source>That is not a mainland mobile number. Please check the 11 digits.</source>
         <translation>这不是有效的大陆手机号码，请核对 11 位数字。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="200"/>
+        <location filename="../messages.py" line="206"/>
         <source>Creating your record…</source>
         <translation>正在建档…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="201"/>
+        <location filename="../messages.py" line="207"/>
         <source>The hospital system is offline, so your record is pending confirmation. Please take the slip; it is confirmed automatically when the network is back.</source>
         <translation>医院系统暂时离线，您的档案待确认。请取走凭条，网络恢复后将自动确认。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="206"/>
+        <location filename="../messages.py" line="212"/>
         <source>There is no record for you yet. Create one with “New patient”, or ask at the service desk.</source>
         <translation>您还没有建档。请点击“新患者建档”，或到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="209"/>
+        <location filename="../messages.py" line="215"/>
         <source>That is a payment code. First identify yourself with your card or visit-card QR code.</source>
         <translation>这是付款码。请先用证件或就诊卡二维码识别身份。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="212"/>
+        <location filename="../messages.py" line="218"/>
         <source>This code is not a visit card or medical-insurance e-voucher. Please try your ID card.</source>
         <translation>无法识别此二维码（不是就诊卡或医保电子凭证），请使用身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="215"/>
+        <location filename="../messages.py" line="221"/>
         <source>Your face was not recognised with these digits. Please use your card or visit-card QR code.</source>
         <translation>未能识别您的面部（或手机号后四位不符）。请使用证件或就诊卡二维码。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="218"/>
+        <location filename="../messages.py" line="224"/>
         <source>The hospital system cannot be reached and this card has not been used here recently.</source>
         <translation>暂时无法连接医院系统，且本机没有此卡的近期记录。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="221"/>
+        <location filename="../messages.py" line="227"/>
         <source>This service is coming soon. Please use the service desk for now.</source>
         <translation>该业务即将开放，目前请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="225"/>
+        <location filename="../messages.py" line="231"/>
         <source>You have no paid registration from today on to cancel.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../messages.py" line="226"/>
-        <source>None of your registrations can be cancelled at the kiosk now. Please ask at the cashier window.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../messages.py" line="229"/>
-        <source>It is too late to cancel this registration here. Please ask at the cashier window.</source>
-        <translation type="unfinished"></translation>
+        <translation>您没有今天及以后可退的已缴费挂号。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="232"/>
-        <source>Your visit has already begun, so it cannot be cancelled here. Please ask at the cashier window.</source>
-        <translation type="unfinished"></translation>
+        <source>None of your registrations can be cancelled at the kiosk now. Please ask at the cashier window.</source>
+        <translation>您的挂号目前都不能在自助机退号，请到收费窗口办理。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="235"/>
-        <source>This registration cannot be cancelled at the kiosk. Please ask at the cashier window.</source>
-        <translation type="unfinished"></translation>
+        <source>It is too late to cancel this registration here. Please ask at the cashier window.</source>
+        <translation>已过自助退号时间，请到收费窗口办理。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="238"/>
+        <source>Your visit has already begun, so it cannot be cancelled here. Please ask at the cashier window.</source>
+        <translation>您已开始就诊，不能在自助机退号，请到收费窗口办理。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="241"/>
+        <source>This registration cannot be cancelled at the kiosk. Please ask at the cashier window.</source>
+        <translation>该挂号不能在自助机退号，请到收费窗口办理。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="244"/>
         <source>Your registration is cancelled. The refund is being processed and goes back to the account that paid.</source>
-        <translation type="unfinished"></translation>
+        <translation>已退号。退款正在处理中，将原路退回支付账户。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="242"/>
+        <location filename="../messages.py" line="248"/>
         <source>Your registration is cancelled, but the refund could not be made automatically. Please take the slip to the cashier window.</source>
-        <translation type="unfinished"></translation>
+        <translation>已退号，但未能自动退款。请持凭条到收费窗口办理退款。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="247"/>
+        <location filename="../messages.py" line="253"/>
         <source>The refund could not be confirmed yet. The hospital completes it; please keep the slip and ask at the cashier window if it does not arrive.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../messages.py" line="252"/>
-        <source>The hospital system cannot be reached, so cancelling is not possible now. Nothing was changed.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../messages.py" line="255"/>
-        <source>It is now too late to cancel this registration here. Nothing was changed.</source>
-        <translation type="unfinished"></translation>
+        <translation>退款结果暂未确认，医院将继续处理；请保留凭条，如未到账请到收费窗口查询。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="258"/>
-        <source>Your visit has already begun, so it cannot be cancelled here. Nothing was changed.</source>
-        <translation type="unfinished"></translation>
+        <source>The hospital system cannot be reached, so cancelling is not possible now. Nothing was changed.</source>
+        <translation>暂时无法连接医院系统，现在不能退号。您的挂号未作任何改动。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="261"/>
-        <source>This registration has already been cancelled.</source>
-        <translation type="unfinished"></translation>
+        <source>It is now too late to cancel this registration here. Nothing was changed.</source>
+        <translation>现已超过自助退号时间，您的挂号未作任何改动。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="264"/>
-        <source>The fee of this registration has already been refunded.</source>
-        <translation type="unfinished"></translation>
+        <source>Your visit has already begun, so it cannot be cancelled here. Nothing was changed.</source>
+        <translation>您已开始就诊，不能在自助机退号。您的挂号未作任何改动。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="267"/>
+        <source>This registration has already been cancelled.</source>
+        <translation>该挂号已退。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="270"/>
+        <source>The fee of this registration has already been refunded.</source>
+        <translation>该挂号费已退款。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="273"/>
         <source>No slip of yours was printed at this kiosk recently.</source>
+        <translation>本机近期没有您的打印记录。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="274"/>
+        <source>This slip has been reprinted as often as allowed. Please ask the staff for another copy.</source>
+        <translation>该凭条补打次数已达上限，如需再打请找工作人员。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="278"/>
+        <source>The money is in your prepaid account.</source>
+        <translation>充值已到账。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="279"/>
+        <source>The payment result is not known yet. Please do not pay again: if the money was taken, it is added to your account automatically. Check your balance later or ask at the cashier window.</source>
+        <translation>支付结果暂未确认，请勿重复支付：如已扣款，系统会自动充入您的账户。请稍后查询余额或到收费窗口咨询。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="284"/>
+        <source>The hospital system cannot be reached, so no top-up is possible now and nothing was charged. Please try again later or go to the cashier window.</source>
+        <translation>医院系统暂时无法连接，现在不能充值，未扣任何费用。请稍后再试或到收费窗口办理。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="289"/>
+        <source>Please choose an amount within the limits shown.</source>
+        <translation>请选择屏幕所示范围内的金额。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="291"/>
+        <source>You have no booked visits today.</source>
+        <translation>您今天没有预约的就诊。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="292"/>
+        <source>You are checked in. Please take your slip to the waiting area.</source>
+        <translation>取号成功，请持凭条到候诊区候诊。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="293"/>
+        <source>It is too early to check in for this visit. Please come back at the check-in time shown.</source>
+        <translation>现在取号还太早，请在显示的取号时间再来。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="296"/>
+        <source>The check-in time for this visit has passed. Please go to the service desk.</source>
+        <translation>该预约的取号时间已过，请到服务台办理。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="299"/>
+        <source>This booking was cancelled. Please go to the service desk.</source>
+        <translation>该预约已取消，请到服务台咨询。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="302"/>
+        <source>This booking was marked as missed. Please go to the service desk.</source>
+        <translation>该预约已记为爽约，请到服务台咨询。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="305"/>
+        <source>This visit is already checked in.</source>
+        <translation>该预约已取号。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="306"/>
+        <source>This booking was not found. Please go to the service desk.</source>
+        <translation>未找到该预约，请到服务台咨询。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="309"/>
+        <source>There are no reports for you yet.</source>
+        <translation>您暂时没有检验、检查报告。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="310"/>
+        <location filename="../messages.py" line="325"/>
+        <source>This report is not ready yet. Please come back later.</source>
+        <translation>该报告尚未出具，请稍后再来。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="311"/>
+        <source>Your report is printed. Please take it from the slot below.</source>
+        <translation>报告已打印，请从下方出纸口取走。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="312"/>
+        <source>The printer ran out of paper while printing your report. That copy does not count: once the staff have refilled the paper, touch the report to print it again.</source>
+        <translation>打印报告时打印机缺纸。这一份不计入打印次数：工作人员补纸后，请点击该报告重新打印。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="317"/>
+        <source>The report could not be printed. That copy does not count: touch the report to try again, or ask the staff for help.</source>
+        <translation>报告未能打印。这一份不计入打印次数：请点击该报告重试，或请工作人员协助。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="322"/>
+        <source>This report has already been printed. Please tell us why you need another copy.</source>
+        <translation>该报告已打印过。如需再打印一份，请选择补打原因。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="328"/>
+        <source>This report was not found. Please go to the service desk.</source>
+        <translation>未找到该报告，请到服务台咨询。</translation>
+    </message>
+</context>
+<context>
+    <name>widget</name>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="163"/>
+        <source>Counted here, not recorded by the server</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../messages.py" line="268"/>
-        <source>This slip has been reprinted as often as allowed. Please ask the staff for another copy.</source>
+        <location filename="../features/cashier/screens_staff.py" line="164"/>
+        <source>Recorded by the server, not counted here</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="165"/>
+        <source>Amounts differ</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="166"/>
+        <source>Payment methods differ</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="167"/>
+        <source>Outcomes differ</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="168"/>
+        <source>Payment record missing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="169"/>
+        <source>Payment amount differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="170"/>
+        <source>Not settled yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="175"/>
+        <source>Payment code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="175"/>
+        <source>Cash</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="175"/>
+        <source>Bank card</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="176"/>
+        <source>Cashier</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="180"/>
+        <location filename="../features/cashier/screens_staff.py" line="182"/>
+        <source>{n} × {amount}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="182"/>
+        <source>Refunds</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="183"/>
+        <source>Transactions</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="184"/>
+        <source>Net taken</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="185"/>
+        <source>Cash expected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="190"/>
+        <source>Cash counted</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
