@@ -1126,7 +1126,7 @@ class ServerClient:
         """Turn a booking into a registration. Safe to repeat with the same ``key`` after a
         ServerTimeout: the same registration comes back, with its current payment state.
         Refusals (BusinessError): too_early, too_late, appointment_cancelled, appointment_no_show,
-        already_checked_in, appointment_not_found."""
+        appointment_checked_in, appointment_not_found."""
         payload = {"key": key, "kiosk_id": self.kiosk_id, "patient_id": patient_id}
         status, body = self._request("POST", f"{API}/appointments/{appointment_id}/check-in", json=payload)
         if not isinstance(body, dict):

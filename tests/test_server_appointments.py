@@ -257,7 +257,7 @@ def test_refusals_carry_their_own_codes(api: Api, clock: list[datetime]) -> None
     key = str(uuid.uuid4())
     assert _checkin(api, mine, patient, key).status_code == 201
     second = _checkin(api, mine, patient)  # another key: a second registration must not appear
-    assert second.status_code == 409 and _code(second) == "already_checked_in"
+    assert second.status_code == 409 and _code(second) == "appointment_checked_in"
     reused = _book(api, patient, _slot(api, "10:13"))
     r = _checkin(api, reused, patient, key)  # the key of another check-in
     assert r.status_code == 422 and _code(r) == "idempotency_key_reused"

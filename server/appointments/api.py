@@ -117,7 +117,7 @@ def check_in(
     appointment_id: RowIdPath, req: CheckinRequest, db: DbDep, settings: SettingsDep, signed: SignedKiosk
 ) -> JSONResponse:
     """Turn a booking into a registration. 409 codes: ``too_early``, ``too_late``,
-    ``appointment_cancelled``, ``appointment_no_show``, ``already_checked_in`` (another key)."""
+    ``appointment_cancelled``, ``appointment_no_show``, ``appointment_checked_in`` (another key)."""
     check_kiosk(settings, signed, req.kiosk_id)
     with db.connection() as conn, write_tx(conn):
         status, body = service.check_in(

@@ -144,7 +144,7 @@ def _checkin_answer(conn: Conn, appointment_id: int) -> dict[str, Any]:
 _REFUSED = {
     "cancelled": ("appointment_cancelled", "this booking was cancelled"),
     "no_show": ("appointment_no_show", "this booking was marked as missed"),
-    "checked_in": ("already_checked_in", "this booking is checked in already (under another key)"),
+    "checked_in": ("appointment_checked_in", "this booking is checked in already (under another key)"),
 }
 
 
