@@ -232,6 +232,17 @@ def test_service_refused_payment_then_a_second_code(rig: Rig) -> None:
     assert J.PAYMENT_FAILED in keys and rig.journal.get(cmd.txn_id)["state"] == J.PAID  # type: ignore[index]
 
 
+def test_service_server_refusal_is_definite_and_sends_the_patient_back_to_the_amount(rig: Rig) -> None:
+    flow = _flow_at_pay(rig, 10_000)
+    (cmd,) = flow.code_scanned(DEMO_CODES["success"])
+    below_limit = replace(cmd, amount_cents=50)  # as if the hospital raised the minimum meanwhile
+    _run(rig, flow, below_limit)
+    assert (flow.step, flow.message, flow.outcome) == (AMOUNT, "topup.amount_range", None)
+    txn = rig.journal.get(cmd.txn_id)
+    assert txn is not None and (txn["state"], txn["payment_status"]) == (J.PAYMENT_FAILED, "REFUSED")
+    assert rig.client.account(rig.patient.patient_id).balance_cents == 0
+
+
 def test_service_refuses_offline_before_anything_is_sent(rig: Rig, closed_port_url: str) -> None:
     flow = _flow_at_pay(rig, 10_000)
     live = rig.client.base_url

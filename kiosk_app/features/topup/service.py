@@ -1,8 +1,8 @@
 """Runs the top-up flow's commands in a worker: the account, the payment, the receipt.
 
-The payment follows the registration's pattern (kiosk_app/services/registration.py ``_pay``): the
-key is written to the journal before the request leaves; an unanswered request is asked about by
-key (``top_up_status``), resent under the SAME key only when the server never saw it, and never
+The payment goes through the shared pay-by-code loop (kiosk_app/features/payment.py): the key is
+written to the journal before the request leaves; an unanswered request is asked about by key
+(``top_up_status``), resent under the SAME key only when the server never saw it, and never
 guessed. Offline, a top-up is refused before anything is sent: money cannot be queued.
 """
 
@@ -14,25 +14,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 from kiosk_app.features.base import FeatureService, Outcome, Progress, ServiceParts
+from kiosk_app.features.payment import pay_until_final
 from kiosk_app.features.topup.flow import LoadAccount, PrintTopUpReceipt, TopUp
 from kiosk_app.features.topup.receipt import topup_receipt
 from kiosk_app.services.receipts import print_once
 from kiosk_app.services.registration import PaySettings
-from offline_cache import journal as J
 from offline_cache.ids import uuid7
-from sync.client import (
-    FINAL_PAYMENT_STATES,
-    BusinessError,
-    ServerError,
-    ServerTimeout,
-    ServerUnavailable,
-    TopUpResult,
-)
+from sync.client import ServerError, ServerTimeout, ServerUnavailable, TopUpResult
 
 log = logging.getLogger(__name__)
-
-_JOURNAL_STATES = {"SUCCESS": J.PAID, "FAILED": J.PAYMENT_FAILED, "REVERSED": J.PAYMENT_FAILED}
-
 
 class TopUpService(FeatureService):
     def __init__(self, parts: ServiceParts, sleep: Callable[[float], None] = time.sleep) -> None:
@@ -72,7 +62,7 @@ class TopUpService(FeatureService):
             return lambda f: f.account_unavailable()
         return lambda f: f.account_loaded(account)
 
-    # ---- The payment
+    # ---- The payment: the shared pay-by-code loop (kiosk_app/features/payment.py)
 
     def _top_up(self, cmd: TopUp, progress: Progress) -> Outcome:
         if self._offline_now():
@@ -83,54 +73,26 @@ class TopUpService(FeatureService):
             self.journal.create(
                 cmd.txn_id, "top_up", patient_masked=f"{p.name_masked} {p.id_masked}", patient_ref=str(p.patient_id)
             )
-        key = uuid7()
-        # The key is durable before the request leaves: after a crash the kiosk can still ask about it.
-        self.journal.update(cmd.txn_id, J.PAYING, payment_key=key, amount_cents=cmd.amount_cents)
-        try:
-            result = self._send(key, cmd, first=True)
-        except ServerUnavailable as err:
-            # Never connected, so nothing can have been charged: a definite "not paid".
-            self._unreachable(err)
-            self.journal.update(cmd.txn_id, J.PAYMENT_FAILED, "server unreachable", payment_status="NOT_SENT")
-            return lambda f: f.top_up_refused_offline()
-        deadline = time.monotonic() + self.pay_settings.deadline_s
-        while (result is None or result.status not in FINAL_PAYMENT_STATES) and time.monotonic() < deadline:
-            if result is not None:
-                self.journal.update(cmd.txn_id, J.PAYMENT_PENDING, result.error_code or "", payment_status="PENDING")
-                progress(_progress(result))
-            self.sleep(self.pay_settings.poll_interval_s)
-            try:
-                result = self.client.top_up_status(key)
-            except ServerError as err:  # still unknown: keep asking until the deadline
-                log.info("top-up status query failed: %s", err.code)
-                continue
-            if result is None:
-                # The server never saw this key, so nothing was charged: send it again, same key.
-                result = self._send(key, cmd)
-        final = result if result is not None and result.status in FINAL_PAYMENT_STATES else None
-        self.journal.update(
-            cmd.txn_id,
-            _JOURNAL_STATES.get(final.status, J.PAYMENT_UNKNOWN) if final else J.PAYMENT_UNKNOWN,
-            (final.error_code or "") if final else "kiosk deadline",
-            payment_status=final.status if final else "UNKNOWN",
+        key = uuid7()  # a new key per scanned code; pay_until_final journals it before the request
+        outcome = pay_until_final(
+            journal=self.journal,
+            txn_id=cmd.txn_id,
+            key=key,
+            amount_cents=cmd.amount_cents,
+            send=lambda: self.client.top_up(key, p.patient_id, cmd.amount_cents, cmd.auth_code),
+            query=lambda: self.client.top_up_status(key),
+            timings=self.pay_settings,
+            progress=lambda result: progress(_progress(result)),
+            unreachable=self._unreachable,
+            sleep=self.sleep,
         )
-        return lambda f: f.top_up_finished(final)
-
-    def _send(self, key: str, cmd: TopUp, *, first: bool = False) -> TopUpResult | None:
-        """One POST; None when the outcome is unknown. ``first``: ServerUnavailable is raised."""
-        try:
-            return self.client.top_up(key, cmd.patient.patient_id, cmd.amount_cents, cmd.auth_code)
-        except BusinessError as err:
-            # A definite refusal (limits, unknown patient): nothing was charged.
-            return TopUpResult(key, "FAILED", err.code, err.message, cmd.patient.patient_id, cmd.amount_cents, "",
-                               False, 0)  # fmt: skip
-        except ServerUnavailable:
-            if first:
-                raise
-            return None
-        except ServerError as err:
-            log.info("top-up request outcome unknown: %s", err.code)
-            return None
+        if outcome.status == "NOT_SENT":
+            return lambda f: f.top_up_refused_offline()
+        result: TopUpResult | None = outcome.result
+        if outcome.status == "REFUSED":
+            # The server refused before charging (limits changed, unknown patient): a definite failure.
+            result = TopUpResult(key, "FAILED", outcome.error_code, "", p.patient_id, cmd.amount_cents, "", False, 0)
+        return lambda f: f.top_up_finished(result)
 
     # ---- The receipt: printed once (journal print-back), reprinted only when nothing came out
 
