@@ -1,4 +1,4 @@
-"""Command line entry: ``python main.py [--demo] [--tour DIR] [--kiosk] [--config FILE] [--enroll]``."""
+"""Command line entry: ``python main.py [--demo] [--tour DIR] [--kiosk] [--config FILE] [--role ROLE] [--enroll]``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--kiosk", action="store_true", help="frameless full screen with the cursor hidden")
     p.add_argument("--language", choices=("zh_CN", "en"))
     p.add_argument("--elderly", action="store_true", help="start in elderly (large text) mode")
+    p.add_argument("--role", choices=("lobby", "cashier"), help="lobby self-service (default) or a cashier window")
     p.add_argument("--size", metavar="WxH", help="fixed window size, e.g. 720x1280 (the tour's default)")
     p.add_argument("--exit-after-first-paint", action="store_true", help=argparse.SUPPRESS)
     p.add_argument(
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         config = replace(config, language=args.language)
     if args.elderly:
         config = replace(config, elderly_mode=True)
+    if args.role:
+        config = replace(config, role=args.role)
     if args.enroll:
         return enroll(config)
     return run(config, args)
