@@ -18,7 +18,7 @@ from devices.emulators.idcard import sample_cards
 from kiosk_app.app import Kiosk, build
 from kiosk_app.config import Config
 from kiosk_app.features import load as load_features
-from kiosk_app.features.reports.flow import LIST, PRINTING, REASON
+from kiosk_app.features.reports.flow import LIST, REASON
 from server.settings import ServerSettings
 from server.testing import ServerThread
 
@@ -171,12 +171,3 @@ def test_paper_already_out_claims_nothing(qtbot, kiosk: Kiosk, id_reader_emu, pr
     qtbot.waitUntil(lambda: settled(kiosk, LIST) and kiosk.controller.flow.message != "", timeout=WAIT_MS)
     assert kiosk.controller.flow.message == "printer.paper_out"
     assert prints(demo_server, "Complete blood count") == []
-
-
-def test_the_printing_step_cannot_be_left(qtbot, kiosk: Kiosk, id_reader_emu, printer_emu) -> None:
-    to_list(qtbot, kiosk, id_reader_emu)
-    flow = kiosk.controller.flow
-    flow.step = PRINTING
-    assert not flow.interruptible and not flow.has_back
-    kiosk.controller.wipe()
-    assert kiosk.controller.flow.step == PRINTING

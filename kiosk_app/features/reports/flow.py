@@ -88,10 +88,13 @@ class ReportsFlow(FeatureFlow):
     @property
     def printable_new(self) -> list[Report]:
         """Ready reports no copy of which counts: printed without a question."""
-        return [r for r in self.reports if r.status == "ready" and r.print_count == 0]
+        return [r for r in self.reports if r.status == "ready" and not self.needs_reason(r)]
 
     def needs_reason(self, report: Report) -> bool:
-        return report.print_count > 0
+        """A copy counts. One the server counts only because it has not heard of its failure yet
+        does not: that failure is told first, with the next claim."""
+        failed_unheard = 1 if report.report_id in self.undelivered else 0
+        return report.print_count - failed_unheard > 0
 
     # ---- Events
 
