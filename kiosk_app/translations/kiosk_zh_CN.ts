@@ -2,6 +2,24 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AccountScreen</name>
+    <message>
+        <location filename="../features/bills/screens.py" line="346"/>
+        <source>Pay from your prepaid account</source>
+        <translation>预交金支付</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="350"/>
+        <source>You confirmed who you are with your face. The amount is taken from your prepaid account; the receipt shows it.</source>
+        <translation>您已通过人脸确认身份。费用将从您的预交金账户中扣除，凭条上会注明。</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="355"/>
+        <source>Pay {amount} from my account</source>
+        <translation>从预交金支付 {amount}</translation>
+    </message>
+</context>
+<context>
     <name>AlreadyFiledScreen</name>
     <message>
         <location filename="../screens/filing/outcome.py" line="68"/>
@@ -22,6 +40,400 @@
         <location filename="../screens/filing/outcome.py" line="74"/>
         <source>Back to the start</source>
         <translation>返回首页</translation>
+    </message>
+</context>
+<context>
+    <name>ApproveScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="138"/>
+        <source>Supervisor approval</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="141"/>
+        <source>Refund {amount}: the supervisor enters their staff number and PIN.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="145"/>
+        <source>Supervisor number: {n}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="146"/>
+        <source>PIN: {dots}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="150"/>
+        <source>Next</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="150"/>
+        <source>Approve</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>BillListScreen</name>
+    <message>
+        <location filename="../features/bills/screens.py" line="126"/>
+        <source>Looking up your bills…</source>
+        <translation>正在查询待缴费项目…</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="128"/>
+        <source>Patient: {name}. There is nothing to pay.</source>
+        <translation>就诊人：{name}。暂无待缴费项目。</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="130"/>
+        <source>Patient: {name}. Touch an item to leave it out or put it back.</source>
+        <translation>就诊人：{name}。点击项目可取消或重新勾选。</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="132"/>
+        <source>Bills to pay</source>
+        <translation>待缴费项目</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="134"/>
+        <source>‹ Previous</source>
+        <translation>‹ 上一页</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="135"/>
+        <source>Next ›</source>
+        <translation>下一页 ›</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="136"/>
+        <source>Page {page} of {pages}</source>
+        <translation>第 {page} / {pages} 页</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="151"/>
+        <source>{n} selected: {amount}</source>
+        <translation>已选 {n} 项：{amount}</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="155"/>
+        <source>Pay the selected items</source>
+        <translation>缴纳所选项目</translation>
+    </message>
+</context>
+<context>
+    <name>BillResultScreen</name>
+    <message>
+        <location filename="../features/bills/screens.py" line="382"/>
+        <source>Paid</source>
+        <translation>已支付</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="383"/>
+        <source>Nothing to pay</source>
+        <translation>无需支付</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="384"/>
+        <source>Payment being confirmed</source>
+        <translation>支付结果确认中</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="385"/>
+        <source>Please pay at the cashier window</source>
+        <translation>请到收费窗口缴费</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="391"/>
+        <source>Paid by</source>
+        <translation>支付方式</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="397"/>
+        <source>Printing your receipt…</source>
+        <translation>正在打印凭条…</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="398"/>
+        <source>Please take your receipt from the slot below.</source>
+        <translation>请从下方出纸口取走凭条。</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="399"/>
+        <source>The receipt could not be printed. Your payment is recorded.</source>
+        <translation>凭条未能打印，您的缴费已记录。</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="404"/>
+        <source>Try printing the receipt again</source>
+        <translation>重新打印凭条</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="406"/>
+        <source>Finish</source>
+        <translation>完成</translation>
+    </message>
+</context>
+<context>
+    <name>BillWords</name>
+    <message>
+        <location filename="../features/bills/screens.py" line="46"/>
+        <source>Prescription</source>
+        <translation>处方</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="47"/>
+        <source>Lab test</source>
+        <translation>检验</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="48"/>
+        <source>Imaging</source>
+        <translation>检查</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="49"/>
+        <source>Treatment</source>
+        <translation>治疗</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="55"/>
+        <source>Payment code</source>
+        <translation>付款码</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="56"/>
+        <source>WeChat QR code</source>
+        <translation>微信扫码</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="57"/>
+        <source>Alipay QR code</source>
+        <translation>支付宝扫码</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="58"/>
+        <source>Prepaid account</source>
+        <translation>预交金账户</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="59"/>
+        <source>Medical insurance</source>
+        <translation>医保支付</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="64"/>
+        <source>Identified without an insurance card: everything is self-paid. To use your medical insurance, start again with your insurance card or e-voucher.</source>
+        <translation>您未使用医保卡或医保电子凭证识别身份，费用全部自费。如需使用医保，请返回后刷社保卡或出示医保电子凭证。</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="73"/>
+        <source>Total</source>
+        <translation>费用合计</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="75"/>
+        <source>Medical insurance pays</source>
+        <translation>医保支付</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="78"/>
+        <source>You pay</source>
+        <translation>个人支付</translation>
+    </message>
+</context>
+<context>
+    <name>CardScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="281"/>
+        <source>Bank card {amount}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="283"/>
+        <source>Charge the amount on the POS terminal, then type the reference number printed on its slip.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="286"/>
+        <source>Card paid</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CashScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="248"/>
+        <source>Cash</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="249"/>
+        <source>Due: {amount}. Amount tendered:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="253"/>
+        <source>Change: {amount}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="253"/>
+        <source>Not enough</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="255"/>
+        <source>Exact amount</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="256"/>
+        <source>Cash received</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CashierIdentifyScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="64"/>
+        <source>{name} ({no}) — shift since {time}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="70"/>
+        <source>Next patient</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="73"/>
+        <source>Place the patient&apos;s ID or social-security card on the reader, scan the visit-card QR or insurance e-voucher, or type the visit-card number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="78"/>
+        <source>Find</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="80"/>
+        <source>Looking up the patient…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="82"/>
+        <source>Lock the window</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="83"/>
+        <source>End of shift</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CashierScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="41"/>
+        <source>Payment code</source>
+        <translation type="unfinished">付款码</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="42"/>
+        <source>WeChat Pay</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="43"/>
+        <source>Alipay</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="44"/>
+        <source>Cash</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="45"/>
+        <source>Bank card</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="50"/>
+        <source>Counted here, not recorded by the server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="51"/>
+        <source>Recorded by the server, not counted here</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="52"/>
+        <source>Amounts differ</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="53"/>
+        <source>Payment methods differ</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="54"/>
+        <source>Outcomes differ</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="55"/>
+        <source>Payment record missing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="56"/>
+        <source>Payment amount differs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="57"/>
+        <source>Not settled yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="61"/>
+        <source>{n} × {amount}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="64"/>
+        <source>Cashier</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="70"/>
+        <source>Refunds</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="71"/>
+        <source>Transactions</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="72"/>
+        <source>Net taken</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="73"/>
+        <source>Cash expected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_staff.py" line="78"/>
+        <source>Cash counted</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -254,33 +666,46 @@
 <context>
     <name>ClosedScreen</name>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="138"/>
+        <location filename="../features/cashier/screens_staff.py" line="186"/>
         <source>Shift closed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="144"/>
+        <location filename="../features/cashier/screens_staff.py" line="192"/>
         <source>Reconciled with the hospital system: no differences.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="148"/>
+        <location filename="../features/cashier/screens_staff.py" line="196"/>
         <source>{n} difference(s) with the hospital system:</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="153"/>
+        <location filename="../features/cashier/screens_staff.py" line="201"/>
         <source>Saved to {path}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="156"/>
+        <location filename="../features/cashier/screens_staff.py" line="204"/>
         <source>Print the report again</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="158"/>
+        <location filename="../features/cashier/screens_staff.py" line="206"/>
         <source>Sign out</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>CodeScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="209"/>
+        <source>Scan the patient&apos;s payment code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="211"/>
+        <source>WeChat Pay or Alipay: hold the scanner over the code on the patient&apos;s phone.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1192,6 +1617,39 @@
     </message>
 </context>
 <context>
+    <name>ItemsScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="115"/>
+        <source>To pay</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="122"/>
+        <source>(being paid elsewhere)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="126"/>
+        <source>Registration {no}: {dept} {date} {start}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="134"/>
+        <source>Selected: {amount} before insurance</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="137"/>
+        <source>Refund a payment</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="138"/>
+        <source>Settle the selection</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>KioskWindow</name>
     <message>
         <location filename="../window.py" line="207"/>
@@ -1248,6 +1706,110 @@
     </message>
 </context>
 <context>
+    <name>PaidScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="332"/>
+        <source>Paid</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="332"/>
+        <source>Not confirmed yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="335"/>
+        <source>Patient pays</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="335"/>
+        <source>Paid by</source>
+        <translation type="unfinished">支付方式</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="337"/>
+        <source>Tendered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="337"/>
+        <source>Change</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="339"/>
+        <source>POS reference</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="345"/>
+        <source>Printing the receipt…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="346"/>
+        <source>Hand the receipt to the patient.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="347"/>
+        <source>The receipt did not print. The payment is recorded.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="352"/>
+        <source>Print the receipt again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="354"/>
+        <source>Next patient</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PatientLine</name>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="25"/>
+        <source>Visit card {n}</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PayCodeScreen</name>
+    <message>
+        <location filename="../features/bills/screens.py" line="240"/>
+        <source>Pay by payment code</source>
+        <translation>付款码支付</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="243"/>
+        <source>Payment in progress. Please keep your phone ready.</source>
+        <translation>正在支付，请保持手机在手边。</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="245"/>
+        <source>Open the WeChat or Alipay payment code on your phone and hold it under the scanner.</source>
+        <translation>请打开微信或支付宝付款码，对准下方扫码口。</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="247"/>
+        <source>WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive</source>
+        <translation>微信：我 → 服务 → 收付款   ·   支付宝：首页 → 收付款</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="249"/>
+        <source>Waiting for the code…</source>
+        <translation>等待扫码…</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="250"/>
+        <source>Please enter your password on your phone if asked.</source>
+        <translation>如手机提示，请输入支付密码。</translation>
+    </message>
+</context>
+<context>
     <name>PayScreen</name>
     <message>
         <location filename="../screens/pay.py" line="30"/>
@@ -1278,6 +1840,14 @@
         <location filename="../screens/pay.py" line="47"/>
         <source>Waiting for the code…</source>
         <translation>等待扫描付款码…</translation>
+    </message>
+</context>
+<context>
+    <name>PayingScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="301"/>
+        <source>Recording the payment…</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1387,6 +1957,39 @@
     </message>
 </context>
 <context>
+    <name>PresettleScreen</name>
+    <message>
+        <location filename="../features/bills/screens.py" line="199"/>
+        <source>Amount to pay</source>
+        <translation>应付金额</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="207"/>
+        <source>These items are held for you until {time}.</source>
+        <translation>以上项目已为您保留至 {time}。</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="210"/>
+        <source>Scan my payment code</source>
+        <translation>扫我的付款码</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="211"/>
+        <source>Show a WeChat QR code</source>
+        <translation>微信扫码支付</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="212"/>
+        <source>Show an Alipay QR code</source>
+        <translation>支付宝扫码支付</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="213"/>
+        <source>Pay from my prepaid account</source>
+        <translation>使用预交金支付</translation>
+    </message>
+</context>
+<context>
     <name>PrintingScreen</name>
     <message>
         <location filename="../features/reports/screens.py" line="136"/>
@@ -1397,6 +2000,54 @@
         <location filename="../features/reports/screens.py" line="139"/>
         <source>Please wait, then take the report from the slot below the screen.</source>
         <translation>请稍候，然后从屏幕下方的出纸口取走报告。</translation>
+    </message>
+</context>
+<context>
+    <name>QrScreen</name>
+    <message>
+        <location filename="../features/bills/screens.py" line="287"/>
+        <source>Scan with WeChat</source>
+        <translation>请用微信扫码支付</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="287"/>
+        <source>Scan with Alipay</source>
+        <translation>请用支付宝扫码支付</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="294"/>
+        <source>Making your QR code…</source>
+        <translation>正在生成二维码…</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="296"/>
+        <source>Scanned. Please confirm the payment on your phone.</source>
+        <translation>已扫码，请在手机上确认支付。</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="298"/>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="300"/>
+        <source>Open WeChat or Alipay, tap Scan, and point the phone at this code.</source>
+        <translation>请打开微信或支付宝，点击“扫一扫”，对准此二维码。</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="311"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="320"/>
+        <source>Time left: {m}:{s:02d}</source>
+        <translation>剩余时间：{m}:{s:02d}</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="320"/>
+        <source>Time is up</source>
+        <translation>时间已到</translation>
     </message>
 </context>
 <context>
@@ -1448,47 +2099,47 @@
 <context>
     <name>RefundConfirmScreen</name>
     <message>
-        <location filename="../features/refund/screens.py" line="101"/>
+        <location filename="../features/refund/screens.py" line="103"/>
         <source>Cancel this registration?</source>
         <translation>确认退号？</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="106"/>
+        <location filename="../features/refund/screens.py" line="108"/>
         <source>Patient</source>
         <translation>患者</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="107"/>
+        <location filename="../features/refund/screens.py" line="109"/>
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="108"/>
+        <location filename="../features/refund/screens.py" line="110"/>
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="109"/>
+        <location filename="../features/refund/screens.py" line="111"/>
         <source>Time</source>
         <translation>就诊时间</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="110"/>
+        <location filename="../features/refund/screens.py" line="112"/>
         <source>Refund</source>
         <translation>退款金额</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="111"/>
+        <location filename="../features/refund/screens.py" line="113"/>
         <source>Goes back to</source>
         <translation>退回账户</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="118"/>
+        <location filename="../features/refund/screens.py" line="120"/>
         <source>Your place is given up at once. Cancelling here is possible until {deadline}.</source>
         <translation>退号后号源立即释放。本机可退号截止时间：{deadline}。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="122"/>
+        <location filename="../features/refund/screens.py" line="124"/>
         <source>Cancel it and refund the fee</source>
         <translation>确认退号并退款</translation>
     </message>
@@ -1496,52 +2147,52 @@
 <context>
     <name>RefundListScreen</name>
     <message>
-        <location filename="../features/refund/screens.py" line="58"/>
-        <source>Too late to cancel here: please ask at the cashier window</source>
-        <translation>已过自助退号时间，请到收费窗口办理</translation>
-    </message>
-    <message>
-        <location filename="../features/refund/screens.py" line="59"/>
-        <source>Your visit has begun: please ask at the cashier window</source>
-        <translation>已开始就诊，请到收费窗口办理</translation>
-    </message>
-    <message>
         <location filename="../features/refund/screens.py" line="60"/>
-        <source>Cannot be cancelled here: please ask at the cashier window</source>
-        <translation>本机无法退号，请到收费窗口办理</translation>
+        <source>Too late here: ask the cashier</source>
+        <translation>已过自助退号时间，请到收费窗口</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="68"/>
+        <location filename="../features/refund/screens.py" line="61"/>
+        <source>Visit begun: ask the cashier</source>
+        <translation>已开始就诊，请到收费窗口</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="62"/>
+        <source>Not here: ask the cashier</source>
+        <translation>本机不能退，请到收费窗口</translation>
+    </message>
+    <message>
+        <location filename="../features/refund/screens.py" line="70"/>
         <source>Looking up your registrations…</source>
         <translation>正在查询您的挂号记录…</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="70"/>
+        <location filename="../features/refund/screens.py" line="72"/>
         <source>You have no paid registration from today on.</source>
         <translation>您没有今天及以后的已缴费挂号。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="72"/>
+        <location filename="../features/refund/screens.py" line="74"/>
         <source>Choose the registration to cancel. The fee goes back to the account that paid.</source>
         <translation>请选择要退的号，挂号费将原路退回支付账户。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="74"/>
+        <location filename="../features/refund/screens.py" line="76"/>
         <source>Cancel a registration</source>
         <translation>退号</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="76"/>
+        <location filename="../features/refund/screens.py" line="78"/>
         <source>‹ Previous</source>
         <translation>‹ 上一页</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="77"/>
+        <location filename="../features/refund/screens.py" line="79"/>
         <source>Next ›</source>
         <translation>下一页 ›</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="78"/>
+        <location filename="../features/refund/screens.py" line="80"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
@@ -1549,77 +2200,203 @@
 <context>
     <name>RefundResultScreen</name>
     <message>
-        <location filename="../features/refund/screens.py" line="166"/>
+        <location filename="../features/refund/screens.py" line="168"/>
         <source>Registration cancelled, fee refunded</source>
         <translation>退号成功，挂号费已退回</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="167"/>
+        <location filename="../features/refund/screens.py" line="169"/>
         <source>Registration cancelled, refund on its way</source>
         <translation>退号成功，退款处理中</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="168"/>
+        <location filename="../features/refund/screens.py" line="170"/>
         <source>Registration cancelled; please collect the refund at the cashier</source>
         <translation>已退号，请到收费窗口办理退款</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="169"/>
+        <location filename="../features/refund/screens.py" line="171"/>
         <source>Registration cancelled; the refund is being confirmed</source>
         <translation>已退号，退款正在确认中</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="178"/>
+        <location filename="../features/refund/screens.py" line="180"/>
         <source>Registration</source>
         <translation>挂号序号</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="179"/>
+        <location filename="../features/refund/screens.py" line="181"/>
         <source>Refund</source>
         <translation>退款金额</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="180"/>
+        <location filename="../features/refund/screens.py" line="182"/>
         <source>Goes back to</source>
         <translation>退回账户</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="189"/>
+        <location filename="../features/refund/screens.py" line="191"/>
         <source>Printing your slip…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="190"/>
+        <location filename="../features/refund/screens.py" line="192"/>
         <source>Please take your slip from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="191"/>
+        <location filename="../features/refund/screens.py" line="193"/>
         <source>The slip could not be printed. Your registration is cancelled.</source>
         <translation>凭条未能打印，您的号已退。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="196"/>
+        <location filename="../features/refund/screens.py" line="198"/>
         <source>Try printing the slip again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="198"/>
+        <location filename="../features/refund/screens.py" line="200"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
 </context>
 <context>
+    <name>RefundScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="60"/>
+        <source>Paid twice</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="61"/>
+        <source>Charged too much</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="62"/>
+        <source>Test or treatment cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="63"/>
+        <source>At the patient&apos;s request</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="68"/>
+        <source>Refund</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="83"/>
+        <source>Refund ¥{amount}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="94"/>
+        <source>Refund the card on the POS terminal first, then type its reference.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="96"/>
+        <source>POS reference: {ref}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="100"/>
+        <source>Ask a supervisor</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>RefundedScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="199"/>
+        <source>Refunded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="200"/>
+        <source>Refund on its way</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="201"/>
+        <source>Refund not made</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="202"/>
+        <source>Refund not confirmed yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="207"/>
+        <source>Hand back {amount} in cash</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="214"/>
+        <source>Refund</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="215"/>
+        <source>Paid by</source>
+        <translation type="unfinished">支付方式</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="216"/>
+        <source>Approved by</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="217"/>
+        <source>Reason</source>
+        <translation type="unfinished">原因</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="224"/>
+        <source>Printing the refund slip…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="225"/>
+        <source>Hand the refund slip to the patient.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="226"/>
+        <source>The refund slip did not print. The refund is recorded.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="231"/>
+        <source>Print the slip again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="233"/>
+        <source>Next patient</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>RefundingScreen</name>
     <message>
-        <location filename="../features/refund/screens.py" line="138"/>
+        <location filename="../features/refund/screens.py" line="140"/>
         <source>Cancelling and refunding…</source>
         <translation>正在退号退款…</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="139"/>
+        <location filename="../features/refund/screens.py" line="141"/>
         <source>Please wait a moment. Do not leave yet.</source>
         <translation>请稍候，请勿离开。</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_refund.py" line="165"/>
+        <source>Making the refund…</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1736,17 +2513,17 @@
 <context>
     <name>ReportScreen</name>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="100"/>
+        <location filename="../features/cashier/screens_staff.py" line="146"/>
         <source>End of shift</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="103"/>
+        <location filename="../features/cashier/screens_staff.py" line="149"/>
         <source>Cash counted in the drawer (expected {amount})</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="106"/>
+        <location filename="../features/cashier/screens_staff.py" line="152"/>
         <source>Close the shift</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1787,9 +2564,9 @@
 <context>
     <name>ReprintListScreen</name>
     <message>
-        <location filename="../features/reprint/screens.py" line="58"/>
-        <source>Already reprinted {n} times: please ask the staff</source>
-        <translation>已补打 {n} 次，请找工作人员</translation>
+        <location filename="../features/reprint/screens.py" line="59"/>
+        <source>No copies left: ask the staff</source>
+        <translation>补打次数已满，请找工作人员</translation>
     </message>
     <message>
         <location filename="../features/reprint/screens.py" line="60"/>
@@ -1846,7 +2623,7 @@
     </message>
     <message>
         <location filename="../features/reprint/screens.py" line="38"/>
-        <source>Registration cancelled (refund slip)</source>
+        <source>Refund slip</source>
         <translation>退号凭条</translation>
     </message>
     <message>
@@ -2034,32 +2811,32 @@
 <context>
     <name>SignInScreen</name>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="62"/>
+        <location filename="../features/cashier/screens_staff.py" line="108"/>
         <source>Cashier sign-in</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="63"/>
+        <location filename="../features/cashier/screens_staff.py" line="109"/>
         <source>Enter your staff number and PIN, or place your staff ID card on the reader.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="66"/>
+        <location filename="../features/cashier/screens_staff.py" line="112"/>
         <source>Staff number: {n}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="67"/>
+        <location filename="../features/cashier/screens_staff.py" line="113"/>
         <source>PIN: {dots}</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="71"/>
+        <location filename="../features/cashier/screens_staff.py" line="117"/>
         <source>Next</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="71"/>
+        <location filename="../features/cashier/screens_staff.py" line="117"/>
         <source>Sign in</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2223,6 +3000,34 @@
         <location filename="../diagnostics/sync_card.py" line="169"/>
         <source>{d} d {h} h</source>
         <translation>{d} 天 {h} 小时</translation>
+    </message>
+</context>
+<context>
+    <name>TakeScreen</name>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="175"/>
+        <source>Take the payment</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="181"/>
+        <source>Items</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="182"/>
+        <source>Total</source>
+        <translation type="unfinished">费用合计</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="183"/>
+        <source>Insurance pays</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="184"/>
+        <source>Patient pays</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -2459,684 +3264,710 @@
         <source>Staff sign-in</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="22"/>
+        <source>Pay bills</source>
+        <translation>缴费</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="23"/>
+        <source>Prescriptions and tests</source>
+        <translation>处方、检验检查费用</translation>
+    </message>
 </context>
 <context>
     <name>messages</name>
     <message>
-        <location filename="../messages.py" line="59"/>
+        <location filename="../messages.py" line="65"/>
         <source>The balance of the payment account is not enough.</source>
         <translation>付款账户余额不足。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="60"/>
+        <location filename="../messages.py" line="66"/>
         <source>The payment code has expired.</source>
         <translation>付款码已过期。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="61"/>
+        <location filename="../messages.py" line="67"/>
         <source>The payment code is not valid.</source>
         <translation>付款码无效。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="62"/>
+        <location filename="../messages.py" line="68"/>
         <source>The payment was not confirmed on the phone in time.</source>
         <translation>未能及时在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="63"/>
-        <location filename="../messages.py" line="107"/>
+        <location filename="../messages.py" line="69"/>
+        <location filename="../messages.py" line="113"/>
         <source>This registration has already been paid.</source>
         <translation>该挂号已支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="64"/>
+        <location filename="../messages.py" line="70"/>
         <source>The amount has changed since it was shown.</source>
         <translation>金额已发生变化。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="68"/>
+        <location filename="../messages.py" line="74"/>
         <source>A device is not working. Please ask the staff for help.</source>
         <translation>设备故障，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="69"/>
+        <location filename="../messages.py" line="75"/>
         <source>The device is not connected. Please ask the staff for help.</source>
         <translation>设备未连接，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="70"/>
+        <location filename="../messages.py" line="76"/>
         <source>The device did not answer in time. Please try again.</source>
         <translation>设备响应超时，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="71"/>
+        <location filename="../messages.py" line="77"/>
         <source>The card could not be read correctly. Please place it again.</source>
         <translation>未能正确读取卡片，请重新放置。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="72"/>
+        <location filename="../messages.py" line="78"/>
         <source>The card was moved while it was being read. Please place it again and hold it still.</source>
         <translation>读卡时卡片被移开，请重新放置并保持不动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="75"/>
+        <location filename="../messages.py" line="81"/>
         <source>The photo on the ID card could not be read.</source>
         <translation>未能读取身份证照片。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="76"/>
+        <location filename="../messages.py" line="82"/>
         <source>This card is not a social-security card. Please insert your social-security card.</source>
         <translation>这不是社会保障卡，请插入您的社保卡。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="79"/>
+        <location filename="../messages.py" line="85"/>
         <source>This social-security card is locked. Please go to the service desk.</source>
         <translation>该社保卡已锁定，请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="82"/>
+        <location filename="../messages.py" line="88"/>
         <source>Reading the card, please hold it still…</source>
         <translation>正在读卡，请保持卡片不动…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="83"/>
+        <location filename="../messages.py" line="89"/>
         <source>The printer has a problem. Please ask the staff for your receipt.</source>
         <translation>打印机故障，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="84"/>
+        <location filename="../messages.py" line="90"/>
         <source>The printer is out of paper. Please ask the staff for your receipt.</source>
         <translation>打印机缺纸，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="87"/>
+        <location filename="../messages.py" line="93"/>
         <source>The printer cover is open. Please ask the staff for help.</source>
         <translation>打印机盖未关闭，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="88"/>
+        <location filename="../messages.py" line="94"/>
         <source>The printer is not responding. Please ask the staff for your receipt.</source>
         <translation>打印机无响应，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="91"/>
+        <location filename="../messages.py" line="97"/>
         <source>No printer is connected. Please ask the staff for your receipt.</source>
         <translation>未连接打印机，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="94"/>
+        <location filename="../messages.py" line="100"/>
         <source>This receipt may already have printed. The staff can reprint it.</source>
         <translation>该凭条可能已打印，如需补打请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="97"/>
+        <location filename="../messages.py" line="103"/>
         <source>The hospital system cannot be reached. Please try again in a moment.</source>
         <translation>无法连接医院系统，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="100"/>
+        <location filename="../messages.py" line="106"/>
         <source>The hospital system is not answering. Please try again in a moment.</source>
         <translation>医院系统响应超时，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="103"/>
+        <location filename="../messages.py" line="109"/>
         <source>The hospital system reported an error. Please try again.</source>
         <translation>医院系统出错，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="104"/>
+        <location filename="../messages.py" line="110"/>
         <source>That time is now fully booked. Please choose another time.</source>
         <translation>该时段已约满，请选择其他时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="108"/>
+        <location filename="../messages.py" line="114"/>
         <source>The record was not found. Please start again.</source>
         <translation>未找到记录，请重新开始。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="109"/>
+        <location filename="../messages.py" line="115"/>
         <source>No departments are open for registration today.</source>
         <translation>今日暂无可挂号的科室。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="110"/>
+        <location filename="../messages.py" line="116"/>
         <source>No doctors are on duty in this department today.</source>
         <translation>该科室今日无出诊医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="111"/>
+        <location filename="../messages.py" line="117"/>
         <source>This doctor has no free times left today.</source>
         <translation>该医生今日已无可预约时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="112"/>
+        <location filename="../messages.py" line="118"/>
         <source>This doctor is fully booked today. Please choose another doctor.</source>
         <translation>该医生今日号源已满，请选择其他医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="115"/>
+        <location filename="../messages.py" line="121"/>
         <source>That is not a payment code. Please show the WeChat or Alipay payment code.</source>
         <translation>这不是付款码，请出示微信或支付宝付款码。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="118"/>
+        <location filename="../messages.py" line="124"/>
         <source>Processing the payment…</source>
         <translation>正在处理支付…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="119"/>
+        <location filename="../messages.py" line="125"/>
         <source>Please confirm the payment on your phone.</source>
         <translation>请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="120"/>
+        <location filename="../messages.py" line="126"/>
         <source>Payment received.</source>
         <translation>支付成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="121"/>
+        <location filename="../messages.py" line="127"/>
         <source>The payment did not go through.</source>
         <translation>支付未成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="122"/>
+        <location filename="../messages.py" line="128"/>
         <source>We could not confirm the payment yet. No money is lost: if it was charged, it will be registered or refunded automatically. Please ask at the cashier window.</source>
         <translation>暂未确认支付结果。您的资金不会损失：如已扣款，系统将自动完成挂号或退款。请到收费窗口咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="127"/>
+        <location filename="../messages.py" line="133"/>
         <source>Please scan the payment code again, or go to the cashier window.</source>
         <translation>请重新扫描付款码，或到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="128"/>
+        <location filename="../messages.py" line="134"/>
         <source>The hospital system refused the request. Please go to the service desk.</source>
         <translation>医院系统拒绝了该请求，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="131"/>
+        <location filename="../messages.py" line="137"/>
         <source>This kiosk is not enrolled with the hospital system, or was revoked. Please call IT.</source>
         <translation>本机未在医院系统登记或已被停用，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="134"/>
+        <location filename="../messages.py" line="140"/>
         <source>This kiosk&apos;s clock is wrong, so the hospital system refuses it. Please call IT.</source>
         <translation>本机时间不准确，医院系统拒绝了请求，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="137"/>
+        <location filename="../messages.py" line="143"/>
         <source>Something went wrong. Please try again or ask the staff for help.</source>
         <translation>出现问题，请重试或联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="140"/>
+        <location filename="../messages.py" line="146"/>
         <source>The hospital system is offline, so your registration is pending confirmation. Please take the slip and pay at the cashier window; if the time is taken meanwhile, the staff will rebook you.</source>
         <translation>医院系统暂时离线，您的挂号待确认。请取走凭条到收费窗口缴费；如该时段在此期间已被约满，工作人员会为您重新安排。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="145"/>
+        <location filename="../messages.py" line="151"/>
         <source>Paying by QR code needs the hospital system, which is offline. Your place is kept; please pay at the cashier window.</source>
         <translation>扫码支付需要连接医院系统，目前系统离线。您的号源已为您保留，请到收费窗口缴费。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="150"/>
+        <location filename="../messages.py" line="157"/>
+        <source>You have nothing to pay at the moment.</source>
+        <translation>您目前没有待缴费项目。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="158"/>
+        <source>Please choose at least one item to pay.</source>
+        <translation>请至少选择一个缴费项目。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="159"/>
+        <source>These items cannot be paid here right now. Please go to the cashier window.</source>
+        <translation>这些项目暂时无法在自助机缴费，请到收费窗口办理。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="162"/>
+        <source>An item was already paid elsewhere. The list has been updated; please check it again.</source>
+        <translation>有项目已在别处缴费，列表已更新，请重新核对。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="165"/>
+        <source>An item changed since it was shown. The list has been updated; please check it again.</source>
+        <translation>有项目在显示后发生了变化，列表已更新，请重新核对。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="168"/>
+        <source>The hospital cancelled an item. The list has been updated; please check it again.</source>
+        <translation>医院已撤销某个项目，列表已更新，请重新核对。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="171"/>
+        <source>An item is no longer open. The list has been updated; please check it again.</source>
+        <translation>有项目已不在待缴状态，列表已更新，请重新核对。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="174"/>
+        <source>The time to pay these items ran out. The list has been updated; please check it again.</source>
+        <translation>这些项目的缴费时限已过，列表已更新，请重新核对。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="177"/>
+        <source>An item is being paid at another kiosk or window. Please try again in a few minutes.</source>
+        <translation>有项目正在其他自助机或窗口缴费，请几分钟后再试。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="180"/>
+        <source>The medical insurance system is not answering, so nothing was charged. Please try again later or go to the cashier window.</source>
+        <translation>医保系统暂无响应，未扣任何费用。请稍后再试，或到收费窗口办理。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="185"/>
+        <source>The time to pay ran out, so the amounts were worked out again. Please choose how to pay.</source>
+        <translation>缴费时限已过，金额已重新计算，请重新选择支付方式。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="188"/>
+        <source>Your medical insurance pays all of it. There is nothing to pay.</source>
+        <translation>医保已全额支付，您无需付款。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="189"/>
+        <source>Paid from your prepaid account.</source>
+        <translation>已使用预交金支付。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="190"/>
+        <source>The prepaid account balance is too low. Nothing was taken; please choose another way to pay.</source>
+        <translation>预交金余额不足，未扣任何费用，请选择其他支付方式。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="193"/>
+        <source>Bills cannot be paid at the kiosk while the hospital system is unreachable. Please go to the cashier window.</source>
+        <translation>医院系统暂时无法连接，自助机暂不能缴费，请到收费窗口办理。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="198"/>
+        <source>The QR code was cancelled. Nothing was charged.</source>
+        <translation>二维码已取消，未扣任何费用。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="199"/>
+        <source>The QR code expired before it was paid. Nothing was charged; please choose how to pay.</source>
+        <translation>二维码已过期且未支付，未扣任何费用，请重新选择支付方式。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="202"/>
+        <source>No QR code could be made. Please scan your payment code instead, or go to the cashier window.</source>
+        <translation>无法生成二维码，请改用付款码支付，或到收费窗口办理。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="205"/>
+        <source>The payment arrived just as the code was cancelled and was returned to your account at once. Please choose how to pay.</source>
+        <translation>付款在取消二维码时到账，已立即原路退回您的账户。请重新选择支付方式。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="210"/>
+        <source>Cancelling the QR code…</source>
+        <translation>正在取消二维码…</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="211"/>
+        <source>The cancel did not reach the hospital system. The code may still be paid; press Cancel again.</source>
+        <translation>取消请求未送达医院系统，二维码可能仍可支付，请再次点击“取消”。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="214"/>
+        <source>The result of the QR payment is not known yet. If you paid, the payment is kept and the items count as paid: please ask at the cashier window.</source>
+        <translation>扫码支付结果暂未确认。如您已付款，款项不会丢失，项目按已缴费处理：请到收费窗口咨询。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="219"/>
         <source>The kiosk has been offline too long to accept more registrations. Please go to the service desk.</source>
         <translation>本机离线时间过长，暂不能再办理挂号。请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="154"/>
+        <location filename="../messages.py" line="223"/>
         <source>Offline: registrations are kept on this kiosk and confirmed when the network is back.</source>
         <translation>离线模式：挂号暂存在本机，网络恢复后自动确认。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="158"/>
+        <location filename="../messages.py" line="227"/>
         <source>Please stand in front of the camera</source>
         <translation>请站到摄像头前</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="159"/>
+        <location filename="../messages.py" line="228"/>
         <source>Only one person in front of the camera, please</source>
         <translation>请保持镜头前只有一人</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="160"/>
+        <location filename="../messages.py" line="229"/>
         <source>Please move a little closer</source>
         <translation>请靠近一点</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="161"/>
+        <location filename="../messages.py" line="230"/>
         <source>Please move back a little</source>
         <translation>请后退一点</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="162"/>
+        <location filename="../messages.py" line="231"/>
         <source>Please put your face inside the oval</source>
         <translation>请把脸放在椭圆框内</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="163"/>
+        <location filename="../messages.py" line="232"/>
         <source>Please look straight at the camera</source>
         <translation>请正视摄像头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="164"/>
+        <location filename="../messages.py" line="233"/>
         <source>Please hold still</source>
         <translation>请保持不动</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="165"/>
+        <location filename="../messages.py" line="234"/>
         <source>It is too dark: please face the light</source>
         <translation>光线太暗，请面向光源</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="166"/>
+        <location filename="../messages.py" line="235"/>
         <source>Too much light behind or on you</source>
         <translation>光线太强，请避开强光</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="167"/>
+        <location filename="../messages.py" line="236"/>
         <source>Good, hold still</source>
         <translation>很好，请保持不动</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="168"/>
+        <location filename="../messages.py" line="237"/>
         <source>Slowly turn your head to the left</source>
         <translation>请慢慢向左转头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="169"/>
+        <location filename="../messages.py" line="238"/>
         <source>Slowly turn your head to the right</source>
         <translation>请慢慢向右转头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="170"/>
+        <location filename="../messages.py" line="239"/>
         <source>Your face matches your ID card photo.</source>
         <translation>您的面部与身份证照片一致。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="171"/>
+        <location filename="../messages.py" line="240"/>
         <source>The check took too long.</source>
         <translation>核验超时。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="172"/>
+        <location filename="../messages.py" line="241"/>
         <source>The check needs a real face, not a photo or a screen.</source>
         <translation>核验需要真人面部，不能使用照片或屏幕。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="173"/>
+        <location filename="../messages.py" line="242"/>
         <source>We did not see your head turn.</source>
         <translation>未检测到转头动作。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="174"/>
+        <location filename="../messages.py" line="243"/>
         <source>The head turned the other way.</source>
         <translation>转头方向不对。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="175"/>
+        <location filename="../messages.py" line="244"/>
         <source>We lost sight of your face.</source>
         <translation>未能持续检测到您的面部。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="176"/>
+        <location filename="../messages.py" line="245"/>
         <source>Your face did not match the photo on the ID card.</source>
         <translation>您的面部与身份证照片不一致。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="177"/>
+        <location filename="../messages.py" line="246"/>
         <source>The camera is not working, so the staff will check your ID card at the service window.</source>
         <translation>摄像头无法使用，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="180"/>
+        <location filename="../messages.py" line="249"/>
         <source>The photo on your ID card cannot be used for the check. The staff will check your ID card.</source>
         <translation>身份证照片无法用于核验，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="183"/>
+        <location filename="../messages.py" line="252"/>
         <source>The face check is not working right now. The staff will check your ID card.</source>
         <translation>人脸核验暂时无法使用，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="186"/>
+        <location filename="../messages.py" line="255"/>
         <source>Face verification is not offered at this kiosk. The staff will check your ID card.</source>
         <translation>本机不提供人脸核验，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="189"/>
+        <location filename="../messages.py" line="258"/>
         <source>The camera is not available, so the staff will check your ID card at the service window.</source>
         <translation>摄像头不可用，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="192"/>
+        <location filename="../messages.py" line="261"/>
         <source>The photo on your ID card cannot be read here, so the staff will check your ID card at the service window.</source>
         <translation>本机无法读取身份证照片，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="196"/>
+        <location filename="../messages.py" line="265"/>
         <source>Face verification is not working right now. The staff will check your ID card.</source>
         <translation>人脸核验暂时无法使用，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="199"/>
+        <location filename="../messages.py" line="268"/>
         <source>Face verification is still starting. Please wait a moment or choose the staff check.</source>
         <translation>人脸核验正在启动，请稍候或选择人工核验。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="202"/>
+        <location filename="../messages.py" line="271"/>
         <source>You already have a record at this hospital.</source>
         <translation>您已在本院建档。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="203"/>
+        <location filename="../messages.py" line="272"/>
         <source>That is not a mainland mobile number. Please check the 11 digits.</source>
         <translation>这不是有效的大陆手机号码，请核对 11 位数字。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="206"/>
+        <location filename="../messages.py" line="275"/>
         <source>Creating your record…</source>
         <translation>正在建档…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="207"/>
+        <location filename="../messages.py" line="276"/>
         <source>The hospital system is offline, so your record is pending confirmation. Please take the slip; it is confirmed automatically when the network is back.</source>
         <translation>医院系统暂时离线，您的档案待确认。请取走凭条，网络恢复后将自动确认。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="212"/>
+        <location filename="../messages.py" line="281"/>
         <source>There is no record for you yet. Create one with “New patient”, or ask at the service desk.</source>
         <translation>您还没有建档。请点击“新患者建档”，或到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="215"/>
+        <location filename="../messages.py" line="284"/>
         <source>That is a payment code. First identify yourself with your card or visit-card QR code.</source>
         <translation>这是付款码。请先用证件或就诊卡二维码识别身份。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="218"/>
+        <location filename="../messages.py" line="287"/>
         <source>This code is not a visit card or medical-insurance e-voucher. Please try your ID card.</source>
         <translation>无法识别此二维码（不是就诊卡或医保电子凭证），请使用身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="221"/>
+        <location filename="../messages.py" line="290"/>
         <source>Your face was not recognised with these digits. Please use your card or visit-card QR code.</source>
         <translation>未能识别您的面部（或手机号后四位不符）。请使用证件或就诊卡二维码。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="224"/>
+        <location filename="../messages.py" line="293"/>
         <source>The hospital system cannot be reached and this card has not been used here recently.</source>
         <translation>暂时无法连接医院系统，且本机没有此卡的近期记录。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="227"/>
+        <location filename="../messages.py" line="296"/>
         <source>This service is coming soon. Please use the service desk for now.</source>
         <translation>该业务即将开放，目前请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="231"/>
+        <location filename="../messages.py" line="300"/>
         <source>You have no paid registration from today on to cancel.</source>
         <translation>您没有今天及以后可退的已缴费挂号。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="232"/>
+        <location filename="../messages.py" line="301"/>
         <source>None of your registrations can be cancelled at the kiosk now. Please ask at the cashier window.</source>
         <translation>您的挂号目前都不能在自助机退号，请到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="235"/>
+        <location filename="../messages.py" line="304"/>
         <source>It is too late to cancel this registration here. Please ask at the cashier window.</source>
         <translation>已过自助退号时间，请到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="238"/>
+        <location filename="../messages.py" line="307"/>
         <source>Your visit has already begun, so it cannot be cancelled here. Please ask at the cashier window.</source>
         <translation>您已开始就诊，不能在自助机退号，请到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="241"/>
+        <location filename="../messages.py" line="310"/>
         <source>This registration cannot be cancelled at the kiosk. Please ask at the cashier window.</source>
         <translation>该挂号不能在自助机退号，请到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="244"/>
+        <location filename="../messages.py" line="313"/>
         <source>Your registration is cancelled. The refund is being processed and goes back to the account that paid.</source>
         <translation>已退号。退款正在处理中，将原路退回支付账户。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="248"/>
+        <location filename="../messages.py" line="317"/>
         <source>Your registration is cancelled, but the refund could not be made automatically. Please take the slip to the cashier window.</source>
         <translation>已退号，但未能自动退款。请持凭条到收费窗口办理退款。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="253"/>
+        <location filename="../messages.py" line="322"/>
         <source>The refund could not be confirmed yet. The hospital completes it; please keep the slip and ask at the cashier window if it does not arrive.</source>
         <translation>退款结果暂未确认，医院将继续处理；请保留凭条，如未到账请到收费窗口查询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="258"/>
+        <location filename="../messages.py" line="327"/>
         <source>The hospital system cannot be reached, so cancelling is not possible now. Nothing was changed.</source>
         <translation>暂时无法连接医院系统，现在不能退号。您的挂号未作任何改动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="261"/>
+        <location filename="../messages.py" line="330"/>
         <source>It is now too late to cancel this registration here. Nothing was changed.</source>
         <translation>现已超过自助退号时间，您的挂号未作任何改动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="264"/>
+        <location filename="../messages.py" line="333"/>
         <source>Your visit has already begun, so it cannot be cancelled here. Nothing was changed.</source>
         <translation>您已开始就诊，不能在自助机退号。您的挂号未作任何改动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="267"/>
+        <location filename="../messages.py" line="336"/>
         <source>This registration has already been cancelled.</source>
         <translation>该挂号已退。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="270"/>
+        <location filename="../messages.py" line="339"/>
         <source>The fee of this registration has already been refunded.</source>
         <translation>该挂号费已退款。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="273"/>
+        <location filename="../messages.py" line="342"/>
         <source>No slip of yours was printed at this kiosk recently.</source>
         <translation>本机近期没有您的打印记录。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="274"/>
+        <location filename="../messages.py" line="343"/>
         <source>This slip has been reprinted as often as allowed. Please ask the staff for another copy.</source>
         <translation>该凭条补打次数已达上限，如需再打请找工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="278"/>
+        <location filename="../messages.py" line="347"/>
         <source>The money is in your prepaid account.</source>
         <translation>充值已到账。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="279"/>
+        <location filename="../messages.py" line="348"/>
         <source>The payment result is not known yet. Please do not pay again: if the money was taken, it is added to your account automatically. Check your balance later or ask at the cashier window.</source>
         <translation>支付结果暂未确认，请勿重复支付：如已扣款，系统会自动充入您的账户。请稍后查询余额或到收费窗口咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="284"/>
+        <location filename="../messages.py" line="353"/>
         <source>The hospital system cannot be reached, so no top-up is possible now and nothing was charged. Please try again later or go to the cashier window.</source>
         <translation>医院系统暂时无法连接，现在不能充值，未扣任何费用。请稍后再试或到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="289"/>
+        <location filename="../messages.py" line="358"/>
         <source>Please choose an amount within the limits shown.</source>
         <translation>请选择屏幕所示范围内的金额。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="291"/>
+        <location filename="../messages.py" line="360"/>
         <source>You have no booked visits today.</source>
         <translation>您今天没有预约的就诊。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="292"/>
+        <location filename="../messages.py" line="361"/>
         <source>You are checked in. Please take your slip to the waiting area.</source>
         <translation>取号成功，请持凭条到候诊区候诊。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="293"/>
+        <location filename="../messages.py" line="362"/>
         <source>It is too early to check in for this visit. Please come back at the check-in time shown.</source>
         <translation>现在取号还太早，请在显示的取号时间再来。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="296"/>
+        <location filename="../messages.py" line="365"/>
         <source>The check-in time for this visit has passed. Please go to the service desk.</source>
         <translation>该预约的取号时间已过，请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="299"/>
+        <location filename="../messages.py" line="368"/>
         <source>This booking was cancelled. Please go to the service desk.</source>
         <translation>该预约已取消，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="302"/>
+        <location filename="../messages.py" line="371"/>
         <source>This booking was marked as missed. Please go to the service desk.</source>
         <translation>该预约已记为爽约，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="305"/>
+        <location filename="../messages.py" line="374"/>
         <source>This visit is already checked in.</source>
         <translation>该预约已取号。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="306"/>
+        <location filename="../messages.py" line="375"/>
         <source>This booking was not found. Please go to the service desk.</source>
         <translation>未找到该预约，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="309"/>
+        <location filename="../messages.py" line="378"/>
         <source>There are no reports for you yet.</source>
         <translation>您暂时没有检验、检查报告。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="310"/>
-        <location filename="../messages.py" line="325"/>
+        <location filename="../messages.py" line="379"/>
+        <location filename="../messages.py" line="394"/>
         <source>This report is not ready yet. Please come back later.</source>
         <translation>该报告尚未出具，请稍后再来。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="311"/>
+        <location filename="../messages.py" line="380"/>
         <source>Your report is printed. Please take it from the slot below.</source>
         <translation>报告已打印，请从下方出纸口取走。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="312"/>
+        <location filename="../messages.py" line="381"/>
         <source>The printer ran out of paper while printing your report. That copy does not count: once the staff have refilled the paper, touch the report to print it again.</source>
         <translation>打印报告时打印机缺纸。这一份不计入打印次数：工作人员补纸后，请点击该报告重新打印。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="317"/>
+        <location filename="../messages.py" line="386"/>
         <source>The report could not be printed. That copy does not count: touch the report to try again, or ask the staff for help.</source>
         <translation>报告未能打印。这一份不计入打印次数：请点击该报告重试，或请工作人员协助。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="322"/>
+        <location filename="../messages.py" line="391"/>
         <source>This report has already been printed. Please tell us why you need another copy.</source>
         <translation>该报告已打印过。如需再打印一份，请选择补打原因。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="328"/>
+        <location filename="../messages.py" line="397"/>
         <source>This report was not found. Please go to the service desk.</source>
         <translation>未找到该报告，请到服务台咨询。</translation>
-    </message>
-</context>
-<context>
-    <name>widget</name>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="163"/>
-        <source>Counted here, not recorded by the server</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="164"/>
-        <source>Recorded by the server, not counted here</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="165"/>
-        <source>Amounts differ</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="166"/>
-        <source>Payment methods differ</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="167"/>
-        <source>Outcomes differ</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="168"/>
-        <source>Payment record missing</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="169"/>
-        <source>Payment amount differs</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="170"/>
-        <source>Not settled yet</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="175"/>
-        <source>Payment code</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="175"/>
-        <source>Cash</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="175"/>
-        <source>Bank card</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="176"/>
-        <source>Cashier</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="180"/>
-        <location filename="../features/cashier/screens_staff.py" line="182"/>
-        <source>{n} × {amount}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="182"/>
-        <source>Refunds</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="183"/>
-        <source>Transactions</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="184"/>
-        <source>Net taken</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="185"/>
-        <source>Cash expected</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_staff.py" line="190"/>
-        <source>Cash counted</source>
-        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>
