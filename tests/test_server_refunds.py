@@ -380,6 +380,37 @@ def test_registration_refund_refusals(api: Api) -> None:
     assert [x["blocked_reason"] for x in listed] == ["already_checked_in"]
 
 
+def test_a_checked_in_booking_is_cancelled_with_its_registration(api: Api) -> None:
+    """A booking made elsewhere, checked in at the kiosk (a registration on the booked place), paid,
+    then handed back: the booking ends cancelled and its one place goes back to the slot."""
+    from server.appointments import service as appointments
+
+    patient_id = api.patient()
+    slot_id = _slot(api, date.today() + timedelta(days=1))
+    soon = datetime.now() + timedelta(minutes=45)  # check-in is open, 退号 still possible
+    api.sql(
+        "UPDATE slots SET date = ?, start = ? WHERE id = ?",
+        (soon.date().isoformat(), f"{soon:%H:%M:%S}", slot_id),
+        write=True,
+    )
+    left_before = _left(api, slot_id)
+    with api.srv.app.state.db.connection() as conn, write_tx(conn):  # type: ignore[union-attr]
+        appointment_id = appointments.book(conn, patient_id=patient_id, slot_id=slot_id, booked_via="phone")
+    body = {"key": str(uuid.uuid4()), "kiosk_id": "KIOSK-T1", "patient_id": patient_id}
+    r = api.post(f"/api/v1/appointments/{appointment_id}/check-in", body)
+    assert r.status_code == 201, r.text
+    reg = r.json()
+    key = str(uuid.uuid4())
+    assert api.post("/api/v1/payments", api.pay_body(reg, 0, key)).status_code == 201
+    assert api.wait_final(key)["status"] == "SUCCESS"
+    assert _left(api, slot_id) == left_before - 1  # the booking's one place
+
+    r = _refund_reg(api, reg, patient_id=patient_id)
+    assert r.status_code == 201 and r.json()["refund"]["status"] == "refunded", r.text
+    status = api.sql("SELECT status FROM appointments WHERE id = ?", (appointment_id,))[0][0]
+    assert status == "cancelled" and _left(api, slot_id) == left_before
+
+
 def test_registration_refund_whose_provider_refuses_files_a_work_item(api: Api) -> None:
     reg = _paid(api)
     api.srv.app.state.sandbox.script_refunds("close")  # type: ignore[union-attr]

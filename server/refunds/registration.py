@@ -2,15 +2,17 @@
 
 The window (``ServerSettings.registration_refund_cutoff_min``): until that many minutes before the
 slot starts, on the slot's own day or any day before; a past slot never. Never once the visit has
-begun: a check-in or a consultation recorded on the registration closes it whatever the time (any
-of the columns in ``VISIT_STARTED_COLUMNS`` that the schema has, so the check-in feature only has
-to record one of them).
+begun: the patient's arrival at the clinic (签到) or the consultation, recorded on the registration
+in any of the columns of ``VISIT_STARTED_COLUMNS`` the schema has, closes it whatever the time.
+Taking the number for a booking (预约取号, server/appointments/) is not such a start: it is what
+made the registration.
 
-In ONE transaction: the registration is cancelled, its place goes back to the slot, and the refund
-of the fee is recorded under the kiosk's refund key (server/refunds/service.py). Only then is the
-provider asked. If the provider then refuses for good, the refund ends ``failed`` with a staff work
-item (the booking stays cancelled: the place may already be someone else's), and the kiosk says to
-see the cashier. A retry with the same key answers the same (200), whatever happened since.
+In ONE transaction: the registration is cancelled, its place goes back to the slot (a booking
+checked in to it is cancelled too: the booking held that one place), and the refund of the fee is
+recorded under the kiosk's refund key (server/refunds/service.py). Only then is the provider
+asked. If the provider then refuses for good, the refund ends ``failed`` with a staff work item
+(the booking stays cancelled: the place may already be someone else's), and the kiosk says to see
+the cashier. A retry with the same key answers the same (200), whatever happened since.
 """
 
 from __future__ import annotations
@@ -125,6 +127,13 @@ class RegistrationRefunds:
                 (utc_now(), registration_id),
             )
             conn.execute("UPDATE slots SET booked = booked - 1 WHERE id = ?", (reg["slot_id"],))
+            # A booking checked in to this registration (server/appointments/) ends with it: left
+            # "checked in" to a cancelled registration, it would still look like a visit to pay for.
+            conn.execute(
+                "UPDATE appointments SET status = 'cancelled', updated_at = ? WHERE registration_id = ?"
+                " AND status = 'checked_in'",
+                (utc_now(), registration_id),
+            )
             refund_id = self.refunds.record(
                 conn,
                 payment,
