@@ -374,3 +374,23 @@ def test_refused_payment_and_printer_out_of_paper(qtbot, kiosk: Kiosk, id_reader
     (job,) = printer_emu.wait_for_jobs(1)
     assert "200.00" in job.text
     assert not kiosk.window.screens[DONE].reprint.isVisible()  # type: ignore[attr-defined]
+
+
+def test_network_loss_at_the_pay_step_refuses_the_top_up(qtbot, kiosk: Kiosk, id_reader_emu, scanner_emu,
+                                                         closed_port_url: str, server: Any) -> None:  # fmt: skip
+    to_amount(qtbot, kiosk, id_reader_emu)
+    click(qtbot, kiosk.window.screens[AMOUNT].preset_buttons[10_000])  # type: ignore[attr-defined]
+    service = kiosk.controller.features["topup"][1]
+    live = service.client.base_url
+    service.client.base_url = closed_port_url  # the hospital network drops here
+    try:
+        scanner_emu.scan(DEMO_CODES["success"])
+        qtbot.waitUntil(lambda: settled(kiosk, DONE), timeout=WAIT_MS)
+    finally:
+        service.client.base_url = live
+    flow = kiosk.controller.flow
+    assert flow.outcome is Outcome.OFFLINE and flow.print_state is PrintState.NONE
+    assert "未扣任何费用" in kiosk.window.banner.text() and "暂时无法充值" in visible_text(kiosk)
+    assert kiosk.window.home_button.isEnabled()  # nothing in flight: the patient may leave
+    with server.app.state.db.connection() as conn:  # nothing reached the server, nothing was charged
+        assert conn.execute("SELECT count(*) FROM payments").fetchone()[0] == 0
