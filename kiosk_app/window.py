@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 DESIGN_SIZE = (1080, 1920)  # portrait kiosk panel
 # Messages that themselves say the kiosk is offline: the offline strip is not shown beside them.
 OFFLINE_MESSAGES = frozenset(
-    {"reg.pending_offline", "pay.offline_cashier", "offline.queue_full", "filing.pending_offline"}
+    {"reg.pending_offline", "pay.offline_cashier", "offline.queue_full", "filing.pending_offline", "topup.offline"}
 )
 # Screens that render a FilingFlow (the others render a RegistrationFlow).
 FILING_SCREENS = (ConsentScreen, FaceScreen, FaceFailedScreen, PhoneScreen, AlreadyFiledScreen, FilingResultScreen)

@@ -30,7 +30,7 @@ from server.visit_card import patient_id_of
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1", tags=["patients"])
-sandbox_router = APIRouter(prefix="/sandbox/insurance", tags=["sandbox"])
+sandbox_router = APIRouter(prefix="/sandbox/insurance", tags=["sandbox"], include_in_schema=False)
 
 EVOUCHER_PREFIX = "ECT"  # the sandbox's tokens; real ones are whatever the platform issues
 _CJK_START = 0x2E80
