@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from server.appointments import service as appointment_service
 from server.appointments.api import window_of
 from server.appointments.demo import seed_demo_bookings
+from server.bills.demo import seed_demo_bills
 from server.crypto import FieldCipher
 from server.dbapi import Conn, write_tx
 from server.patients import find_or_create_patient, resident_check_digit
@@ -189,9 +190,10 @@ def ensure_demo_patients(conn: Conn, cipher: FieldCipher) -> dict[str, int]:
 
 
 def seed_demo_patients(conn: Conn, cipher: FieldCipher, settings: ServerSettings) -> dict[str, int]:
-    """Demo only (``seed_demo_patients``): the demo patients with bookings around now and reports."""
+    """Demo only (``seed_demo_patients``): the demo patients with bookings around now, reports and bills."""
     patients = ensure_demo_patients(conn, cipher)
     at = appointment_service.now()  # looked up at call time: tests move the clock
     seed_demo_bookings(conn, patients, window_of(settings), at)
     seed_demo_reports(conn, patients, at.date())
+    seed_demo_bills(conn, patients)
     return patients

@@ -1992,12 +1992,12 @@
 <context>
     <name>PrintingScreen</name>
     <message>
-        <location filename="../features/reports/screens.py" line="136"/>
+        <location filename="../features/reports/screens.py" line="137"/>
         <source>Printing your report…</source>
         <translation>正在打印您的报告…</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="139"/>
+        <location filename="../features/reports/screens.py" line="140"/>
         <source>Please wait, then take the report from the slot below the screen.</source>
         <translation>请稍候，然后从屏幕下方的出纸口取走报告。</translation>
     </message>
@@ -2053,27 +2053,27 @@
 <context>
     <name>ReasonScreen</name>
     <message>
-        <location filename="../features/reports/screens.py" line="108"/>
+        <location filename="../features/reports/screens.py" line="109"/>
         <source>This report was printed before</source>
         <translation>该报告已打印过</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="111"/>
+        <location filename="../features/reports/screens.py" line="112"/>
         <source>Why do you need another copy?</source>
         <translation>请问您为什么需要再打印一份？</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="113"/>
+        <location filename="../features/reports/screens.py" line="114"/>
         <source>I lost my copy</source>
         <translation>报告遗失</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="114"/>
+        <location filename="../features/reports/screens.py" line="115"/>
         <source>My copy is damaged or cannot be read</source>
         <translation>报告损坏或看不清</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="115"/>
+        <location filename="../features/reports/screens.py" line="116"/>
         <source>I need a copy for another doctor</source>
         <translation>需要给其他医生看（转诊）</translation>
     </message>
@@ -2417,52 +2417,57 @@
         <translation>检查</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="55"/>
+        <location filename="../features/reports/screens.py" line="52"/>
+        <source>ordered {time}</source>
+        <translation>{time} 申请</translation>
+    </message>
+    <message>
+        <location filename="../features/reports/screens.py" line="56"/>
         <source>Not ready yet</source>
         <translation>尚未出报告</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="57"/>
+        <location filename="../features/reports/screens.py" line="58"/>
         <source>Printed just now ✓ Please take it from the slot below</source>
         <translation>刚刚已打印 ✓ 请从下方出纸口取走</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="59"/>
+        <location filename="../features/reports/screens.py" line="60"/>
         <source>Not printed (printer problem): touch to print again</source>
         <translation>未打印成功（打印机故障）：点击重新打印</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="61"/>
+        <location filename="../features/reports/screens.py" line="62"/>
         <source>Printed before: touch for another copy</source>
         <translation>已打印过：点击补打</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="63"/>
+        <location filename="../features/reports/screens.py" line="64"/>
         <source>Ready: touch to print</source>
         <translation>已出报告：点击打印</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="72"/>
+        <location filename="../features/reports/screens.py" line="73"/>
         <source>Your reports</source>
         <translation>我的报告</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="73"/>
+        <location filename="../features/reports/screens.py" line="74"/>
         <source>Patient: {name}</source>
         <translation>患者：{name}</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="74"/>
+        <location filename="../features/reports/screens.py" line="75"/>
         <source>Previous</source>
         <translation>上一页</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="75"/>
+        <location filename="../features/reports/screens.py" line="76"/>
         <source>Next</source>
         <translation>下一页</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="76"/>
+        <location filename="../features/reports/screens.py" line="77"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
@@ -3278,696 +3283,937 @@
 <context>
     <name>messages</name>
     <message>
-        <location filename="../messages.py" line="65"/>
+        <location filename="../messages.py" line="75"/>
         <source>The balance of the payment account is not enough.</source>
         <translation>付款账户余额不足。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="66"/>
+        <location filename="../messages.py" line="76"/>
         <source>The payment code has expired.</source>
         <translation>付款码已过期。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="67"/>
+        <location filename="../messages.py" line="77"/>
         <source>The payment code is not valid.</source>
         <translation>付款码无效。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="68"/>
+        <location filename="../messages.py" line="78"/>
         <source>The payment was not confirmed on the phone in time.</source>
         <translation>未能及时在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="69"/>
-        <location filename="../messages.py" line="113"/>
+        <location filename="../messages.py" line="79"/>
+        <location filename="../messages.py" line="123"/>
         <source>This registration has already been paid.</source>
         <translation>该挂号已支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="70"/>
+        <location filename="../messages.py" line="80"/>
         <source>The amount has changed since it was shown.</source>
         <translation>金额已发生变化。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="74"/>
+        <location filename="../messages.py" line="84"/>
         <source>A device is not working. Please ask the staff for help.</source>
         <translation>设备故障，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="75"/>
+        <location filename="../messages.py" line="85"/>
         <source>The device is not connected. Please ask the staff for help.</source>
         <translation>设备未连接，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="76"/>
+        <location filename="../messages.py" line="86"/>
         <source>The device did not answer in time. Please try again.</source>
         <translation>设备响应超时，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="77"/>
+        <location filename="../messages.py" line="87"/>
         <source>The card could not be read correctly. Please place it again.</source>
         <translation>未能正确读取卡片，请重新放置。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="78"/>
+        <location filename="../messages.py" line="88"/>
         <source>The card was moved while it was being read. Please place it again and hold it still.</source>
         <translation>读卡时卡片被移开，请重新放置并保持不动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="81"/>
+        <location filename="../messages.py" line="91"/>
         <source>The photo on the ID card could not be read.</source>
         <translation>未能读取身份证照片。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="82"/>
+        <location filename="../messages.py" line="92"/>
         <source>This card is not a social-security card. Please insert your social-security card.</source>
         <translation>这不是社会保障卡，请插入您的社保卡。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="85"/>
+        <location filename="../messages.py" line="95"/>
         <source>This social-security card is locked. Please go to the service desk.</source>
         <translation>该社保卡已锁定，请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="88"/>
+        <location filename="../messages.py" line="98"/>
         <source>Reading the card, please hold it still…</source>
         <translation>正在读卡，请保持卡片不动…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="89"/>
+        <location filename="../messages.py" line="99"/>
         <source>The printer has a problem. Please ask the staff for your receipt.</source>
         <translation>打印机故障，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="90"/>
+        <location filename="../messages.py" line="100"/>
         <source>The printer is out of paper. Please ask the staff for your receipt.</source>
         <translation>打印机缺纸，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="93"/>
+        <location filename="../messages.py" line="103"/>
         <source>The printer cover is open. Please ask the staff for help.</source>
         <translation>打印机盖未关闭，请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="94"/>
+        <location filename="../messages.py" line="104"/>
         <source>The printer is not responding. Please ask the staff for your receipt.</source>
         <translation>打印机无响应，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="97"/>
+        <location filename="../messages.py" line="107"/>
         <source>No printer is connected. Please ask the staff for your receipt.</source>
         <translation>未连接打印机，请向工作人员索取凭条。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="100"/>
+        <location filename="../messages.py" line="110"/>
         <source>This receipt may already have printed. The staff can reprint it.</source>
         <translation>该凭条可能已打印，如需补打请联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="103"/>
+        <location filename="../messages.py" line="113"/>
         <source>The hospital system cannot be reached. Please try again in a moment.</source>
         <translation>无法连接医院系统，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="106"/>
+        <location filename="../messages.py" line="116"/>
         <source>The hospital system is not answering. Please try again in a moment.</source>
         <translation>医院系统响应超时，请稍后重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="109"/>
+        <location filename="../messages.py" line="119"/>
         <source>The hospital system reported an error. Please try again.</source>
         <translation>医院系统出错，请重试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="110"/>
+        <location filename="../messages.py" line="120"/>
         <source>That time is now fully booked. Please choose another time.</source>
         <translation>该时段已约满，请选择其他时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="114"/>
+        <location filename="../messages.py" line="124"/>
         <source>The record was not found. Please start again.</source>
         <translation>未找到记录，请重新开始。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="115"/>
+        <location filename="../messages.py" line="125"/>
         <source>No departments are open for registration today.</source>
         <translation>今日暂无可挂号的科室。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="116"/>
+        <location filename="../messages.py" line="126"/>
         <source>No doctors are on duty in this department today.</source>
         <translation>该科室今日无出诊医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="117"/>
+        <location filename="../messages.py" line="127"/>
         <source>This doctor has no free times left today.</source>
         <translation>该医生今日已无可预约时段。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="118"/>
+        <location filename="../messages.py" line="128"/>
         <source>This doctor is fully booked today. Please choose another doctor.</source>
         <translation>该医生今日号源已满，请选择其他医生。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="121"/>
+        <location filename="../messages.py" line="131"/>
         <source>That is not a payment code. Please show the WeChat or Alipay payment code.</source>
         <translation>这不是付款码，请出示微信或支付宝付款码。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="124"/>
+        <location filename="../messages.py" line="134"/>
         <source>Processing the payment…</source>
         <translation>正在处理支付…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="125"/>
+        <location filename="../messages.py" line="135"/>
         <source>Please confirm the payment on your phone.</source>
         <translation>请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="126"/>
+        <location filename="../messages.py" line="136"/>
         <source>Payment received.</source>
         <translation>支付成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="127"/>
+        <location filename="../messages.py" line="137"/>
         <source>The payment did not go through.</source>
         <translation>支付未成功。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="128"/>
+        <location filename="../messages.py" line="138"/>
         <source>We could not confirm the payment yet. No money is lost: if it was charged, it will be registered or refunded automatically. Please ask at the cashier window.</source>
         <translation>暂未确认支付结果。您的资金不会损失：如已扣款，系统将自动完成挂号或退款。请到收费窗口咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="133"/>
+        <location filename="../messages.py" line="143"/>
         <source>Please scan the payment code again, or go to the cashier window.</source>
         <translation>请重新扫描付款码，或到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="134"/>
+        <location filename="../messages.py" line="144"/>
         <source>The hospital system refused the request. Please go to the service desk.</source>
         <translation>医院系统拒绝了该请求，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="137"/>
+        <location filename="../messages.py" line="147"/>
         <source>This kiosk is not enrolled with the hospital system, or was revoked. Please call IT.</source>
         <translation>本机未在医院系统登记或已被停用，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="140"/>
+        <location filename="../messages.py" line="150"/>
         <source>This kiosk&apos;s clock is wrong, so the hospital system refuses it. Please call IT.</source>
         <translation>本机时间不准确，医院系统拒绝了请求，请联系信息科。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="143"/>
+        <location filename="../messages.py" line="153"/>
         <source>Something went wrong. Please try again or ask the staff for help.</source>
         <translation>出现问题，请重试或联系工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="146"/>
+        <location filename="../messages.py" line="156"/>
         <source>The hospital system is offline, so your registration is pending confirmation. Please take the slip and pay at the cashier window; if the time is taken meanwhile, the staff will rebook you.</source>
         <translation>医院系统暂时离线，您的挂号待确认。请取走凭条到收费窗口缴费；如该时段在此期间已被约满，工作人员会为您重新安排。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="151"/>
+        <location filename="../messages.py" line="161"/>
         <source>Paying by QR code needs the hospital system, which is offline. Your place is kept; please pay at the cashier window.</source>
         <translation>扫码支付需要连接医院系统，目前系统离线。您的号源已为您保留，请到收费窗口缴费。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="157"/>
+        <location filename="../messages.py" line="167"/>
         <source>You have nothing to pay at the moment.</source>
         <translation>您目前没有待缴费项目。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="158"/>
+        <location filename="../messages.py" line="168"/>
         <source>Please choose at least one item to pay.</source>
         <translation>请至少选择一个缴费项目。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="159"/>
+        <location filename="../messages.py" line="169"/>
         <source>These items cannot be paid here right now. Please go to the cashier window.</source>
         <translation>这些项目暂时无法在自助机缴费，请到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="162"/>
+        <location filename="../messages.py" line="172"/>
         <source>An item was already paid elsewhere. The list has been updated; please check it again.</source>
         <translation>有项目已在别处缴费，列表已更新，请重新核对。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="165"/>
+        <location filename="../messages.py" line="175"/>
         <source>An item changed since it was shown. The list has been updated; please check it again.</source>
         <translation>有项目在显示后发生了变化，列表已更新，请重新核对。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="168"/>
+        <location filename="../messages.py" line="178"/>
         <source>The hospital cancelled an item. The list has been updated; please check it again.</source>
         <translation>医院已撤销某个项目，列表已更新，请重新核对。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="171"/>
+        <location filename="../messages.py" line="181"/>
         <source>An item is no longer open. The list has been updated; please check it again.</source>
         <translation>有项目已不在待缴状态，列表已更新，请重新核对。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="174"/>
+        <location filename="../messages.py" line="184"/>
         <source>The time to pay these items ran out. The list has been updated; please check it again.</source>
         <translation>这些项目的缴费时限已过，列表已更新，请重新核对。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="177"/>
+        <location filename="../messages.py" line="187"/>
         <source>An item is being paid at another kiosk or window. Please try again in a few minutes.</source>
         <translation>有项目正在其他自助机或窗口缴费，请几分钟后再试。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="180"/>
+        <location filename="../messages.py" line="190"/>
         <source>The medical insurance system is not answering, so nothing was charged. Please try again later or go to the cashier window.</source>
         <translation>医保系统暂无响应，未扣任何费用。请稍后再试，或到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="185"/>
+        <location filename="../messages.py" line="195"/>
         <source>The time to pay ran out, so the amounts were worked out again. Please choose how to pay.</source>
         <translation>缴费时限已过，金额已重新计算，请重新选择支付方式。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="188"/>
+        <location filename="../messages.py" line="198"/>
         <source>Your medical insurance pays all of it. There is nothing to pay.</source>
         <translation>医保已全额支付，您无需付款。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="189"/>
+        <location filename="../messages.py" line="199"/>
         <source>Paid from your prepaid account.</source>
         <translation>已使用预交金支付。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="190"/>
+        <location filename="../messages.py" line="200"/>
         <source>The prepaid account balance is too low. Nothing was taken; please choose another way to pay.</source>
         <translation>预交金余额不足，未扣任何费用，请选择其他支付方式。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="193"/>
+        <location filename="../messages.py" line="203"/>
         <source>Bills cannot be paid at the kiosk while the hospital system is unreachable. Please go to the cashier window.</source>
         <translation>医院系统暂时无法连接，自助机暂不能缴费，请到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="198"/>
+        <location filename="../messages.py" line="208"/>
         <source>The QR code was cancelled. Nothing was charged.</source>
         <translation>二维码已取消，未扣任何费用。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="199"/>
+        <location filename="../messages.py" line="209"/>
         <source>The QR code expired before it was paid. Nothing was charged; please choose how to pay.</source>
         <translation>二维码已过期且未支付，未扣任何费用，请重新选择支付方式。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="202"/>
+        <location filename="../messages.py" line="212"/>
         <source>No QR code could be made. Please scan your payment code instead, or go to the cashier window.</source>
         <translation>无法生成二维码，请改用付款码支付，或到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="205"/>
+        <location filename="../messages.py" line="215"/>
         <source>The payment arrived just as the code was cancelled and was returned to your account at once. Please choose how to pay.</source>
         <translation>付款在取消二维码时到账，已立即原路退回您的账户。请重新选择支付方式。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="210"/>
+        <location filename="../messages.py" line="220"/>
         <source>Cancelling the QR code…</source>
         <translation>正在取消二维码…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="211"/>
+        <location filename="../messages.py" line="221"/>
         <source>The cancel did not reach the hospital system. The code may still be paid; press Cancel again.</source>
         <translation>取消请求未送达医院系统，二维码可能仍可支付，请再次点击“取消”。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="214"/>
+        <location filename="../messages.py" line="224"/>
         <source>The result of the QR payment is not known yet. If you paid, the payment is kept and the items count as paid: please ask at the cashier window.</source>
         <translation>扫码支付结果暂未确认。如您已付款，款项不会丢失，项目按已缴费处理：请到收费窗口咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="219"/>
+        <location filename="../messages.py" line="229"/>
         <source>The kiosk has been offline too long to accept more registrations. Please go to the service desk.</source>
         <translation>本机离线时间过长，暂不能再办理挂号。请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="223"/>
+        <location filename="../messages.py" line="233"/>
         <source>Offline: registrations are kept on this kiosk and confirmed when the network is back.</source>
         <translation>离线模式：挂号暂存在本机，网络恢复后自动确认。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="227"/>
+        <location filename="../messages.py" line="237"/>
         <source>Please stand in front of the camera</source>
         <translation>请站到摄像头前</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="228"/>
+        <location filename="../messages.py" line="238"/>
         <source>Only one person in front of the camera, please</source>
         <translation>请保持镜头前只有一人</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="229"/>
+        <location filename="../messages.py" line="239"/>
         <source>Please move a little closer</source>
         <translation>请靠近一点</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="230"/>
+        <location filename="../messages.py" line="240"/>
         <source>Please move back a little</source>
         <translation>请后退一点</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="231"/>
+        <location filename="../messages.py" line="241"/>
         <source>Please put your face inside the oval</source>
         <translation>请把脸放在椭圆框内</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="232"/>
+        <location filename="../messages.py" line="242"/>
         <source>Please look straight at the camera</source>
         <translation>请正视摄像头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="233"/>
+        <location filename="../messages.py" line="243"/>
         <source>Please hold still</source>
         <translation>请保持不动</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="234"/>
+        <location filename="../messages.py" line="244"/>
         <source>It is too dark: please face the light</source>
         <translation>光线太暗，请面向光源</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="235"/>
+        <location filename="../messages.py" line="245"/>
         <source>Too much light behind or on you</source>
         <translation>光线太强，请避开强光</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="236"/>
+        <location filename="../messages.py" line="246"/>
         <source>Good, hold still</source>
         <translation>很好，请保持不动</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="237"/>
+        <location filename="../messages.py" line="247"/>
         <source>Slowly turn your head to the left</source>
         <translation>请慢慢向左转头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="238"/>
+        <location filename="../messages.py" line="248"/>
         <source>Slowly turn your head to the right</source>
         <translation>请慢慢向右转头</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="239"/>
+        <location filename="../messages.py" line="249"/>
         <source>Your face matches your ID card photo.</source>
         <translation>您的面部与身份证照片一致。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="240"/>
+        <location filename="../messages.py" line="250"/>
         <source>The check took too long.</source>
         <translation>核验超时。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="241"/>
+        <location filename="../messages.py" line="251"/>
         <source>The check needs a real face, not a photo or a screen.</source>
         <translation>核验需要真人面部，不能使用照片或屏幕。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="242"/>
+        <location filename="../messages.py" line="252"/>
         <source>We did not see your head turn.</source>
         <translation>未检测到转头动作。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="243"/>
+        <location filename="../messages.py" line="253"/>
         <source>The head turned the other way.</source>
         <translation>转头方向不对。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="244"/>
+        <location filename="../messages.py" line="254"/>
         <source>We lost sight of your face.</source>
         <translation>未能持续检测到您的面部。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="245"/>
+        <location filename="../messages.py" line="255"/>
         <source>Your face did not match the photo on the ID card.</source>
         <translation>您的面部与身份证照片不一致。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="246"/>
+        <location filename="../messages.py" line="256"/>
         <source>The camera is not working, so the staff will check your ID card at the service window.</source>
         <translation>摄像头无法使用，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="249"/>
+        <location filename="../messages.py" line="259"/>
         <source>The photo on your ID card cannot be used for the check. The staff will check your ID card.</source>
         <translation>身份证照片无法用于核验，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="252"/>
+        <location filename="../messages.py" line="262"/>
         <source>The face check is not working right now. The staff will check your ID card.</source>
         <translation>人脸核验暂时无法使用，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="255"/>
+        <location filename="../messages.py" line="265"/>
         <source>Face verification is not offered at this kiosk. The staff will check your ID card.</source>
         <translation>本机不提供人脸核验，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="258"/>
+        <location filename="../messages.py" line="268"/>
         <source>The camera is not available, so the staff will check your ID card at the service window.</source>
         <translation>摄像头不可用，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="261"/>
+        <location filename="../messages.py" line="271"/>
         <source>The photo on your ID card cannot be read here, so the staff will check your ID card at the service window.</source>
         <translation>本机无法读取身份证照片，将由工作人员在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="265"/>
+        <location filename="../messages.py" line="275"/>
         <source>Face verification is not working right now. The staff will check your ID card.</source>
         <translation>人脸核验暂时无法使用，将由工作人员核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="268"/>
+        <location filename="../messages.py" line="278"/>
         <source>Face verification is still starting. Please wait a moment or choose the staff check.</source>
         <translation>人脸核验正在启动，请稍候或选择人工核验。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="271"/>
+        <location filename="../messages.py" line="281"/>
         <source>You already have a record at this hospital.</source>
         <translation>您已在本院建档。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="272"/>
+        <location filename="../messages.py" line="282"/>
         <source>That is not a mainland mobile number. Please check the 11 digits.</source>
         <translation>这不是有效的大陆手机号码，请核对 11 位数字。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="275"/>
+        <location filename="../messages.py" line="285"/>
         <source>Creating your record…</source>
         <translation>正在建档…</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="276"/>
+        <location filename="../messages.py" line="286"/>
         <source>The hospital system is offline, so your record is pending confirmation. Please take the slip; it is confirmed automatically when the network is back.</source>
         <translation>医院系统暂时离线，您的档案待确认。请取走凭条，网络恢复后将自动确认。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="281"/>
+        <location filename="../messages.py" line="291"/>
         <source>There is no record for you yet. Create one with “New patient”, or ask at the service desk.</source>
         <translation>您还没有建档。请点击“新患者建档”，或到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="284"/>
+        <location filename="../messages.py" line="294"/>
         <source>That is a payment code. First identify yourself with your card or visit-card QR code.</source>
         <translation>这是付款码。请先用证件或就诊卡二维码识别身份。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="287"/>
+        <location filename="../messages.py" line="297"/>
         <source>This code is not a visit card or medical-insurance e-voucher. Please try your ID card.</source>
         <translation>无法识别此二维码（不是就诊卡或医保电子凭证），请使用身份证。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="290"/>
+        <location filename="../messages.py" line="300"/>
         <source>Your face was not recognised with these digits. Please use your card or visit-card QR code.</source>
         <translation>未能识别您的面部（或手机号后四位不符）。请使用证件或就诊卡二维码。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="293"/>
+        <location filename="../messages.py" line="303"/>
         <source>The hospital system cannot be reached and this card has not been used here recently.</source>
         <translation>暂时无法连接医院系统，且本机没有此卡的近期记录。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="296"/>
+        <location filename="../messages.py" line="306"/>
         <source>This service is coming soon. Please use the service desk for now.</source>
         <translation>该业务即将开放，目前请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="300"/>
+        <location filename="../messages.py" line="310"/>
         <source>You have no paid registration from today on to cancel.</source>
         <translation>您没有今天及以后可退的已缴费挂号。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="301"/>
+        <location filename="../messages.py" line="311"/>
         <source>None of your registrations can be cancelled at the kiosk now. Please ask at the cashier window.</source>
         <translation>您的挂号目前都不能在自助机退号，请到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="304"/>
+        <location filename="../messages.py" line="314"/>
         <source>It is too late to cancel this registration here. Please ask at the cashier window.</source>
         <translation>已过自助退号时间，请到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="307"/>
+        <location filename="../messages.py" line="317"/>
         <source>Your visit has already begun, so it cannot be cancelled here. Please ask at the cashier window.</source>
         <translation>您已开始就诊，不能在自助机退号，请到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="310"/>
+        <location filename="../messages.py" line="320"/>
         <source>This registration cannot be cancelled at the kiosk. Please ask at the cashier window.</source>
         <translation>该挂号不能在自助机退号，请到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="313"/>
+        <location filename="../messages.py" line="323"/>
         <source>Your registration is cancelled. The refund is being processed and goes back to the account that paid.</source>
         <translation>已退号。退款正在处理中，将原路退回支付账户。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="317"/>
+        <location filename="../messages.py" line="327"/>
         <source>Your registration is cancelled, but the refund could not be made automatically. Please take the slip to the cashier window.</source>
         <translation>已退号，但未能自动退款。请持凭条到收费窗口办理退款。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="322"/>
+        <location filename="../messages.py" line="332"/>
         <source>The refund could not be confirmed yet. The hospital completes it; please keep the slip and ask at the cashier window if it does not arrive.</source>
         <translation>退款结果暂未确认，医院将继续处理；请保留凭条，如未到账请到收费窗口查询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="327"/>
+        <location filename="../messages.py" line="337"/>
         <source>The hospital system cannot be reached, so cancelling is not possible now. Nothing was changed.</source>
         <translation>暂时无法连接医院系统，现在不能退号。您的挂号未作任何改动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="330"/>
+        <location filename="../messages.py" line="340"/>
         <source>It is now too late to cancel this registration here. Nothing was changed.</source>
         <translation>现已超过自助退号时间，您的挂号未作任何改动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="333"/>
+        <location filename="../messages.py" line="343"/>
         <source>Your visit has already begun, so it cannot be cancelled here. Nothing was changed.</source>
         <translation>您已开始就诊，不能在自助机退号。您的挂号未作任何改动。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="336"/>
+        <location filename="../messages.py" line="346"/>
         <source>This registration has already been cancelled.</source>
         <translation>该挂号已退。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="339"/>
+        <location filename="../messages.py" line="349"/>
         <source>The fee of this registration has already been refunded.</source>
         <translation>该挂号费已退款。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="342"/>
+        <location filename="../messages.py" line="352"/>
         <source>No slip of yours was printed at this kiosk recently.</source>
         <translation>本机近期没有您的打印记录。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="343"/>
+        <location filename="../messages.py" line="353"/>
         <source>This slip has been reprinted as often as allowed. Please ask the staff for another copy.</source>
         <translation>该凭条补打次数已达上限，如需再打请找工作人员。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="347"/>
+        <location filename="../messages.py" line="357"/>
         <source>The money is in your prepaid account.</source>
         <translation>充值已到账。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="348"/>
+        <location filename="../messages.py" line="358"/>
         <source>The payment result is not known yet. Please do not pay again: if the money was taken, it is added to your account automatically. Check your balance later or ask at the cashier window.</source>
         <translation>支付结果暂未确认，请勿重复支付：如已扣款，系统会自动充入您的账户。请稍后查询余额或到收费窗口咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="353"/>
+        <location filename="../messages.py" line="363"/>
         <source>The hospital system cannot be reached, so no top-up is possible now and nothing was charged. Please try again later or go to the cashier window.</source>
         <translation>医院系统暂时无法连接，现在不能充值，未扣任何费用。请稍后再试或到收费窗口办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="358"/>
+        <location filename="../messages.py" line="368"/>
         <source>Please choose an amount within the limits shown.</source>
         <translation>请选择屏幕所示范围内的金额。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="360"/>
+        <location filename="../messages.py" line="370"/>
         <source>You have no booked visits today.</source>
         <translation>您今天没有预约的就诊。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="361"/>
+        <location filename="../messages.py" line="371"/>
         <source>You are checked in. Please take your slip to the waiting area.</source>
         <translation>取号成功，请持凭条到候诊区候诊。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="362"/>
+        <location filename="../messages.py" line="372"/>
         <source>It is too early to check in for this visit. Please come back at the check-in time shown.</source>
         <translation>现在取号还太早，请在显示的取号时间再来。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="365"/>
+        <location filename="../messages.py" line="375"/>
         <source>The check-in time for this visit has passed. Please go to the service desk.</source>
         <translation>该预约的取号时间已过，请到服务台办理。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="368"/>
+        <location filename="../messages.py" line="378"/>
         <source>This booking was cancelled. Please go to the service desk.</source>
         <translation>该预约已取消，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="371"/>
+        <location filename="../messages.py" line="381"/>
         <source>This booking was marked as missed. Please go to the service desk.</source>
         <translation>该预约已记为爽约，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="374"/>
+        <location filename="../messages.py" line="384"/>
         <source>This visit is already checked in.</source>
         <translation>该预约已取号。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="375"/>
+        <location filename="../messages.py" line="385"/>
         <source>This booking was not found. Please go to the service desk.</source>
         <translation>未找到该预约，请到服务台咨询。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="378"/>
+        <location filename="../messages.py" line="388"/>
         <source>There are no reports for you yet.</source>
         <translation>您暂时没有检验、检查报告。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="379"/>
-        <location filename="../messages.py" line="394"/>
+        <location filename="../messages.py" line="389"/>
+        <location filename="../messages.py" line="404"/>
         <source>This report is not ready yet. Please come back later.</source>
         <translation>该报告尚未出具，请稍后再来。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="380"/>
+        <location filename="../messages.py" line="390"/>
         <source>Your report is printed. Please take it from the slot below.</source>
         <translation>报告已打印，请从下方出纸口取走。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="381"/>
+        <location filename="../messages.py" line="391"/>
         <source>The printer ran out of paper while printing your report. That copy does not count: once the staff have refilled the paper, touch the report to print it again.</source>
         <translation>打印报告时打印机缺纸。这一份不计入打印次数：工作人员补纸后，请点击该报告重新打印。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="386"/>
+        <location filename="../messages.py" line="396"/>
         <source>The report could not be printed. That copy does not count: touch the report to try again, or ask the staff for help.</source>
         <translation>报告未能打印。这一份不计入打印次数：请点击该报告重试，或请工作人员协助。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="391"/>
+        <location filename="../messages.py" line="401"/>
         <source>This report has already been printed. Please tell us why you need another copy.</source>
         <translation>该报告已打印过。如需再打印一份，请选择补打原因。</translation>
     </message>
     <message>
-        <location filename="../messages.py" line="397"/>
+        <location filename="../messages.py" line="407"/>
         <source>This report was not found. Please go to the service desk.</source>
         <translation>未找到该报告，请到服务台咨询。</translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="411"/>
+        <source>Shift opened.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="412"/>
+        <source>Welcome back: your shift continues.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="413"/>
+        <source>Window locked. Sign in again to continue the shift.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="414"/>
+        <source>Signed out after a long pause. Please sign in again: your shift continues.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="417"/>
+        <source>Enter the staff number and the PIN.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="418"/>
+        <source>This patient has nothing left to pay.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="419"/>
+        <source>Select at least one bill or registration.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="420"/>
+        <source>The insurance covers all of it: nothing to pay.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="421"/>
+        <source>A payment code pays one order: select only the bills, or a single registration.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="424"/>
+        <source>The amount tendered is less than the amount due.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="425"/>
+        <source>Enter the reference number printed by the POS terminal.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="428"/>
+        <source>Paid. The receipt is printing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="429"/>
+        <source>Nothing was recorded. Give the money back to the patient and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="432"/>
+        <source>The payment could not be confirmed yet. Do not take the money again: the end-of-shift report reconciles it with the hospital system.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="437"/>
+        <source>This patient has no payment of the last 30 days to refund.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="440"/>
+        <source>Enter an amount up to what was paid.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="441"/>
+        <source>Choose the reason for the refund.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="442"/>
+        <location filename="../messages.py" line="485"/>
+        <source>Refund the card on the POS terminal first, then enter its reference number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="445"/>
+        <source>The refund was not made. Nothing was changed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="446"/>
+        <source>Refund made.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="447"/>
+        <source>Refund accepted; the payment provider is still moving the money back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="450"/>
+        <source>The payment provider refused the refund. Nothing was refunded; finance has a work item.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="453"/>
+        <source>The refund could not be confirmed yet. Do not refund again: it is reconciled at the end of the shift.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="457"/>
+        <source>Count the cash in the drawer and enter the amount.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="458"/>
+        <source>Shift closed: everything reconciles.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="459"/>
+        <source>Shift closed with differences: see the list and tell your supervisor.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="462"/>
+        <source>Wrong staff number, PIN or card, or the account is locked for a while.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="465"/>
+        <source>Another cashier&apos;s shift is open at this window. It must be closed first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="468"/>
+        <source>Your shift is open at another window. Close it there first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="471"/>
+        <source>This shift is closed. Sign in to open a new one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="472"/>
+        <source>This sign-in belongs to another window. Please sign in again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="475"/>
+        <source>Not approved: wrong supervisor number or PIN, not a supervisor, or the cashier themself.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="478"/>
+        <source>That is more than is left to refund of this payment.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="481"/>
+        <source>This payment was not completed, so there is nothing to refund.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="484"/>
+        <source>This payment was not found.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="488"/>
+        <source>This kind of payment cannot be refunded here. Please ask finance.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="491"/>
+        <source>The bills are no longer held for this payment. Nothing was taken: select them again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="494"/>
+        <source>The hold on the bills expired. Nothing was taken: select them again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="497"/>
+        <source>A bill changed since it was listed. The list has been refreshed: check it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="500"/>
+        <source>A bill is being paid elsewhere right now (at a kiosk?). Try again in a few minutes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="503"/>
+        <source>A bill was cancelled by the hospital.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="504"/>
+        <source>The amount changed since it was shown. Nothing was taken: select the items again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="507"/>
+        <source>Already paid elsewhere meanwhile. Nothing was taken: the list has been refreshed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="510"/>
+        <source>This registration was cancelled meanwhile.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="513"/>
+        <source>A payment for this is still being confirmed. Try again in a minute.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="516"/>
+        <source>No patient with this visit card.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="517"/>
+        <source>The hospital system did not accept these details. Please check them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../messages.py" line="520"/>
+        <source>This payment was already sent with other details. Please start it again.</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>

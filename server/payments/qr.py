@@ -192,7 +192,7 @@ class QrPayments:
         """Close the QR order; the payment's view afterwards (SUCCESS if it was paid meanwhile)."""
         with self.db.connection() as conn:
             row = conn.execute(
-                "SELECT p.id, p.status, p.out_trade_no, q.provider FROM payments p"
+                "SELECT p.id, p.status, p.out_trade_no, q.provider, q.expires_at FROM payments p"
                 " LEFT JOIN payment_qr q ON q.payment_id = p.id WHERE p.idempotency_key = ?",
                 (idempotency_key,),
             ).fetchone()
@@ -202,8 +202,11 @@ class QrPayments:
             # A scanned-code payment is settled by the server (query, then reverse), never by the kiosk.
             raise ApiError(409, "not_cancellable", "only a QR payment can be cancelled")
         if row["status"] == "PENDING":
+            # A kiosk closing a code whose time is up (its countdown ran out) is an expiry, not a cancel.
+            expired = _now() >= datetime.fromisoformat(row["expires_at"])
+            reason = "QR_EXPIRED" if expired else "USER_CANCELLED"
             self._request_cancel(row["id"])
-            if not self._close(row["id"], row["out_trade_no"], self.providers[row["provider"]], "USER_CANCELLED"):
+            if not self._close(row["id"], row["out_trade_no"], self.providers[row["provider"]], reason):
                 self.payments._start_resolver(row["id"])  # still unclear: the resolver keeps closing
         return self._view(idempotency_key)
 
