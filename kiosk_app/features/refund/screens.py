@@ -80,6 +80,12 @@ class RefundListScreen(ChoiceScreen):
             self.tr("Page {page} of {pages}"),
         )
 
+    def refresh(self, flow: Any, view: View) -> None:
+        super().refresh(flow, view)
+        for button in self.buttons:  # a hidden button must not keep the last patient's entries
+            if button.isHidden():
+                button.setText("")
+
     def _clicked(self, index: int) -> None:
         item = self._items[self.page * self._last[1] + index]
         _event(self.controller, self.choose(item))
