@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -195,3 +196,14 @@ def test_reprint_marks_each_copy_and_stops_at_the_limit(rig: Rig, printer_emu) -
     ]
     _, (again,) = run(rig.reprints, LoadPrints(str(cmd.patient.patient_id)))
     assert again[0].reprints_left == 0
+
+
+def test_offline_the_refund_is_refused_before_anything_is_sent(rig: Rig, server) -> None:
+    book_and_pay(rig.client, ZHANG, DEMO_CODES["success"])
+    patient = _patient(rig.client)
+    (item,) = rig.client.refundable_registrations(patient.patient_id)
+    rig.refunds.offline = SimpleNamespace(uploader=SimpleNamespace(offline=True))
+    cmd = RefundRegistration(str(uuid.uuid4()), patient, item)
+    assert run(rig.refunds, cmd) == ("refund_refused", ("refund.offline",))
+    assert rig.client.sent == [] and rig.journal.get(cmd.txn_id) is None
+    assert rig.client.refundable_registrations(patient.patient_id)[0].refundable  # nothing changed
