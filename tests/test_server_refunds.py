@@ -158,6 +158,24 @@ def test_refund_rules(api: Api) -> None:
     assert api.sql("SELECT count(*) FROM refunds")[0][0] == 0  # refusals store nothing
 
 
+def test_a_top_up_is_not_refunded_as_a_payment(api: Api) -> None:
+    """Its money sits in the prepaid account: a refund of the payment would pay it out twice."""
+    key = str(uuid.uuid4())
+    body = {
+        "idempotency_key": key,
+        "top_up_patient_id": api.patient(),
+        "amount_cents": 10000,
+        "auth_code": api.wechat_code(0),
+        "kiosk_id": "KIOSK-T1",
+    }
+    r = api.post("/api/v1/payments", body)
+    assert r.status_code == 201, r.text
+    assert api.wait_final(key)["status"] == "SUCCESS"
+    refused = _refund(api, key, 10000)
+    assert refused.status_code == 409 and _code(refused) == "refund_top_up_unsupported"
+    assert api.sql("SELECT count(*) FROM refunds")[0][0] == 0
+
+
 # -- unclear answers are resolved by querying ------------------------------------------------------
 
 

@@ -216,6 +216,10 @@ class RefundService:
         """Insert a ``requested`` refund of ``payment`` (a payments row); ApiError when it can't be made."""
         if payment["status"] != "SUCCESS":
             raise ApiError(409, "payment_not_paid", f"the payment is {payment['status']}, not paid")
+        if payment["top_up_patient_id"] is not None:
+            # The money of a top-up is in the prepaid account (server/accounts/): refunding the payment
+            # here would give it back while the balance keeps it. It is paid out from the account.
+            raise ApiError(409, "refund_top_up_unsupported", "a top-up is refunded from the prepaid account")
         if payment["channel"] not in self.providers:
             channel = payment["channel"]
             raise ApiError(409, "refund_channel_unsupported", f"{channel} payments are refunded at the cashier")
