@@ -59,6 +59,16 @@ _INFO = {
     "bills.paid_from_account",
     "bills.qr_cancelled",
     "bills.qr_closing",
+    # cashier window (kiosk_app/features/cashier/)
+    "cashier.shift_opened",
+    "cashier.shift_resumed",
+    "cashier.locked",
+    "cashier.nothing_open",
+    "cashier.fully_covered",
+    "cashier.paid",
+    "cashier.refund_refunded",
+    "cashier.refund_pending",
+    "cashier.reconciled",
 }
 
 _PAY_FAILURES = {
@@ -396,5 +406,118 @@ _MESSAGES = {
     ),
     "server.rejected.report_not_found": QT_TRANSLATE_NOOP(
         "messages", "This report was not found. Please go to the service desk."
+    ),
+    # ---- cashier window (kiosk_app/features/cashier/): words for staff, not patients
+    "cashier.shift_opened": QT_TRANSLATE_NOOP("messages", "Shift opened."),
+    "cashier.shift_resumed": QT_TRANSLATE_NOOP("messages", "Welcome back: your shift continues."),
+    "cashier.locked": QT_TRANSLATE_NOOP("messages", "Window locked. Sign in again to continue the shift."),
+    "cashier.signed_out": QT_TRANSLATE_NOOP(
+        "messages", "Signed out after a long pause. Please sign in again: your shift continues."
+    ),
+    "cashier.signin_incomplete": QT_TRANSLATE_NOOP("messages", "Enter the staff number and the PIN."),
+    "cashier.nothing_open": QT_TRANSLATE_NOOP("messages", "This patient has nothing left to pay."),
+    "cashier.select_something": QT_TRANSLATE_NOOP("messages", "Select at least one bill or registration."),
+    "cashier.fully_covered": QT_TRANSLATE_NOOP("messages", "The insurance covers all of it: nothing to pay."),
+    "cashier.code_one_order": QT_TRANSLATE_NOOP(
+        "messages", "A payment code pays one order: select only the bills, or a single registration."
+    ),
+    "cashier.tendered_too_little": QT_TRANSLATE_NOOP("messages", "The amount tendered is less than the amount due."),
+    "cashier.pos_ref_missing": QT_TRANSLATE_NOOP(
+        "messages", "Enter the reference number printed by the POS terminal."
+    ),
+    "cashier.paid": QT_TRANSLATE_NOOP("messages", "Paid. The receipt is printing."),
+    "cashier.not_recorded": QT_TRANSLATE_NOOP(
+        "messages", "Nothing was recorded. Give the money back to the patient and try again."
+    ),
+    "cashier.unknown": QT_TRANSLATE_NOOP(
+        "messages",
+        "The payment could not be confirmed yet. Do not take the money again: the end-of-shift report "
+        "reconciles it with the hospital system.",
+    ),
+    "cashier.nothing_to_refund": QT_TRANSLATE_NOOP(
+        "messages", "This patient has no payment of the last 30 days to refund."
+    ),
+    "cashier.refund_amount": QT_TRANSLATE_NOOP("messages", "Enter an amount up to what was paid."),
+    "cashier.refund_reason": QT_TRANSLATE_NOOP("messages", "Choose the reason for the refund."),
+    "cashier.refund_pos_ref": QT_TRANSLATE_NOOP(
+        "messages", "Refund the card on the POS terminal first, then enter its reference number."
+    ),
+    "cashier.refund_refused": QT_TRANSLATE_NOOP("messages", "The refund was not made. Nothing was changed."),
+    "cashier.refund_refunded": QT_TRANSLATE_NOOP("messages", "Refund made."),
+    "cashier.refund_pending": QT_TRANSLATE_NOOP(
+        "messages", "Refund accepted; the payment provider is still moving the money back."
+    ),
+    "cashier.refund_failed": QT_TRANSLATE_NOOP(
+        "messages", "The payment provider refused the refund. Nothing was refunded; finance has a work item."
+    ),
+    "cashier.refund_unknown": QT_TRANSLATE_NOOP(
+        "messages",
+        "The refund could not be confirmed yet. Do not refund again: it is reconciled at the end of the shift.",
+    ),
+    "cashier.count_cash": QT_TRANSLATE_NOOP("messages", "Count the cash in the drawer and enter the amount."),
+    "cashier.reconciled": QT_TRANSLATE_NOOP("messages", "Shift closed: everything reconciles."),
+    "cashier.mismatches": QT_TRANSLATE_NOOP(
+        "messages", "Shift closed with differences: see the list and tell your supervisor."
+    ),
+    "cashier.rejected.sign_in_failed": QT_TRANSLATE_NOOP(
+        "messages", "Wrong staff number, PIN or card, or the account is locked for a while."
+    ),
+    "cashier.rejected.window_in_use": QT_TRANSLATE_NOOP(
+        "messages", "Another cashier's shift is open at this window. It must be closed first."
+    ),
+    "cashier.rejected.shift_open_elsewhere": QT_TRANSLATE_NOOP(
+        "messages", "Your shift is open at another window. Close it there first."
+    ),
+    "cashier.rejected.shift_closed": QT_TRANSLATE_NOOP("messages", "This shift is closed. Sign in to open a new one."),
+    "cashier.rejected.shift_kiosk_mismatch": QT_TRANSLATE_NOOP(
+        "messages", "This sign-in belongs to another window. Please sign in again."
+    ),
+    "cashier.rejected.supervisor_not_approved": QT_TRANSLATE_NOOP(
+        "messages", "Not approved: wrong supervisor number or PIN, not a supervisor, or the cashier themself."
+    ),
+    "cashier.rejected.refund_exceeds_refundable": QT_TRANSLATE_NOOP(
+        "messages", "That is more than is left to refund of this payment."
+    ),
+    "cashier.rejected.payment_not_paid": QT_TRANSLATE_NOOP(
+        "messages", "This payment was not completed, so there is nothing to refund."
+    ),
+    "cashier.rejected.payment_not_found": QT_TRANSLATE_NOOP("messages", "This payment was not found."),
+    "cashier.rejected.pos_ref_required": QT_TRANSLATE_NOOP(
+        "messages", "Refund the card on the POS terminal first, then enter its reference number."
+    ),
+    "cashier.rejected.refund_channel_unsupported": QT_TRANSLATE_NOOP(
+        "messages", "This kind of payment cannot be refunded here. Please ask finance."
+    ),
+    "cashier.rejected.bill_not_locked": QT_TRANSLATE_NOOP(
+        "messages", "The bills are no longer held for this payment. Nothing was taken: select them again."
+    ),
+    "cashier.rejected.bill_lock_expired": QT_TRANSLATE_NOOP(
+        "messages", "The hold on the bills expired. Nothing was taken: select them again."
+    ),
+    "cashier.rejected.bill_changed": QT_TRANSLATE_NOOP(
+        "messages", "A bill changed since it was listed. The list has been refreshed: check it again."
+    ),
+    "cashier.rejected.bill_locked": QT_TRANSLATE_NOOP(
+        "messages", "A bill is being paid elsewhere right now (at a kiosk?). Try again in a few minutes."
+    ),
+    "cashier.rejected.bill_cancelled": QT_TRANSLATE_NOOP("messages", "A bill was cancelled by the hospital."),
+    "cashier.rejected.amount_mismatch": QT_TRANSLATE_NOOP(
+        "messages", "The amount changed since it was shown. Nothing was taken: select the items again."
+    ),
+    "cashier.rejected.already_paid": QT_TRANSLATE_NOOP(
+        "messages", "Already paid elsewhere meanwhile. Nothing was taken: the list has been refreshed."
+    ),
+    "cashier.rejected.registration_cancelled": QT_TRANSLATE_NOOP(
+        "messages", "This registration was cancelled meanwhile."
+    ),
+    "cashier.rejected.payment_pending": QT_TRANSLATE_NOOP(
+        "messages", "A payment for this is still being confirmed. Try again in a minute."
+    ),
+    "cashier.rejected.patient_not_found": QT_TRANSLATE_NOOP("messages", "No patient with this visit card."),
+    "cashier.rejected.invalid_request": QT_TRANSLATE_NOOP(
+        "messages", "The hospital system did not accept these details. Please check them."
+    ),
+    "cashier.rejected.idempotency_key_reused": QT_TRANSLATE_NOOP(
+        "messages", "This payment was already sent with other details. Please start it again."
     ),
 }

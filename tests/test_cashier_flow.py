@@ -205,7 +205,7 @@ def test_card_needs_the_pos_reference_and_a_refusal_lists_the_items_again() -> N
     assert settle.pos_ref == "-0012"
     [reload] = flow.settled(settle.visit, PayOutcome("REFUSED", "bill_lock_expired"))
     assert flow.step == c.ITEMS and flow.quote is None and isinstance(reload, c.LoadItems)
-    assert flow.message == "server.rejected.bill_lock_expired"
+    assert flow.message == "cashier.rejected.bill_lock_expired"
 
 
 def test_a_payment_code_pays_one_order_and_unknown_is_never_taken_again() -> None:
@@ -262,7 +262,7 @@ def test_refund_needs_a_payment_amount_reason_and_the_supervisor() -> None:
     assert refund.amount_cents == 5000 and refund.reason == "多收费用" and refund.supervisor_pin == "8642"
     assert "8642" not in repr(refund) and flow.supervisor_pin.text == "" and flow.step == c.REFUNDING
     flow.refund_finished(refund.visit, "refused", None, "server.rejected.supervisor_not_approved")
-    assert flow.step == c.APPROVE and flow.message == "server.rejected.supervisor_not_approved"
+    assert flow.step == c.APPROVE and flow.message == "cashier.rejected.supervisor_not_approved"
 
     flow.approve_key("8")
     flow.choose_approve_field("supervisor_pin")

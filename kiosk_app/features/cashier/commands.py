@@ -26,6 +26,9 @@ CLOSING = "cashier.closing"
 CLOSED = "cashier.closed"
 
 CHANNELS = ("code", "cash", "card")
+# As at the lobby (features/bills): a patient who showed an insurance credential is pre-settled with
+# the insurer. The real scheme is the insurance platform's answer, which the demo insurer does not model.
+INSURED_SCHEME = "employee"
 # Refund reasons offered as buttons; the server stores the text (zh), the screen translates the key.
 REASONS = {
     "duplicate": "重复缴费",
@@ -34,6 +37,22 @@ REASONS = {
     "patient": "患者要求",
 }
 SIGNED_OUT = "server.rejected.cashier_signed_out"
+# The server's refusals the window words for staff (messages "cashier.rejected.<code>"), not for patients.
+REJECTIONS = frozenset(
+    {
+        "sign_in_failed", "window_in_use", "shift_open_elsewhere", "shift_closed", "shift_kiosk_mismatch",
+        "supervisor_not_approved", "refund_exceeds_refundable", "payment_not_paid", "payment_not_found",
+        "pos_ref_required", "refund_channel_unsupported", "bill_not_locked", "bill_lock_expired", "bill_changed",
+        "bill_locked", "bill_cancelled", "amount_mismatch", "already_paid", "registration_cancelled",
+        "payment_pending", "patient_not_found", "invalid_request", "idempotency_key_reused",
+    }
+)  # fmt: skip
+
+
+def message_key(key: str) -> str:
+    """``server.rejected.<code>`` as the window says it (``cashier.rejected.<code>``) when it has its own words."""
+    code = key.removeprefix("server.rejected.")
+    return f"cashier.rejected.{code}" if code != key and code in REJECTIONS else key
 
 
 class PrintState(enum.Enum):
@@ -73,6 +92,7 @@ class Quote:
     patient_id: int
     bills: tuple[tuple[int, int], ...]
     registration_ids: tuple[int, ...]
+    insurance_scheme: str | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from kiosk_app.features.cashier.commands import (
     CLOSING,
     CODE,
     IDENTIFY,
+    INSURED_SCHEME,
     ITEMS,
     PAID,
     PAYING,
@@ -54,10 +55,11 @@ from kiosk_app.features.cashier.commands import (
     Settle,
     SignIn,
     SignOut,
+    message_key,
 )
 from kiosk_app.features.cashier.entry import Entry
 from kiosk_app.features.payment import CodePay, PayOutcome
-from kiosk_app.flows.identify import Patient
+from kiosk_app.flows.identify import Method, Patient
 from offline_cache.ids import uuid7
 from sync.client import (
     CashierItems,
@@ -102,6 +104,7 @@ class CashierFlow(FeatureFlow):
         self.items: CashierItems | None = None
         self.selected_bills: set[int] = set()
         self.selected_regs: set[int] = set()
+        self.insured = False  # pre-settle with the insurer: the patient showed an insurance credential
         self.quote: CashierQuote | None = None
         self.channel = ""
         self.pay = CodePay()
@@ -203,7 +206,7 @@ class CashierFlow(FeatureFlow):
             self.step = REFUND
         elif self.step == CLOSING:
             self.step = REPORT
-        return super().failed(key)
+        return super().failed(message_key(key))
 
     def signed_out(self) -> list[object]:
         """The server no longer accepts the token (idle too long): sign in again, the shift resumes."""
@@ -293,6 +296,7 @@ class CashierFlow(FeatureFlow):
 
     def identified(self, patient: Patient) -> list[object]:
         assert self.shift is not None
+        self.insured = patient.method in (Method.INSURANCE_CARD, Method.EVOUCHER)
         self.step, self.busy = ITEMS, True
         return [LoadItems(self.visit, self.shift, patient.patient_id)]
 
@@ -317,6 +321,12 @@ class CashierFlow(FeatureFlow):
             self.selected_bills ^= {bill_id}
         return []
 
+    def toggle_insured(self) -> list[object]:
+        """The patient shows the insurance card at the window (identified by the ID card or a number)."""
+        if self.step == ITEMS and not self.busy:
+            self.insured = not self.insured
+        return []
+
     def toggle_registration(self, registration_id: int) -> list[object]:
         if self.step == ITEMS and not self.busy:
             self.selected_regs ^= {registration_id}
@@ -333,7 +343,8 @@ class CashierFlow(FeatureFlow):
             self.message = "cashier.select_something"
             return []
         self.busy, self.message = True, ""
-        return [Quote(self.visit, self.shift, uuid7(), self.patient.patient_id, bills, regs)]
+        scheme = INSURED_SCHEME if self.insured else None
+        return [Quote(self.visit, self.shift, uuid7(), self.patient.patient_id, bills, regs, scheme)]
 
     def quoted(self, visit: int, quote: CashierQuote) -> list[object]:
         if visit != self.visit or self.step != ITEMS:
@@ -434,8 +445,9 @@ class CashierFlow(FeatureFlow):
             return [PrintReceipt(visit, self.shift, self.txn_id, self.patient, self.quote, self.settlement)]
         if outcome.status in ("FAILED", "REVERSED", "REFUSED", "NOT_SENT"):
             # Nothing was taken: the bills are free again (or still quoted); list them afresh.
-            if self.channel != "code":
-                self.message = f"server.rejected.{outcome.error_code}" if outcome.error_code else "cashier.not_recorded"
+            if self.channel != "code" or outcome.status == "REFUSED":  # a declined code keeps its own words
+                code = outcome.error_code
+                self.message = message_key(f"server.rejected.{code}") if code else "cashier.not_recorded"
             self.step, self.quote, self.channel = ITEMS, None, ""
             if outcome.status == "NOT_SENT":
                 self.message = "server.unavailable"
@@ -572,7 +584,7 @@ class CashierFlow(FeatureFlow):
                 return self.signed_out()
             # Nothing was refunded: back to the approval (a wrong PIN) or the refund form.
             self.step = APPROVE if key == "server.rejected.supervisor_not_approved" else REFUND
-            self.message = key or "cashier.refund_refused"
+            self.message = message_key(key) if key else "cashier.refund_refused"
             return []
         self.step = REFUNDED
         self.message = f"cashier.refund_{outcome}"

@@ -94,6 +94,10 @@ class ItemsScreen(PatientLine):
         self.title = label("Title", center=True)
         self.patient = label("Subtitle", center=True)
         self.list = ToggleList()
+        self.insured_button = QPushButton()
+        self.insured_button.setObjectName("Choice")
+        self.insured_button.setCheckable(True)
+        self.insured_button.clicked.connect(lambda: event(controller, lambda f: f.toggle_insured()))
         self.total = label("Amount", center=True)
         self.bar = busy_bar()
         buttons = QGridLayout()
@@ -105,7 +109,7 @@ class ItemsScreen(PatientLine):
         self.settle_button.clicked.connect(lambda: event(controller, lambda f: f.settle_selected()))
         buttons.addWidget(self.refund_button, 0, 0)
         buttons.addWidget(self.settle_button, 0, 1)
-        for widget in (self.title, self.patient, self.list, self.total, self.bar):
+        for widget in (self.title, self.patient, self.list, self.insured_button, self.total, self.bar):
             self.box.addWidget(widget, 1 if widget is self.list else 0)
         self.box.addLayout(buttons)
 
@@ -133,6 +137,9 @@ class ItemsScreen(PatientLine):
         self.total.setText(
             self.tr("Selected: {amount} before insurance").format(amount=yuan(f.selected_total_cents if f else 0))
         )
+        self.insured_button.setText(self.tr("Medical insurance card shown: pre-settle with the insurer"))
+        self.insured_button.setChecked(f is not None and f.insured)
+        self.insured_button.setEnabled(items is not None and not flow.busy)
         self.bar.setVisible(flow.busy)
         self.refund_button.setText(self.tr("Refund a payment"))
         self.settle_button.setText(self.tr("Settle the selection"))

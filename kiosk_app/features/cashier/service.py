@@ -93,8 +93,8 @@ class CashierService(FeatureService):
             case LoadItems(visit, shift, patient_id):
                 items = self.client.cashier_lookup(shift.token, patient_id=patient_id)
                 return lambda f: f.items_loaded(visit, items)
-            case Quote(visit, shift, key, patient_id, bills, regs):
-                quote = self.client.cashier_quote(shift.token, key, shift.shift_id, patient_id, bills, regs)
+            case Quote(visit, shift, key, patient_id, bills, regs, scheme):
+                quote = self.client.cashier_quote(shift.token, key, shift.shift_id, patient_id, bills, regs, scheme)
                 return lambda f: f.quoted(visit, quote)
             case Release(shift, key):
                 try:

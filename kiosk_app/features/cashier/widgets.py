@@ -98,6 +98,7 @@ class ToggleList(QScrollArea):
                 button.setCheckable(checkable)
                 button.clicked.connect(lambda _=False, r=row_id: on_click(r))
                 self.rows.insertWidget(i, button)
+                button.show()  # a widget added to a shown layout would only appear after the event loop ran
                 self.buttons[row_id] = button
             self._signature = signature
         for row_id, _, checked in rows:
