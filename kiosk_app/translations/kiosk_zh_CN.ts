@@ -4,17 +4,17 @@
 <context>
     <name>AccountScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="346"/>
+        <location filename="../features/bills/screens.py" line="360"/>
         <source>Pay from your prepaid account</source>
         <translation>预交金支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="350"/>
+        <location filename="../features/bills/screens.py" line="364"/>
         <source>You confirmed who you are with your face. The amount is taken from your prepaid account; the receipt shows it.</source>
         <translation>您已通过人脸确认身份。费用将从您的预交金账户中扣除，凭条上会注明。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="355"/>
+        <location filename="../features/bills/screens.py" line="369"/>
         <source>Pay {amount} from my account</source>
         <translation>从预交金支付 {amount}</translation>
     </message>
@@ -47,78 +47,78 @@
     <message>
         <location filename="../features/cashier/screens_refund.py" line="138"/>
         <source>Supervisor approval</source>
-        <translation type="unfinished"></translation>
+        <translation>主管审批</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="141"/>
         <source>Refund {amount}: the supervisor enters their staff number and PIN.</source>
-        <translation type="unfinished"></translation>
+        <translation>退费 {amount}：请主管输入工号和密码。</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="145"/>
         <source>Supervisor number: {n}</source>
-        <translation type="unfinished"></translation>
+        <translation>主管工号：{n}</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="146"/>
         <source>PIN: {dots}</source>
-        <translation type="unfinished"></translation>
+        <translation>密码：{dots}</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="150"/>
         <source>Next</source>
-        <translation type="unfinished"></translation>
+        <translation>下一步</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="150"/>
         <source>Approve</source>
-        <translation type="unfinished"></translation>
+        <translation>批准</translation>
     </message>
 </context>
 <context>
     <name>BillListScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="126"/>
+        <location filename="../features/bills/screens.py" line="130"/>
         <source>Looking up your bills…</source>
         <translation>正在查询待缴费项目…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="128"/>
+        <location filename="../features/bills/screens.py" line="132"/>
         <source>Patient: {name}. There is nothing to pay.</source>
         <translation>就诊人：{name}。暂无待缴费项目。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="130"/>
+        <location filename="../features/bills/screens.py" line="134"/>
         <source>Patient: {name}. Touch an item to leave it out or put it back.</source>
         <translation>就诊人：{name}。点击项目可取消或重新勾选。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="132"/>
+        <location filename="../features/bills/screens.py" line="136"/>
         <source>Bills to pay</source>
         <translation>待缴费项目</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="134"/>
+        <location filename="../features/bills/screens.py" line="138"/>
         <source>‹ Previous</source>
         <translation>‹ 上一页</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="135"/>
+        <location filename="../features/bills/screens.py" line="139"/>
         <source>Next ›</source>
         <translation>下一页 ›</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="136"/>
+        <location filename="../features/bills/screens.py" line="140"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="151"/>
+        <location filename="../features/bills/screens.py" line="155"/>
         <source>{n} selected: {amount}</source>
         <translation>已选 {n} 项：{amount}</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="155"/>
+        <location filename="../features/bills/screens.py" line="159"/>
         <source>Pay the selected items</source>
         <translation>缴纳所选项目</translation>
     </message>
@@ -126,52 +126,52 @@
 <context>
     <name>BillResultScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="382"/>
+        <location filename="../features/bills/screens.py" line="396"/>
         <source>Paid</source>
         <translation>已支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="383"/>
+        <location filename="../features/bills/screens.py" line="397"/>
         <source>Nothing to pay</source>
         <translation>无需支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="384"/>
+        <location filename="../features/bills/screens.py" line="398"/>
         <source>Payment being confirmed</source>
         <translation>支付结果确认中</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="385"/>
+        <location filename="../features/bills/screens.py" line="399"/>
         <source>Please pay at the cashier window</source>
         <translation>请到收费窗口缴费</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="391"/>
+        <location filename="../features/bills/screens.py" line="405"/>
         <source>Paid by</source>
         <translation>支付方式</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="397"/>
+        <location filename="../features/bills/screens.py" line="411"/>
         <source>Printing your receipt…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="398"/>
+        <location filename="../features/bills/screens.py" line="412"/>
         <source>Please take your receipt from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="399"/>
+        <location filename="../features/bills/screens.py" line="413"/>
         <source>The receipt could not be printed. Your payment is recorded.</source>
         <translation>凭条未能打印，您的缴费已记录。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="404"/>
+        <location filename="../features/bills/screens.py" line="418"/>
         <source>Try printing the receipt again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="406"/>
+        <location filename="../features/bills/screens.py" line="420"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
@@ -179,67 +179,67 @@
 <context>
     <name>BillWords</name>
     <message>
-        <location filename="../features/bills/screens.py" line="46"/>
+        <location filename="../features/bills/screens.py" line="47"/>
         <source>Prescription</source>
         <translation>处方</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="47"/>
+        <location filename="../features/bills/screens.py" line="48"/>
         <source>Lab test</source>
         <translation>检验</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="48"/>
+        <location filename="../features/bills/screens.py" line="49"/>
         <source>Imaging</source>
         <translation>检查</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="49"/>
+        <location filename="../features/bills/screens.py" line="50"/>
         <source>Treatment</source>
         <translation>治疗</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="55"/>
+        <location filename="../features/bills/screens.py" line="56"/>
         <source>Payment code</source>
         <translation>付款码</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="56"/>
+        <location filename="../features/bills/screens.py" line="57"/>
         <source>WeChat QR code</source>
         <translation>微信扫码</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="57"/>
+        <location filename="../features/bills/screens.py" line="58"/>
         <source>Alipay QR code</source>
         <translation>支付宝扫码</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="58"/>
+        <location filename="../features/bills/screens.py" line="59"/>
         <source>Prepaid account</source>
         <translation>预交金账户</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="59"/>
+        <location filename="../features/bills/screens.py" line="60"/>
         <source>Medical insurance</source>
         <translation>医保支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="64"/>
+        <location filename="../features/bills/screens.py" line="65"/>
         <source>Identified without an insurance card: everything is self-paid. To use your medical insurance, start again with your insurance card or e-voucher.</source>
         <translation>您未使用医保卡或医保电子凭证识别身份，费用全部自费。如需使用医保，请返回后刷社保卡或出示医保电子凭证。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="73"/>
+        <location filename="../features/bills/screens.py" line="74"/>
         <source>Total</source>
         <translation>费用合计</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="75"/>
+        <location filename="../features/bills/screens.py" line="76"/>
         <source>Medical insurance pays</source>
         <translation>医保支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="78"/>
+        <location filename="../features/bills/screens.py" line="79"/>
         <source>You pay</source>
         <translation>个人支付</translation>
     </message>
@@ -247,52 +247,52 @@
 <context>
     <name>CardScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="281"/>
+        <location filename="../features/cashier/screens_patient.py" line="288"/>
         <source>Bank card {amount}</source>
-        <translation type="unfinished"></translation>
+        <translation>银行卡 {amount}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="283"/>
+        <location filename="../features/cashier/screens_patient.py" line="290"/>
         <source>Charge the amount on the POS terminal, then type the reference number printed on its slip.</source>
-        <translation type="unfinished"></translation>
+        <translation>请在POS机上刷卡收款，然后输入签购单上的参考号。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="286"/>
+        <location filename="../features/cashier/screens_patient.py" line="293"/>
         <source>Card paid</source>
-        <translation type="unfinished"></translation>
+        <translation>已刷卡</translation>
     </message>
 </context>
 <context>
     <name>CashScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="248"/>
-        <source>Cash</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="249"/>
-        <source>Due: {amount}. Amount tendered:</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="253"/>
-        <source>Change: {amount}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="253"/>
-        <source>Not enough</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../features/cashier/screens_patient.py" line="255"/>
-        <source>Exact amount</source>
-        <translation type="unfinished"></translation>
+        <source>Cash</source>
+        <translation>现金</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="256"/>
+        <source>Due: {amount}. Amount tendered:</source>
+        <translation>应收 {amount}，实收：</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="260"/>
+        <source>Change: {amount}</source>
+        <translation>找零：{amount}</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="260"/>
+        <source>Not enough</source>
+        <translation>实收不足</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="262"/>
+        <source>Exact amount</source>
+        <translation>正好</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="263"/>
         <source>Cash received</source>
-        <translation type="unfinished"></translation>
+        <translation>确认收款</translation>
     </message>
 </context>
 <context>
@@ -300,37 +300,37 @@
     <message>
         <location filename="../features/cashier/screens_patient.py" line="64"/>
         <source>{name} ({no}) — shift since {time}</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}（{no}）— {time} 开班</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="70"/>
         <source>Next patient</source>
-        <translation type="unfinished"></translation>
+        <translation>下一位患者</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="73"/>
         <source>Place the patient&apos;s ID or social-security card on the reader, scan the visit-card QR or insurance e-voucher, or type the visit-card number.</source>
-        <translation type="unfinished"></translation>
+        <translation>请将患者的身份证或社保卡放在读卡器上，扫描就诊卡二维码或医保电子凭证，或输入就诊卡号。</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="78"/>
         <source>Find</source>
-        <translation type="unfinished"></translation>
+        <translation>查找</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="80"/>
         <source>Looking up the patient…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在查找患者…</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="82"/>
         <source>Lock the window</source>
-        <translation type="unfinished"></translation>
+        <translation>锁定窗口</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="83"/>
         <source>End of shift</source>
-        <translation type="unfinished"></translation>
+        <translation>交班</translation>
     </message>
 </context>
 <context>
@@ -338,102 +338,102 @@
     <message>
         <location filename="../features/cashier/screens_staff.py" line="41"/>
         <source>Payment code</source>
-        <translation type="unfinished">付款码</translation>
+        <translation>付款码</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="42"/>
         <source>WeChat Pay</source>
-        <translation type="unfinished"></translation>
+        <translation>微信支付</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="43"/>
         <source>Alipay</source>
-        <translation type="unfinished"></translation>
+        <translation>支付宝</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="44"/>
         <source>Cash</source>
-        <translation type="unfinished"></translation>
+        <translation>现金</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="45"/>
         <source>Bank card</source>
-        <translation type="unfinished"></translation>
+        <translation>银行卡</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="50"/>
         <source>Counted here, not recorded by the server</source>
-        <translation type="unfinished"></translation>
+        <translation>本机有记录，中心无记录</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="51"/>
         <source>Recorded by the server, not counted here</source>
-        <translation type="unfinished"></translation>
+        <translation>中心有记录，本机无记录</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="52"/>
         <source>Amounts differ</source>
-        <translation type="unfinished"></translation>
+        <translation>金额不符</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="53"/>
         <source>Payment methods differ</source>
-        <translation type="unfinished"></translation>
+        <translation>支付方式不符</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="54"/>
         <source>Outcomes differ</source>
-        <translation type="unfinished"></translation>
+        <translation>结果不符</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="55"/>
         <source>Payment record missing</source>
-        <translation type="unfinished"></translation>
+        <translation>缺少支付记录</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="56"/>
         <source>Payment amount differs</source>
-        <translation type="unfinished"></translation>
+        <translation>支付金额不符</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="57"/>
         <source>Not settled yet</source>
-        <translation type="unfinished"></translation>
+        <translation>尚未完结</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="61"/>
         <source>{n} × {amount}</source>
-        <translation type="unfinished"></translation>
+        <translation>{n} 笔 {amount}</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="64"/>
         <source>Cashier</source>
-        <translation type="unfinished"></translation>
+        <translation>收费员</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="70"/>
         <source>Refunds</source>
-        <translation type="unfinished"></translation>
+        <translation>退费</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="71"/>
         <source>Transactions</source>
-        <translation type="unfinished"></translation>
+        <translation>交易笔数</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="72"/>
         <source>Net taken</source>
-        <translation type="unfinished"></translation>
+        <translation>净收</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="73"/>
         <source>Cash expected</source>
-        <translation type="unfinished"></translation>
+        <translation>现金应有</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="78"/>
         <source>Cash counted</source>
-        <translation type="unfinished"></translation>
+        <translation>现金实点</translation>
     </message>
 </context>
 <context>
@@ -668,45 +668,45 @@
     <message>
         <location filename="../features/cashier/screens_staff.py" line="186"/>
         <source>Shift closed</source>
-        <translation type="unfinished"></translation>
+        <translation>已交班</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="192"/>
         <source>Reconciled with the hospital system: no differences.</source>
-        <translation type="unfinished"></translation>
+        <translation>已与医院系统对账：全部一致。</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="196"/>
         <source>{n} difference(s) with the hospital system:</source>
-        <translation type="unfinished"></translation>
+        <translation>与医院系统有 {n} 处不符：</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="201"/>
         <source>Saved to {path}</source>
-        <translation type="unfinished"></translation>
+        <translation>已保存到 {path}</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="204"/>
         <source>Print the report again</source>
-        <translation type="unfinished"></translation>
+        <translation>重新打印报表</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="206"/>
         <source>Sign out</source>
-        <translation type="unfinished"></translation>
+        <translation>退出登录</translation>
     </message>
 </context>
 <context>
     <name>CodeScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="209"/>
+        <location filename="../features/cashier/screens_patient.py" line="216"/>
         <source>Scan the patient&apos;s payment code</source>
-        <translation type="unfinished"></translation>
+        <translation>请扫描患者的付款码</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="211"/>
+        <location filename="../features/cashier/screens_patient.py" line="218"/>
         <source>WeChat Pay or Alipay: hold the scanner over the code on the patient&apos;s phone.</source>
-        <translation type="unfinished"></translation>
+        <translation>微信或支付宝：将扫码枪对准患者手机上的付款码。</translation>
     </message>
 </context>
 <context>
@@ -1619,34 +1619,39 @@
 <context>
     <name>ItemsScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="115"/>
+        <location filename="../features/cashier/screens_patient.py" line="119"/>
         <source>To pay</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="122"/>
-        <source>(being paid elsewhere)</source>
-        <translation type="unfinished"></translation>
+        <translation>待缴费项目</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="126"/>
+        <source>(being paid elsewhere)</source>
+        <translation>（正在别处缴费）</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="130"/>
         <source>Registration {no}: {dept} {date} {start}</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="134"/>
-        <source>Selected: {amount} before insurance</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="137"/>
-        <source>Refund a payment</source>
-        <translation type="unfinished"></translation>
+        <translation>挂号 {no}：{dept} {date} {start}</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="138"/>
+        <source>Selected: {amount} before insurance</source>
+        <translation>已选：{amount}（医保结算前）</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="140"/>
+        <source>Medical insurance card shown: pre-settle with the insurer</source>
+        <translation>患者已出示医保卡：按医保预结算</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="144"/>
+        <source>Refund a payment</source>
+        <translation>退费</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="145"/>
         <source>Settle the selection</source>
-        <translation type="unfinished"></translation>
+        <translation>结算所选项目</translation>
     </message>
 </context>
 <context>
@@ -1708,64 +1713,64 @@
 <context>
     <name>PaidScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="332"/>
+        <location filename="../features/cashier/screens_patient.py" line="339"/>
         <source>Paid</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="332"/>
-        <source>Not confirmed yet</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="335"/>
-        <source>Patient pays</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="335"/>
-        <source>Paid by</source>
-        <translation type="unfinished">支付方式</translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="337"/>
-        <source>Tendered</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="337"/>
-        <source>Change</source>
-        <translation type="unfinished"></translation>
+        <translation>收费成功</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="339"/>
-        <source>POS reference</source>
-        <translation type="unfinished"></translation>
+        <source>Not confirmed yet</source>
+        <translation>尚未确认</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="345"/>
-        <source>Printing the receipt…</source>
-        <translation type="unfinished"></translation>
+        <location filename="../features/cashier/screens_patient.py" line="342"/>
+        <source>Patient pays</source>
+        <translation>个人支付</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="342"/>
+        <source>Paid by</source>
+        <translation>支付方式</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="344"/>
+        <source>Tendered</source>
+        <translation>实收</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="344"/>
+        <source>Change</source>
+        <translation>找零</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="346"/>
-        <source>Hand the receipt to the patient.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="347"/>
-        <source>The receipt did not print. The payment is recorded.</source>
-        <translation type="unfinished"></translation>
+        <source>POS reference</source>
+        <translation>POS参考号</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="352"/>
-        <source>Print the receipt again</source>
-        <translation type="unfinished"></translation>
+        <source>Printing the receipt…</source>
+        <translation>正在打印凭条…</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="353"/>
+        <source>Hand the receipt to the patient.</source>
+        <translation>请将凭条交给患者。</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_patient.py" line="354"/>
+        <source>The receipt did not print. The payment is recorded.</source>
+        <translation>凭条未能打印，收费已记录。</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="359"/>
+        <source>Print the receipt again</source>
+        <translation>重新打印凭条</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="361"/>
         <source>Next patient</source>
-        <translation type="unfinished"></translation>
+        <translation>下一位患者</translation>
     </message>
 </context>
 <context>
@@ -1773,38 +1778,38 @@
     <message>
         <location filename="../features/cashier/screens_patient.py" line="25"/>
         <source>Visit card {n}</source>
-        <translation type="unfinished"></translation>
+        <translation>就诊卡 {n}</translation>
     </message>
 </context>
 <context>
     <name>PayCodeScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="240"/>
+        <location filename="../features/bills/screens.py" line="243"/>
         <source>Pay by payment code</source>
         <translation>付款码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="243"/>
+        <location filename="../features/bills/screens.py" line="246"/>
         <source>Payment in progress. Please keep your phone ready.</source>
         <translation>正在支付，请保持手机在手边。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="245"/>
+        <location filename="../features/bills/screens.py" line="248"/>
         <source>Open the WeChat or Alipay payment code on your phone and hold it under the scanner.</source>
         <translation>请打开微信或支付宝付款码，对准下方扫码口。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="247"/>
+        <location filename="../features/bills/screens.py" line="250"/>
         <source>WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive</source>
         <translation>微信：我 → 服务 → 收付款   ·   支付宝：首页 → 收付款</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="249"/>
+        <location filename="../features/bills/screens.py" line="252"/>
         <source>Waiting for the code…</source>
         <translation>等待扫码…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="250"/>
+        <location filename="../features/bills/screens.py" line="253"/>
         <source>Please enter your password on your phone if asked.</source>
         <translation>如手机提示，请输入支付密码。</translation>
     </message>
@@ -1845,9 +1850,9 @@
 <context>
     <name>PayingScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="301"/>
+        <location filename="../features/cashier/screens_patient.py" line="308"/>
         <source>Recording the payment…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在记录收费…</translation>
     </message>
 </context>
 <context>
@@ -1959,32 +1964,32 @@
 <context>
     <name>PresettleScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="199"/>
+        <location filename="../features/bills/screens.py" line="200"/>
         <source>Amount to pay</source>
         <translation>应付金额</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="207"/>
+        <location filename="../features/bills/screens.py" line="210"/>
         <source>These items are held for you until {time}.</source>
         <translation>以上项目已为您保留至 {time}。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="210"/>
+        <location filename="../features/bills/screens.py" line="213"/>
         <source>Scan my payment code</source>
         <translation>扫我的付款码</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="211"/>
+        <location filename="../features/bills/screens.py" line="214"/>
         <source>Show a WeChat QR code</source>
         <translation>微信扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="212"/>
+        <location filename="../features/bills/screens.py" line="215"/>
         <source>Show an Alipay QR code</source>
         <translation>支付宝扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="213"/>
+        <location filename="../features/bills/screens.py" line="216"/>
         <source>Pay from my prepaid account</source>
         <translation>使用预交金支付</translation>
     </message>
@@ -2005,47 +2010,47 @@
 <context>
     <name>QrScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="287"/>
+        <location filename="../features/bills/screens.py" line="290"/>
         <source>Scan with WeChat</source>
         <translation>请用微信扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="287"/>
+        <location filename="../features/bills/screens.py" line="290"/>
         <source>Scan with Alipay</source>
         <translation>请用支付宝扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="294"/>
+        <location filename="../features/bills/screens.py" line="297"/>
         <source>Making your QR code…</source>
         <translation>正在生成二维码…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="296"/>
+        <location filename="../features/bills/screens.py" line="299"/>
         <source>Scanned. Please confirm the payment on your phone.</source>
         <translation>已扫码，请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="298"/>
+        <location filename="../features/bills/screens.py" line="301"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="300"/>
+        <location filename="../features/bills/screens.py" line="303"/>
         <source>Open WeChat or Alipay, tap Scan, and point the phone at this code.</source>
         <translation>请打开微信或支付宝，点击“扫一扫”，对准此二维码。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="311"/>
+        <location filename="../features/bills/screens.py" line="314"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="320"/>
+        <location filename="../features/bills/screens.py" line="334"/>
         <source>Time left: {m}:{s:02d}</source>
         <translation>剩余时间：{m}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="320"/>
+        <location filename="../features/bills/screens.py" line="334"/>
         <source>Time is up</source>
         <translation>时间已到</translation>
     </message>
@@ -2099,47 +2104,47 @@
 <context>
     <name>RefundConfirmScreen</name>
     <message>
-        <location filename="../features/refund/screens.py" line="103"/>
+        <location filename="../features/refund/screens.py" line="109"/>
         <source>Cancel this registration?</source>
         <translation>确认退号？</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="108"/>
+        <location filename="../features/refund/screens.py" line="114"/>
         <source>Patient</source>
         <translation>患者</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="109"/>
+        <location filename="../features/refund/screens.py" line="115"/>
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="110"/>
+        <location filename="../features/refund/screens.py" line="116"/>
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="111"/>
+        <location filename="../features/refund/screens.py" line="117"/>
         <source>Time</source>
         <translation>就诊时间</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="112"/>
+        <location filename="../features/refund/screens.py" line="118"/>
         <source>Refund</source>
         <translation>退款金额</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="113"/>
+        <location filename="../features/refund/screens.py" line="119"/>
         <source>Goes back to</source>
         <translation>退回账户</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="120"/>
+        <location filename="../features/refund/screens.py" line="126"/>
         <source>Your place is given up at once. Cancelling here is possible until {deadline}.</source>
         <translation>退号后号源立即释放。本机可退号截止时间：{deadline}。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="124"/>
+        <location filename="../features/refund/screens.py" line="130"/>
         <source>Cancel it and refund the fee</source>
         <translation>确认退号并退款</translation>
     </message>
@@ -2200,62 +2205,62 @@
 <context>
     <name>RefundResultScreen</name>
     <message>
-        <location filename="../features/refund/screens.py" line="168"/>
+        <location filename="../features/refund/screens.py" line="174"/>
         <source>Registration cancelled, fee refunded</source>
         <translation>退号成功，挂号费已退回</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="169"/>
+        <location filename="../features/refund/screens.py" line="175"/>
         <source>Registration cancelled, refund on its way</source>
         <translation>退号成功，退款处理中</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="170"/>
+        <location filename="../features/refund/screens.py" line="176"/>
         <source>Registration cancelled; please collect the refund at the cashier</source>
         <translation>已退号，请到收费窗口办理退款</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="171"/>
+        <location filename="../features/refund/screens.py" line="177"/>
         <source>Registration cancelled; the refund is being confirmed</source>
         <translation>已退号，退款正在确认中</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="180"/>
+        <location filename="../features/refund/screens.py" line="186"/>
         <source>Registration</source>
         <translation>挂号序号</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="181"/>
+        <location filename="../features/refund/screens.py" line="187"/>
         <source>Refund</source>
         <translation>退款金额</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="182"/>
+        <location filename="../features/refund/screens.py" line="188"/>
         <source>Goes back to</source>
         <translation>退回账户</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="191"/>
+        <location filename="../features/refund/screens.py" line="197"/>
         <source>Printing your slip…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="192"/>
+        <location filename="../features/refund/screens.py" line="198"/>
         <source>Please take your slip from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="193"/>
+        <location filename="../features/refund/screens.py" line="199"/>
         <source>The slip could not be printed. Your registration is cancelled.</source>
         <translation>凭条未能打印，您的号已退。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="198"/>
+        <location filename="../features/refund/screens.py" line="204"/>
         <source>Try printing the slip again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="200"/>
+        <location filename="../features/refund/screens.py" line="206"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
@@ -2265,47 +2270,47 @@
     <message>
         <location filename="../features/cashier/screens_refund.py" line="60"/>
         <source>Paid twice</source>
-        <translation type="unfinished"></translation>
+        <translation>重复缴费</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="61"/>
         <source>Charged too much</source>
-        <translation type="unfinished"></translation>
+        <translation>多收费用</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="62"/>
         <source>Test or treatment cancelled</source>
-        <translation type="unfinished"></translation>
+        <translation>检查或治疗取消</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="63"/>
         <source>At the patient&apos;s request</source>
-        <translation type="unfinished"></translation>
+        <translation>患者要求</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="68"/>
         <source>Refund</source>
-        <translation type="unfinished"></translation>
+        <translation>退费</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="83"/>
         <source>Refund ¥{amount}</source>
-        <translation type="unfinished"></translation>
+        <translation>退费 ¥{amount}</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="94"/>
         <source>Refund the card on the POS terminal first, then type its reference.</source>
-        <translation type="unfinished"></translation>
+        <translation>请先在POS机上退款，再输入其参考号。</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="96"/>
         <source>POS reference: {ref}</source>
-        <translation type="unfinished"></translation>
+        <translation>POS参考号：{ref}</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="100"/>
         <source>Ask a supervisor</source>
-        <translation type="unfinished"></translation>
+        <translation>请主管审批</translation>
     </message>
 </context>
 <context>
@@ -2313,90 +2318,90 @@
     <message>
         <location filename="../features/cashier/screens_refund.py" line="199"/>
         <source>Refunded</source>
-        <translation type="unfinished"></translation>
+        <translation>退费成功</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="200"/>
         <source>Refund on its way</source>
-        <translation type="unfinished"></translation>
+        <translation>退款处理中</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="201"/>
         <source>Refund not made</source>
-        <translation type="unfinished"></translation>
+        <translation>退费未成功</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="202"/>
         <source>Refund not confirmed yet</source>
-        <translation type="unfinished"></translation>
+        <translation>退费尚未确认</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="207"/>
         <source>Hand back {amount} in cash</source>
-        <translation type="unfinished"></translation>
+        <translation>请退还现金 {amount}</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="214"/>
         <source>Refund</source>
-        <translation type="unfinished"></translation>
+        <translation>退费金额</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="215"/>
         <source>Paid by</source>
-        <translation type="unfinished">支付方式</translation>
+        <translation>原支付方式</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="216"/>
         <source>Approved by</source>
-        <translation type="unfinished"></translation>
+        <translation>审批主管</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="217"/>
         <source>Reason</source>
-        <translation type="unfinished">原因</translation>
+        <translation>原因</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="224"/>
         <source>Printing the refund slip…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在打印退费凭条…</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="225"/>
         <source>Hand the refund slip to the patient.</source>
-        <translation type="unfinished"></translation>
+        <translation>请将退费凭条交给患者。</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="226"/>
         <source>The refund slip did not print. The refund is recorded.</source>
-        <translation type="unfinished"></translation>
+        <translation>退费凭条未能打印，退费已记录。</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="231"/>
         <source>Print the slip again</source>
-        <translation type="unfinished"></translation>
+        <translation>重新打印凭条</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="233"/>
         <source>Next patient</source>
-        <translation type="unfinished"></translation>
+        <translation>下一位患者</translation>
     </message>
 </context>
 <context>
     <name>RefundingScreen</name>
     <message>
-        <location filename="../features/refund/screens.py" line="140"/>
+        <location filename="../features/refund/screens.py" line="146"/>
         <source>Cancelling and refunding…</source>
         <translation>正在退号退款…</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="141"/>
+        <location filename="../features/refund/screens.py" line="147"/>
         <source>Please wait a moment. Do not leave yet.</source>
         <translation>请稍候，请勿离开。</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="165"/>
         <source>Making the refund…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在退费…</translation>
     </message>
 </context>
 <context>
@@ -2520,48 +2525,48 @@
     <message>
         <location filename="../features/cashier/screens_staff.py" line="146"/>
         <source>End of shift</source>
-        <translation type="unfinished"></translation>
+        <translation>交班</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="149"/>
         <source>Cash counted in the drawer (expected {amount})</source>
-        <translation type="unfinished"></translation>
+        <translation>钱箱现金实点金额（应有 {amount}）</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="152"/>
         <source>Close the shift</source>
-        <translation type="unfinished"></translation>
+        <translation>确认交班</translation>
     </message>
 </context>
 <context>
     <name>ReprintDoneScreen</name>
     <message>
-        <location filename="../features/reprint/screens.py" line="109"/>
+        <location filename="../features/reprint/screens.py" line="115"/>
         <source>Printing a copy…</source>
         <translation>正在补打…</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="110"/>
+        <location filename="../features/reprint/screens.py" line="116"/>
         <source>Please take your copy from the slot below</source>
         <translation>请从下方出纸口取走补打凭条</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="111"/>
+        <location filename="../features/reprint/screens.py" line="117"/>
         <source>The copy could not be printed</source>
         <translation>补打凭条未能打印</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="118"/>
+        <location filename="../features/reprint/screens.py" line="124"/>
         <source>{slip}: copy {n} of {max}, marked REPRINT.</source>
         <translation>{slip}：第 {n} 次补打（共可补打 {max} 次），已标注“补打”。</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="125"/>
+        <location filename="../features/reprint/screens.py" line="131"/>
         <source>Try printing the copy again</source>
         <translation>重新补打</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="127"/>
+        <location filename="../features/reprint/screens.py" line="133"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
@@ -2818,32 +2823,32 @@
     <message>
         <location filename="../features/cashier/screens_staff.py" line="108"/>
         <source>Cashier sign-in</source>
-        <translation type="unfinished"></translation>
+        <translation>收费员登录</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="109"/>
         <source>Enter your staff number and PIN, or place your staff ID card on the reader.</source>
-        <translation type="unfinished"></translation>
+        <translation>请输入工号和密码，或将您的身份证放在读卡器上。</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="112"/>
         <source>Staff number: {n}</source>
-        <translation type="unfinished"></translation>
+        <translation>工号：{n}</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="113"/>
         <source>PIN: {dots}</source>
-        <translation type="unfinished"></translation>
+        <translation>密码：{dots}</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="117"/>
         <source>Next</source>
-        <translation type="unfinished"></translation>
+        <translation>下一步</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="117"/>
         <source>Sign in</source>
-        <translation type="unfinished"></translation>
+        <translation>登录</translation>
     </message>
 </context>
 <context>
@@ -3010,29 +3015,29 @@
 <context>
     <name>TakeScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="175"/>
-        <source>Take the payment</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="181"/>
-        <source>Items</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location filename="../features/cashier/screens_patient.py" line="182"/>
+        <source>Take the payment</source>
+        <translation>收费</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="188"/>
+        <source>Items</source>
+        <translation>项目数</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="189"/>
         <source>Total</source>
-        <translation type="unfinished">费用合计</translation>
+        <translation>总金额</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="183"/>
+        <location filename="../features/cashier/screens_patient.py" line="190"/>
         <source>Insurance pays</source>
-        <translation type="unfinished"></translation>
+        <translation>医保支付</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="184"/>
+        <location filename="../features/cashier/screens_patient.py" line="191"/>
         <source>Patient pays</source>
-        <translation type="unfinished"></translation>
+        <translation>个人支付</translation>
     </message>
 </context>
 <context>
@@ -3262,20 +3267,20 @@
     <message>
         <location filename="../features/cashier/screens_staff.py" line="19"/>
         <source>Cashier window</source>
-        <translation type="unfinished"></translation>
+        <translation>收费窗口</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_staff.py" line="20"/>
         <source>Staff sign-in</source>
-        <translation type="unfinished"></translation>
+        <translation>工作人员登录</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="22"/>
+        <location filename="../features/bills/screens.py" line="23"/>
         <source>Pay bills</source>
         <translation>缴费</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="23"/>
+        <location filename="../features/bills/screens.py" line="24"/>
         <source>Prescriptions and tests</source>
         <translation>处方、检验检查费用</translation>
     </message>
@@ -3977,243 +3982,243 @@
     <message>
         <location filename="../messages.py" line="411"/>
         <source>Shift opened.</source>
-        <translation type="unfinished"></translation>
+        <translation>已开班。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="412"/>
         <source>Welcome back: your shift continues.</source>
-        <translation type="unfinished"></translation>
+        <translation>欢迎回来，班次继续。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="413"/>
         <source>Window locked. Sign in again to continue the shift.</source>
-        <translation type="unfinished"></translation>
+        <translation>窗口已锁定，重新登录后继续当前班次。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="414"/>
         <source>Signed out after a long pause. Please sign in again: your shift continues.</source>
-        <translation type="unfinished"></translation>
+        <translation>长时间未操作已退出登录，请重新登录，班次继续。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="417"/>
         <source>Enter the staff number and the PIN.</source>
-        <translation type="unfinished"></translation>
+        <translation>请输入工号和密码。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="418"/>
         <source>This patient has nothing left to pay.</source>
-        <translation type="unfinished"></translation>
+        <translation>该患者没有待缴费项目。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="419"/>
         <source>Select at least one bill or registration.</source>
-        <translation type="unfinished"></translation>
+        <translation>请至少选择一项费用或挂号。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="420"/>
         <source>The insurance covers all of it: nothing to pay.</source>
-        <translation type="unfinished"></translation>
+        <translation>医保已全额支付，无需缴费。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="421"/>
         <source>A payment code pays one order: select only the bills, or a single registration.</source>
-        <translation type="unfinished"></translation>
+        <translation>一个付款码只能支付一笔订单：请只选择费用，或只选择一个挂号。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="424"/>
         <source>The amount tendered is less than the amount due.</source>
-        <translation type="unfinished"></translation>
+        <translation>实收金额少于应收金额。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="425"/>
         <source>Enter the reference number printed by the POS terminal.</source>
-        <translation type="unfinished"></translation>
+        <translation>请输入POS机打印的参考号。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="428"/>
         <source>Paid. The receipt is printing.</source>
-        <translation type="unfinished"></translation>
+        <translation>收费成功，正在打印凭条。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="429"/>
         <source>Nothing was recorded. Give the money back to the patient and try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>收费未记录，请将钱款退还患者后重试。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="432"/>
         <source>The payment could not be confirmed yet. Do not take the money again: the end-of-shift report reconciles it with the hospital system.</source>
-        <translation type="unfinished"></translation>
+        <translation>暂时无法确认收费结果，请勿重复收费：交班时将与医院系统对账。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="437"/>
         <source>This patient has no payment of the last 30 days to refund.</source>
-        <translation type="unfinished"></translation>
+        <translation>该患者近30天内没有可退费的支付。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="440"/>
         <source>Enter an amount up to what was paid.</source>
-        <translation type="unfinished"></translation>
+        <translation>请输入不超过原支付金额的退费金额。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="441"/>
         <source>Choose the reason for the refund.</source>
-        <translation type="unfinished"></translation>
+        <translation>请选择退费原因。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="442"/>
         <location filename="../messages.py" line="485"/>
         <source>Refund the card on the POS terminal first, then enter its reference number.</source>
-        <translation type="unfinished"></translation>
+        <translation>请先在POS机上退款，再输入其参考号。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="445"/>
         <source>The refund was not made. Nothing was changed.</source>
-        <translation type="unfinished"></translation>
+        <translation>未退费，未做任何更改。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="446"/>
         <source>Refund made.</source>
-        <translation type="unfinished"></translation>
+        <translation>退费成功。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="447"/>
         <source>Refund accepted; the payment provider is still moving the money back.</source>
-        <translation type="unfinished"></translation>
+        <translation>退费已受理，支付平台正在原路退回。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="450"/>
         <source>The payment provider refused the refund. Nothing was refunded; finance has a work item.</source>
-        <translation type="unfinished"></translation>
+        <translation>支付平台拒绝退款，款项未退回，已通知财务处理。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="453"/>
         <source>The refund could not be confirmed yet. Do not refund again: it is reconciled at the end of the shift.</source>
-        <translation type="unfinished"></translation>
+        <translation>暂时无法确认退费结果，请勿重复退费：交班时将对账。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="457"/>
         <source>Count the cash in the drawer and enter the amount.</source>
-        <translation type="unfinished"></translation>
+        <translation>请清点钱箱现金并输入金额。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="458"/>
         <source>Shift closed: everything reconciles.</source>
-        <translation type="unfinished"></translation>
+        <translation>已交班：对账全部一致。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="459"/>
         <source>Shift closed with differences: see the list and tell your supervisor.</source>
-        <translation type="unfinished"></translation>
+        <translation>已交班，但对账有差异：请查看列表并报告主管。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="462"/>
         <source>Wrong staff number, PIN or card, or the account is locked for a while.</source>
-        <translation type="unfinished"></translation>
+        <translation>工号、密码或证件不正确，或账户已被暂时锁定。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="465"/>
         <source>Another cashier&apos;s shift is open at this window. It must be closed first.</source>
-        <translation type="unfinished"></translation>
+        <translation>本窗口另一位收费员的班次尚未交班，请先交班。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="468"/>
         <source>Your shift is open at another window. Close it there first.</source>
-        <translation type="unfinished"></translation>
+        <translation>您在另一个窗口的班次尚未交班，请先在该窗口交班。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="471"/>
         <source>This shift is closed. Sign in to open a new one.</source>
-        <translation type="unfinished"></translation>
+        <translation>该班次已交班，请登录开始新班次。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="472"/>
         <source>This sign-in belongs to another window. Please sign in again.</source>
-        <translation type="unfinished"></translation>
+        <translation>该登录属于其他窗口，请重新登录。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="475"/>
         <source>Not approved: wrong supervisor number or PIN, not a supervisor, or the cashier themself.</source>
-        <translation type="unfinished"></translation>
+        <translation>未获批准：主管工号或密码错误、无审批权限，或为收费员本人。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="478"/>
         <source>That is more than is left to refund of this payment.</source>
-        <translation type="unfinished"></translation>
+        <translation>超过了该笔支付的可退金额。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="481"/>
         <source>This payment was not completed, so there is nothing to refund.</source>
-        <translation type="unfinished"></translation>
+        <translation>该笔支付未完成，无可退金额。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="484"/>
         <source>This payment was not found.</source>
-        <translation type="unfinished"></translation>
+        <translation>未找到该笔支付。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="488"/>
         <source>This kind of payment cannot be refunded here. Please ask finance.</source>
-        <translation type="unfinished"></translation>
+        <translation>此类支付无法在此退费，请联系财务。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="491"/>
         <source>The bills are no longer held for this payment. Nothing was taken: select them again.</source>
-        <translation type="unfinished"></translation>
+        <translation>费用已不再为本次收费锁定，未收款：请重新选择。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="494"/>
         <source>The hold on the bills expired. Nothing was taken: select them again.</source>
-        <translation type="unfinished"></translation>
+        <translation>费用锁定已过期，未收款：请重新选择。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="497"/>
         <source>A bill changed since it was listed. The list has been refreshed: check it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>费用在列出后有变动，列表已刷新，请重新核对。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="500"/>
         <source>A bill is being paid elsewhere right now (at a kiosk?). Try again in a few minutes.</source>
-        <translation type="unfinished"></translation>
+        <translation>有费用正在别处（如自助机）缴费，请几分钟后再试。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="503"/>
         <source>A bill was cancelled by the hospital.</source>
-        <translation type="unfinished"></translation>
+        <translation>有费用已被医院取消。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="504"/>
         <source>The amount changed since it was shown. Nothing was taken: select the items again.</source>
-        <translation type="unfinished"></translation>
+        <translation>金额已变动，未收款：请重新选择项目。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="507"/>
         <source>Already paid elsewhere meanwhile. Nothing was taken: the list has been refreshed.</source>
-        <translation type="unfinished"></translation>
+        <translation>已在别处缴费，未收款：列表已刷新。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="510"/>
         <source>This registration was cancelled meanwhile.</source>
-        <translation type="unfinished"></translation>
+        <translation>该挂号已被取消。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="513"/>
         <source>A payment for this is still being confirmed. Try again in a minute.</source>
-        <translation type="unfinished"></translation>
+        <translation>此项的支付仍在确认中，请一分钟后再试。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="516"/>
         <source>No patient with this visit card.</source>
-        <translation type="unfinished"></translation>
+        <translation>未找到该就诊卡对应的患者。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="517"/>
         <source>The hospital system did not accept these details. Please check them.</source>
-        <translation type="unfinished"></translation>
+        <translation>医院系统未接受这些信息，请核对。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="520"/>
         <source>This payment was already sent with other details. Please start it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>该笔收费已用其他信息提交过，请重新开始。</translation>
     </message>
 </context>
 </TS>
