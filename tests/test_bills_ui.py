@@ -8,6 +8,7 @@ pixels) and "paid by the patient's phone" through the sandbox, so what is paid i
 from __future__ import annotations
 
 import gc
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -189,8 +190,12 @@ def test_two_of_three_bills_paid_by_code_and_the_receipt_printed_once(
     (job,) = printer_emu.wait_for_jobs(1)
     assert "门诊缴费凭条" in job.text and "112.10" in job.text and "张*" in job.text and "张三" not in job.text
     assert job.qr == [f"PAY:{flow.lock.payment_key}"]
-    assert bill_statuses(demo_server) == {"内科处方": "paid", "检验申请：血常规、C反应蛋白": "paid",
-                                          "检查申请：胸部DR": "unpaid"} | {k: v for k, v in bill_statuses(demo_server).items() if k not in ("内科处方", "检验申请：血常规、C反应蛋白", "检查申请：胸部DR")}  # fmt: skip
+    statuses = bill_statuses(demo_server)
+    assert (statuses["内科处方"], statuses["检验申请：血常规、C反应蛋白"], statuses["检查申请：胸部DR"]) == (
+        "paid",
+        "paid",
+        "unpaid",
+    )
     row = kiosk.journal.get(flow.txn_id)
     assert row is not None and (row["kind"], row["state"], row["payment_status"]) == ("bill_payment", J.PAID, "SUCCESS")
     click(qtbot, screen(kiosk, RESULT).done)
@@ -343,3 +348,63 @@ def test_an_expired_qr_is_closed_and_the_patient_chooses_again(
         finally:
             k.shutdown()
             qapp.removeEventFilter(k.idle)
+
+
+# ---- the tour's walk (kiosk_app/features/bills/tour.py), on this rig --------------------------------
+
+
+class TourRig:
+    """What the feature's tour script uses of kiosk_app.tour.Tour and the demo environment."""
+
+    def __init__(self, k: Kiosk, srv: ServerThread, out: Path, id_reader: Any, scanner: Any, printer: Any) -> None:
+        self.kiosk, self.out = k, out
+        self.demo = type("Demo", (), {})()
+        self.demo.scanner, self.demo.printer, self.demo.id_reader = scanner, printer, id_reader
+        self.demo.server_url = srv.base_url
+        self.demo.place_card = lambda key: id_reader.place_card(sample_cards()[key])
+        self.demo.identity_code = lambda key, kind: self._evoucher(srv)
+        self.shots: list[str] = []
+
+    @staticmethod
+    def _evoucher(srv: ServerThread) -> str:
+        token = requests.post(f"{srv.base_url}/sandbox/insurance/evoucher", json={"patient_id": patient_id_of(srv)})
+        return str(token.json()["token"])
+
+    @property
+    def flow(self) -> Any:
+        return self.kiosk.controller.flow
+
+    def idle(self) -> bool:
+        return not self.flow.busy and self.kiosk.tasks.pending == 0
+
+    def at(self, step: str) -> Any:
+        return lambda: self.flow.step == step and self.idle()
+
+    def click(self, button: QPushButton) -> None:
+        assert button.isEnabled() and button.isVisible(), button.text()
+        button.click()
+
+    def shot(self, name: str) -> None:
+        self.kiosk.window.grab().save(str(self.out / f"{name}.png"))
+        self.shots.append(name)
+
+
+def test_the_tour_walk(
+    qtbot, kiosk: Kiosk, demo_server: ServerThread, tmp_path: Path, id_reader_emu, scanner_emu, printer_emu
+) -> None:
+    from kiosk_app.features.bills.tour import tour
+
+    kiosk.window.toggle_language()  # the tour runs the features from English, elderly mode
+    kiosk.window.elderly_button.click()
+    out = Path(os.environ.get("BILLS_TOUR_OUT", str(tmp_path)))
+    rig = TourRig(kiosk, demo_server, out, id_reader_emu, scanner_emu, printer_emu)
+    for wait in tour(rig):
+        qtbot.waitUntil(wait, timeout=WAIT_MS)
+    assert rig.shots == [
+        "45_bills_list_en", "46_bills_selected_en", "47_bills_presettle_en", "48_bills_qr_en",
+        "49_bills_qr_scanned_en", "50_bills_paid_en", "51_bills_list", "52_bills_qr_cancelled",
+        "53_bills_code_refused", "54_bills_paid",
+    ]  # fmt: skip
+    assert set(bill_statuses(demo_server).values()) == {"paid", "unpaid"}  # 张三's three paid, 王秀英's open
+    assert "门诊缴费凭条" in (out / "bill_receipt.txt").read_text(encoding="utf-8")
+    assert kiosk.controller.flow.at_home and kiosk.window.view.language != "zh_CN" and kiosk.window.view.elderly

@@ -14,6 +14,7 @@ from kiosk_app.features.bills.screens import (
     tile,
 )
 from kiosk_app.features.bills.service import BillsService
+from kiosk_app.features.bills.tour import tour
 
 FEATURE = Feature(
     name="bills",
@@ -30,4 +31,5 @@ FEATURE = Feature(
     },
     tile=tile,
     order=20,
+    tour=tour,
 )

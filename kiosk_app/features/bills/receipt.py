@@ -10,12 +10,12 @@ from devices.printer import Receipt
 from kiosk_app.flows.identify import Patient
 from sync.client import BillLock
 
-METHODS = {
-    "code": "付款码 Payment code",
-    "wechat": "微信扫码 WeChat QR",
-    "alipay": "支付宝扫码 Alipay QR",
-    "account": "预交金 Prepaid account",
-    "covered": "医保全额支付 Fully covered",
+METHODS = {  # short: the value column of an 80 mm receipt is narrow
+    "code": "付款码",
+    "wechat": "微信扫码",
+    "alipay": "支付宝扫码",
+    "account": "预交金",
+    "covered": "医保全额支付",
 }
 KINDS = {"prescription": "处方", "lab": "检验", "imaging": "检查", "treatment": "治疗"}
 

@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from kiosk_app.controller import KioskController
 from kiosk_app.features.bills.flow import PAYING, BillsFlow, Outcome, PrintState
@@ -114,8 +114,11 @@ class BillListScreen(ChoiceScreen):
         if len(item.items) > 3:
             content += " …"
         mark = "☑" if item.bill_id in self._selected else "☐"
-        head = f"{mark}  {BillWords.kind(item.kind)} · {view.pick(item.title_zh, item.title_en)}"
-        return f"{head}    {yuan(item.total_cents)}\n{content}", item.status == "unpaid"
+        head = f"{mark}  {yuan(item.total_cents)}  ·  {BillWords.kind(item.kind)}"
+        title = view.pick(item.title_zh, item.title_en)
+        # Elderly mode: larger type, so two lines (the amount and what it is for) and not the item list.
+        text = f"{head}\n{title}" if view.elderly else f"{head}\n{title}\n{content}"
+        return text, item.status == "unpaid"
 
     def choose(self, item: Any) -> Callable[[Any], list[Any]]:
         return lambda f: f.toggle(item.bill_id)
@@ -141,12 +144,12 @@ class BillListScreen(ChoiceScreen):
         f = _flow(flow)
         self._selected = f.selected if f is not None else set()
         super().refresh(flow, view)
-        for button in self.buttons:
-            button.setCheckable(True)
         size = self._last[1]
         for i, button in enumerate(self.buttons):
             index = self.page * size + i
+            button.setCheckable(True)
             button.setChecked(index < len(self._items) and self._items[index].bill_id in self._selected)
+            _elide_lines(button)
         count = len(f.selection) if f is not None else 0
         self.total.setText(
             self.tr("{n} selected: {amount}").format(n=count, amount=yuan(f.selected_total)) if f and f.bills else ""
@@ -169,7 +172,8 @@ class PresettleScreen(Screen):
         super().__init__(controller, parent)
         self.title = label("Title")
         self.what = label("Subtitle")
-        self.card, self.cells = summary_card(3)
+        self.card, self.cells = summary_card(2)
+        self.you_pay = label("Subtitle", center=True)
         self.amount = label("Amount", center=True)
         self.hint = label("Hint")
         self.held = label("Subtitle")
@@ -181,18 +185,14 @@ class PresettleScreen(Screen):
         self.wechat_button.clicked.connect(lambda: _event(controller, lambda f: f.choose_qr("wechat")))
         self.alipay_button.clicked.connect(lambda: _event(controller, lambda f: f.choose_qr("alipay")))
         self.account_button.clicked.connect(lambda: _event(controller, lambda f: f.choose_account()))
-        qr_row = QHBoxLayout()
-        for button in (self.wechat_button, self.alipay_button):
+        for button in (self.wechat_button, self.alipay_button, self.account_button):
             button.setObjectName("Secondary")
-            qr_row.addWidget(button)
-        self.account_button.setObjectName("Secondary")
-        for widget in (self.title, self.what, self.card, self.amount, self.hint, self.held):
+        for widget in (self.title, self.what, self.card, self.you_pay, self.amount, self.hint, self.held):
             self.box.addWidget(widget)
         self.box.addStretch(1)
         self.box.addWidget(self.bar)
-        self.box.addWidget(self.code_button)
-        self.box.addLayout(qr_row)
-        self.box.addWidget(self.account_button)
+        for button in (self.code_button, self.wechat_button, self.alipay_button, self.account_button):
+            self.box.addWidget(button)
 
     def refresh(self, flow: Any, view: View) -> None:
         f = _flow(flow)
@@ -200,7 +200,9 @@ class PresettleScreen(Screen):
         self.title.setText(self.tr("Amount to pay"))
         titles = [view.pick(b.title_zh, b.title_en) for b in lock.bills] if lock else []
         self.what.setText(" · ".join(titles))
-        _fill(self.cells, BillWords.shares(lock))
+        self.what.setVisible(not view.elderly)  # elderly mode: room for the amounts in large type
+        _fill(self.cells, BillWords.shares(lock)[:2])
+        self.you_pay.setText(BillWords.shares(lock)[2][0])
         self.amount.setText(yuan(lock.self_pay_cents or 0) if lock else "")
         self.hint.setText(BillWords.uninsured() if f is not None and lock and not f.insured else "")
         self.hint.setVisible(bool(self.hint.text()))
@@ -416,6 +418,16 @@ class BillResultScreen(Screen):
         self.reprint.setText(self.tr("Try printing the receipt again"))
         self.reprint.setVisible(state is PrintState.FAILED)
         self.done.setText(self.tr("Finish"))
+
+
+def _elide_lines(button: QPushButton) -> None:
+    """Each line of a choice cut to the button's width with "…": a long title never hides the amount."""
+    lines = button.text().split("\n")
+    room = button.width() - 3 * button.fontMetrics().averageCharWidth()  # the padding either side
+    if room <= 0:
+        return
+    metrics = button.fontMetrics()
+    button.setText("\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideRight, room) for line in lines))
 
 
 def _hhmm(iso: str | None) -> str:
