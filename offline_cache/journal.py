@@ -32,6 +32,9 @@ REJECTED = "rejected"  # the server refused a queued operation (slot taken meanw
 # A first-time filing (建档) on its own.
 FILING = "filing"  # filing key stored, request about to be sent
 FILED = "filed"  # the server made (or replayed) the record; the visit-card number is known
+# A refund (退号, kiosk_app/features/refund): the key is stored before the request.
+REFUNDING = "refunding"
+REFUND_UNKNOWN = "refund_unknown"  # the kiosk stopped asking; the server settles it
 
 # Print-job states.
 PRINT_PENDING = "pending"
@@ -149,7 +152,7 @@ class Journal:
 
 
 # States whose outcome the kiosk does not know for sure yet: what a heartbeat reports as its queue.
-UNRESOLVED = (REGISTERING, FILING, PAYING, PAYMENT_PENDING, PAYMENT_UNKNOWN)
+UNRESOLVED = (REGISTERING, FILING, PAYING, PAYMENT_PENDING, PAYMENT_UNKNOWN, REFUNDING, REFUND_UNKNOWN)
 
 
 def unresolved(journal: Journal) -> tuple[int, float | None]:
