@@ -198,11 +198,11 @@ def test_card_needs_the_pos_reference_and_a_refusal_lists_the_items_again() -> N
     flow = at_take()
     flow.choose_channel("card")
     assert flow.confirm_card() == [] and flow.message == "cashier.pos_ref_missing"
-    for ch in "POS-0012":
+    for ch in "R-0012":
         flow.amount_key(ch)
-    assert flow.pos_ref.text == "-0012"  # letters other than A-F are not on a POS slip
+    assert flow.pos_ref.text == "0012"  # the keypad has digits only: what a POS slip prints
     [settle] = flow.confirm_card()
-    assert settle.pos_ref == "-0012"
+    assert settle.pos_ref == "0012"
     [reload] = flow.settled(settle.visit, PayOutcome("REFUSED", "bill_lock_expired"))
     assert flow.step == c.ITEMS and flow.quote is None and isinstance(reload, c.LoadItems)
     assert flow.message == "cashier.rejected.bill_lock_expired"

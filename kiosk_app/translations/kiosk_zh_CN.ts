@@ -45,32 +45,32 @@
 <context>
     <name>ApproveScreen</name>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="138"/>
+        <location filename="../features/cashier/screens_refund.py" line="136"/>
         <source>Supervisor approval</source>
         <translation>主管审批</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="141"/>
+        <location filename="../features/cashier/screens_refund.py" line="139"/>
         <source>Refund {amount}: the supervisor enters their staff number and PIN.</source>
         <translation>退费 {amount}：请主管输入工号和密码。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="145"/>
+        <location filename="../features/cashier/screens_refund.py" line="143"/>
         <source>Supervisor number: {n}</source>
         <translation>主管工号：{n}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="146"/>
+        <location filename="../features/cashier/screens_refund.py" line="144"/>
         <source>PIN: {dots}</source>
         <translation>密码：{dots}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="150"/>
+        <location filename="../features/cashier/screens_refund.py" line="148"/>
         <source>Next</source>
         <translation>下一步</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="150"/>
+        <location filename="../features/cashier/screens_refund.py" line="148"/>
         <source>Approve</source>
         <translation>批准</translation>
     </message>
@@ -247,17 +247,17 @@
 <context>
     <name>CardScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="288"/>
+        <location filename="../features/cashier/screens_patient.py" line="282"/>
         <source>Bank card {amount}</source>
         <translation>银行卡 {amount}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="290"/>
+        <location filename="../features/cashier/screens_patient.py" line="284"/>
         <source>Charge the amount on the POS terminal, then type the reference number printed on its slip.</source>
         <translation>请在POS机上刷卡收款，然后输入签购单上的参考号。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="293"/>
+        <location filename="../features/cashier/screens_patient.py" line="287"/>
         <source>Card paid</source>
         <translation>已刷卡</translation>
     </message>
@@ -265,32 +265,32 @@
 <context>
     <name>CashScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="255"/>
+        <location filename="../features/cashier/screens_patient.py" line="250"/>
         <source>Cash</source>
         <translation>现金</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="256"/>
+        <location filename="../features/cashier/screens_patient.py" line="251"/>
         <source>Due: {amount}. Amount tendered:</source>
         <translation>应收 {amount}，实收：</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="260"/>
+        <location filename="../features/cashier/screens_patient.py" line="255"/>
         <source>Change: {amount}</source>
         <translation>找零：{amount}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="260"/>
+        <location filename="../features/cashier/screens_patient.py" line="255"/>
         <source>Not enough</source>
         <translation>实收不足</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="262"/>
+        <location filename="../features/cashier/screens_patient.py" line="257"/>
         <source>Exact amount</source>
         <translation>正好</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="263"/>
+        <location filename="../features/cashier/screens_patient.py" line="258"/>
         <source>Cash received</source>
         <translation>确认收款</translation>
     </message>
@@ -336,102 +336,102 @@
 <context>
     <name>CashierScreen</name>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="41"/>
+        <location filename="../features/cashier/screens_staff.py" line="49"/>
         <source>Payment code</source>
         <translation>付款码</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="42"/>
+        <location filename="../features/cashier/screens_staff.py" line="50"/>
         <source>WeChat Pay</source>
         <translation>微信支付</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="43"/>
+        <location filename="../features/cashier/screens_staff.py" line="51"/>
         <source>Alipay</source>
         <translation>支付宝</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="44"/>
+        <location filename="../features/cashier/screens_staff.py" line="52"/>
         <source>Cash</source>
         <translation>现金</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="45"/>
+        <location filename="../features/cashier/screens_staff.py" line="53"/>
         <source>Bank card</source>
         <translation>银行卡</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="50"/>
+        <location filename="../features/cashier/screens_staff.py" line="58"/>
         <source>Counted here, not recorded by the server</source>
         <translation>本机有记录，中心无记录</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="51"/>
+        <location filename="../features/cashier/screens_staff.py" line="59"/>
         <source>Recorded by the server, not counted here</source>
         <translation>中心有记录，本机无记录</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="52"/>
+        <location filename="../features/cashier/screens_staff.py" line="60"/>
         <source>Amounts differ</source>
         <translation>金额不符</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="53"/>
+        <location filename="../features/cashier/screens_staff.py" line="61"/>
         <source>Payment methods differ</source>
         <translation>支付方式不符</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="54"/>
+        <location filename="../features/cashier/screens_staff.py" line="62"/>
         <source>Outcomes differ</source>
         <translation>结果不符</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="55"/>
+        <location filename="../features/cashier/screens_staff.py" line="63"/>
         <source>Payment record missing</source>
         <translation>缺少支付记录</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="56"/>
+        <location filename="../features/cashier/screens_staff.py" line="64"/>
         <source>Payment amount differs</source>
         <translation>支付金额不符</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="57"/>
+        <location filename="../features/cashier/screens_staff.py" line="65"/>
         <source>Not settled yet</source>
         <translation>尚未完结</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="61"/>
+        <location filename="../features/cashier/screens_staff.py" line="69"/>
         <source>{n} × {amount}</source>
         <translation>{n} 笔 {amount}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="64"/>
+        <location filename="../features/cashier/screens_staff.py" line="72"/>
         <source>Cashier</source>
         <translation>收费员</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="70"/>
+        <location filename="../features/cashier/screens_staff.py" line="78"/>
         <source>Refunds</source>
         <translation>退费</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="71"/>
+        <location filename="../features/cashier/screens_staff.py" line="79"/>
         <source>Transactions</source>
         <translation>交易笔数</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="72"/>
+        <location filename="../features/cashier/screens_staff.py" line="80"/>
         <source>Net taken</source>
         <translation>净收</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="73"/>
+        <location filename="../features/cashier/screens_staff.py" line="81"/>
         <source>Cash expected</source>
         <translation>现金应有</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="78"/>
+        <location filename="../features/cashier/screens_staff.py" line="86"/>
         <source>Cash counted</source>
         <translation>现金实点</translation>
     </message>
@@ -666,32 +666,32 @@
 <context>
     <name>ClosedScreen</name>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="186"/>
+        <location filename="../features/cashier/screens_staff.py" line="195"/>
         <source>Shift closed</source>
         <translation>已交班</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="192"/>
+        <location filename="../features/cashier/screens_staff.py" line="201"/>
         <source>Reconciled with the hospital system: no differences.</source>
         <translation>已与医院系统对账：全部一致。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="196"/>
+        <location filename="../features/cashier/screens_staff.py" line="205"/>
         <source>{n} difference(s) with the hospital system:</source>
         <translation>与医院系统有 {n} 处不符：</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="201"/>
+        <location filename="../features/cashier/screens_staff.py" line="210"/>
         <source>Saved to {path}</source>
         <translation>已保存到 {path}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="204"/>
+        <location filename="../features/cashier/screens_staff.py" line="213"/>
         <source>Print the report again</source>
         <translation>重新打印报表</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="206"/>
+        <location filename="../features/cashier/screens_staff.py" line="215"/>
         <source>Sign out</source>
         <translation>退出登录</translation>
     </message>
@@ -699,12 +699,12 @@
 <context>
     <name>CodeScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="216"/>
+        <location filename="../features/cashier/screens_patient.py" line="211"/>
         <source>Scan the patient&apos;s payment code</source>
         <translation>请扫描患者的付款码</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="218"/>
+        <location filename="../features/cashier/screens_patient.py" line="213"/>
         <source>WeChat Pay or Alipay: hold the scanner over the code on the patient&apos;s phone.</source>
         <translation>微信或支付宝：将扫码枪对准患者手机上的付款码。</translation>
     </message>
@@ -1619,39 +1619,39 @@
 <context>
     <name>ItemsScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="119"/>
+        <location filename="../features/cashier/screens_patient.py" line="118"/>
         <source>To pay</source>
         <translation>待缴费项目</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="126"/>
+        <location filename="../features/cashier/screens_patient.py" line="125"/>
         <source>(being paid elsewhere)</source>
         <translation>（正在别处缴费）</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="130"/>
+        <location filename="../features/cashier/screens_patient.py" line="129"/>
         <source>Registration {no}: {dept} {date} {start}</source>
         <translation>挂号 {no}：{dept} {date} {start}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="138"/>
-        <source>Selected: {amount} before insurance</source>
-        <translation>已选：{amount}（医保结算前）</translation>
+        <location filename="../features/cashier/screens_patient.py" line="136"/>
+        <source>Selected {amount}</source>
+        <translation>已选 {amount}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="140"/>
+        <location filename="../features/cashier/screens_patient.py" line="141"/>
+        <source>Refund…</source>
+        <translation>退费…</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="142"/>
+        <source>Settle</source>
+        <translation>结算</translation>
+    </message>
+    <message>
+        <location filename="../features/cashier/screens_patient.py" line="137"/>
         <source>Medical insurance card shown: pre-settle with the insurer</source>
         <translation>患者已出示医保卡：按医保预结算</translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="144"/>
-        <source>Refund a payment</source>
-        <translation>退费</translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_patient.py" line="145"/>
-        <source>Settle the selection</source>
-        <translation>结算所选项目</translation>
     </message>
 </context>
 <context>
@@ -1713,62 +1713,62 @@
 <context>
     <name>PaidScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="339"/>
+        <location filename="../features/cashier/screens_patient.py" line="333"/>
         <source>Paid</source>
         <translation>收费成功</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="339"/>
+        <location filename="../features/cashier/screens_patient.py" line="333"/>
         <source>Not confirmed yet</source>
         <translation>尚未确认</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="342"/>
+        <location filename="../features/cashier/screens_patient.py" line="336"/>
         <source>Patient pays</source>
         <translation>个人支付</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="342"/>
+        <location filename="../features/cashier/screens_patient.py" line="336"/>
         <source>Paid by</source>
         <translation>支付方式</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="344"/>
+        <location filename="../features/cashier/screens_patient.py" line="338"/>
         <source>Tendered</source>
         <translation>实收</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="344"/>
+        <location filename="../features/cashier/screens_patient.py" line="338"/>
         <source>Change</source>
         <translation>找零</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="346"/>
+        <location filename="../features/cashier/screens_patient.py" line="340"/>
         <source>POS reference</source>
         <translation>POS参考号</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="352"/>
+        <location filename="../features/cashier/screens_patient.py" line="346"/>
         <source>Printing the receipt…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="353"/>
+        <location filename="../features/cashier/screens_patient.py" line="347"/>
         <source>Hand the receipt to the patient.</source>
         <translation>请将凭条交给患者。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="354"/>
+        <location filename="../features/cashier/screens_patient.py" line="348"/>
         <source>The receipt did not print. The payment is recorded.</source>
         <translation>凭条未能打印，收费已记录。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="359"/>
+        <location filename="../features/cashier/screens_patient.py" line="353"/>
         <source>Print the receipt again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="361"/>
+        <location filename="../features/cashier/screens_patient.py" line="355"/>
         <source>Next patient</source>
         <translation>下一位患者</translation>
     </message>
@@ -1850,7 +1850,7 @@
 <context>
     <name>PayingScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="308"/>
+        <location filename="../features/cashier/screens_patient.py" line="302"/>
         <source>Recording the payment…</source>
         <translation>正在记录收费…</translation>
     </message>
@@ -2274,17 +2274,17 @@
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="61"/>
-        <source>Charged too much</source>
+        <source>Overcharged</source>
         <translation>多收费用</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="62"/>
-        <source>Test or treatment cancelled</source>
+        <source>Cancelled</source>
         <translation>检查或治疗取消</translation>
     </message>
     <message>
         <location filename="../features/cashier/screens_refund.py" line="63"/>
-        <source>At the patient&apos;s request</source>
+        <source>Patient asks</source>
         <translation>患者要求</translation>
     </message>
     <message>
@@ -2298,17 +2298,12 @@
         <translation>退费 ¥{amount}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="94"/>
-        <source>Refund the card on the POS terminal first, then type its reference.</source>
-        <translation>请先在POS机上退款，再输入其参考号。</translation>
+        <location filename="../features/cashier/screens_refund.py" line="95"/>
+        <source>POS refund reference (refund on the terminal first): {ref}</source>
+        <translation>POS退款参考号（请先在POS机上退款）：{ref}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="96"/>
-        <source>POS reference: {ref}</source>
-        <translation>POS参考号：{ref}</translation>
-    </message>
-    <message>
-        <location filename="../features/cashier/screens_refund.py" line="100"/>
+        <location filename="../features/cashier/screens_refund.py" line="98"/>
         <source>Ask a supervisor</source>
         <translation>请主管审批</translation>
     </message>
@@ -2316,72 +2311,72 @@
 <context>
     <name>RefundedScreen</name>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="199"/>
+        <location filename="../features/cashier/screens_refund.py" line="197"/>
         <source>Refunded</source>
         <translation>退费成功</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="200"/>
+        <location filename="../features/cashier/screens_refund.py" line="198"/>
         <source>Refund on its way</source>
         <translation>退款处理中</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="201"/>
+        <location filename="../features/cashier/screens_refund.py" line="199"/>
         <source>Refund not made</source>
         <translation>退费未成功</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="202"/>
+        <location filename="../features/cashier/screens_refund.py" line="200"/>
         <source>Refund not confirmed yet</source>
         <translation>退费尚未确认</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="207"/>
+        <location filename="../features/cashier/screens_refund.py" line="205"/>
         <source>Hand back {amount} in cash</source>
         <translation>请退还现金 {amount}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="214"/>
+        <location filename="../features/cashier/screens_refund.py" line="212"/>
         <source>Refund</source>
         <translation>退费金额</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="215"/>
+        <location filename="../features/cashier/screens_refund.py" line="213"/>
         <source>Paid by</source>
         <translation>原支付方式</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="216"/>
+        <location filename="../features/cashier/screens_refund.py" line="214"/>
         <source>Approved by</source>
         <translation>审批主管</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="217"/>
+        <location filename="../features/cashier/screens_refund.py" line="215"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="224"/>
+        <location filename="../features/cashier/screens_refund.py" line="222"/>
         <source>Printing the refund slip…</source>
         <translation>正在打印退费凭条…</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="225"/>
+        <location filename="../features/cashier/screens_refund.py" line="223"/>
         <source>Hand the refund slip to the patient.</source>
         <translation>请将退费凭条交给患者。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="226"/>
+        <location filename="../features/cashier/screens_refund.py" line="224"/>
         <source>The refund slip did not print. The refund is recorded.</source>
         <translation>退费凭条未能打印，退费已记录。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="231"/>
+        <location filename="../features/cashier/screens_refund.py" line="229"/>
         <source>Print the slip again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="233"/>
+        <location filename="../features/cashier/screens_refund.py" line="231"/>
         <source>Next patient</source>
         <translation>下一位患者</translation>
     </message>
@@ -2399,7 +2394,7 @@
         <translation>请稍候，请勿离开。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="165"/>
+        <location filename="../features/cashier/screens_refund.py" line="163"/>
         <source>Making the refund…</source>
         <translation>正在退费…</translation>
     </message>
@@ -2523,17 +2518,17 @@
 <context>
     <name>ReportScreen</name>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="146"/>
+        <location filename="../features/cashier/screens_staff.py" line="154"/>
         <source>End of shift</source>
         <translation>交班</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="149"/>
+        <location filename="../features/cashier/screens_staff.py" line="158"/>
         <source>Cash counted in the drawer (expected {amount})</source>
         <translation>钱箱现金实点金额（应有 {amount}）</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="152"/>
+        <location filename="../features/cashier/screens_staff.py" line="161"/>
         <source>Close the shift</source>
         <translation>确认交班</translation>
     </message>
@@ -2821,32 +2816,32 @@
 <context>
     <name>SignInScreen</name>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="108"/>
+        <location filename="../features/cashier/screens_staff.py" line="116"/>
         <source>Cashier sign-in</source>
         <translation>收费员登录</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="109"/>
+        <location filename="../features/cashier/screens_staff.py" line="117"/>
         <source>Enter your staff number and PIN, or place your staff ID card on the reader.</source>
         <translation>请输入工号和密码，或将您的身份证放在读卡器上。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="112"/>
+        <location filename="../features/cashier/screens_staff.py" line="120"/>
         <source>Staff number: {n}</source>
         <translation>工号：{n}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="113"/>
+        <location filename="../features/cashier/screens_staff.py" line="121"/>
         <source>PIN: {dots}</source>
         <translation>密码：{dots}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="117"/>
+        <location filename="../features/cashier/screens_staff.py" line="125"/>
         <source>Next</source>
         <translation>下一步</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="117"/>
+        <location filename="../features/cashier/screens_staff.py" line="125"/>
         <source>Sign in</source>
         <translation>登录</translation>
     </message>
@@ -3015,27 +3010,27 @@
 <context>
     <name>TakeScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="182"/>
+        <location filename="../features/cashier/screens_patient.py" line="177"/>
         <source>Take the payment</source>
         <translation>收费</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="188"/>
+        <location filename="../features/cashier/screens_patient.py" line="183"/>
         <source>Items</source>
         <translation>项目数</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="189"/>
+        <location filename="../features/cashier/screens_patient.py" line="184"/>
         <source>Total</source>
         <translation>总金额</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="190"/>
+        <location filename="../features/cashier/screens_patient.py" line="185"/>
         <source>Insurance pays</source>
         <translation>医保支付</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="191"/>
+        <location filename="../features/cashier/screens_patient.py" line="186"/>
         <source>Patient pays</source>
         <translation>个人支付</translation>
     </message>
@@ -3265,12 +3260,12 @@
         <translation>已预约的就诊</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="19"/>
+        <location filename="../features/cashier/screens_staff.py" line="20"/>
         <source>Cashier window</source>
         <translation>收费窗口</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_staff.py" line="20"/>
+        <location filename="../features/cashier/screens_staff.py" line="21"/>
         <source>Staff sign-in</source>
         <translation>工作人员登录</translation>
     </message>

@@ -37,6 +37,7 @@ from kiosk_app.features.cashier.screens_patient import (
 from kiosk_app.features.cashier.screens_refund import ApproveScreen, RefundedScreen, RefundingScreen, RefundScreen
 from kiosk_app.features.cashier.screens_staff import ClosedScreen, ReportScreen, SignInScreen, tile
 from kiosk_app.features.cashier.service import CashierService
+from kiosk_app.features.cashier.tour import tour
 
 FEATURE = Feature(
     name="cashier",
@@ -62,4 +63,5 @@ FEATURE = Feature(
     },
     tile=tile,
     order=900,
+    tour=tour,
 )

@@ -13,8 +13,8 @@ MAX_YUAN_DIGITS = 6  # ¥999,999.99: far above anything paid at a window
 
 @dataclass
 class Entry:
-    """One keypad field. ``kind``: ``digits`` (staff number, PIN, visit card), ``yuan`` (an amount
-    with up to two decimals), ``ref`` (a POS reference: digits and letters A-F from its slip)."""
+    """One keypad field. ``kind``: ``digits`` (staff number, PIN, visit card, a POS reference number)
+    or ``yuan`` (an amount with up to two decimals)."""
 
     kind: str = "digits"
     max_len: int = 12
@@ -25,7 +25,7 @@ class Entry:
             return
         if self.kind == "yuan":
             self._yuan_key(ch)
-        elif (ch.isdigit() or (self.kind == "ref" and ch in "ABCDEF-")) and len(self.text) < self.max_len:
+        elif ch.isdigit() and len(self.text) < self.max_len:
             self.text += ch
 
     def delete(self) -> None:

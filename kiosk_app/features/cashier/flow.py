@@ -109,7 +109,7 @@ class CashierFlow(FeatureFlow):
         self.channel = ""
         self.pay = CodePay()
         self.tendered = Entry("yuan")
-        self.pos_ref = Entry("ref", 20)
+        self.pos_ref = Entry("digits", 20)
         self.txn_id = ""
         self.outcome: PayOutcome | None = None
         self.settlement: Settlement | None = None
@@ -117,7 +117,7 @@ class CashierFlow(FeatureFlow):
         self.refund_payment: RecentPayment | None = None
         self.refund_amount = Entry("yuan")
         self.refund_reason = ""
-        self.refund_pos_ref = Entry("ref", 20)
+        self.refund_pos_ref = Entry("digits", 20)
         self.supervisor_no = Entry("digits", 12)
         self.supervisor_pin = Entry("digits", 12)
         self.approve_field = "supervisor_no"
@@ -653,6 +653,13 @@ class CashierFlow(FeatureFlow):
         if self.step == CLOSED:
             self.print_state = PrintState.PRINTED if ok else PrintState.FAILED
             self.message = "" if ok else key or "printer.error"
+        return []
+
+    def leave_window(self) -> list[object]:
+        """Out of the cashier mode to the kiosk's home (a lobby kiosk showing the mode: the tour, the
+        demo). Only when nobody is signed in, so a shift can never be walked away from this way."""
+        if self.step == SIGNIN and not self.busy and self.shift is None:
+            self.reset()  # at home: the controller ends the session and wipes every screen
         return []
 
     def sign_off(self) -> list[object]:

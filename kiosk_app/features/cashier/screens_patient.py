@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
 from kiosk_app.controller import KioskController
 from kiosk_app.features.cashier.commands import PrintState
 from kiosk_app.features.cashier.screens_staff import CashierScreen, cashier_flow, event
-from kiosk_app.features.cashier.widgets import Keypad, ToggleList, card, fill
+from kiosk_app.features.cashier.widgets import Keypad, Row, ToggleList, card, fill
 from kiosk_app.screens.base import View, busy_bar, label, yuan
 
 QUICK_NOTES_CENTS = (5000, 10000)  # the notes most often handed over: ¥50, ¥100
@@ -94,11 +94,10 @@ class ItemsScreen(PatientLine):
         self.title = label("Title", center=True)
         self.patient = label("Subtitle", center=True)
         self.list = ToggleList()
-        self.insured_button = QPushButton()
-        self.insured_button.setObjectName("Choice")
-        self.insured_button.setCheckable(True)
+        self.list.setMinimumHeight(200)
+        self.insured_button = Row()
         self.insured_button.clicked.connect(lambda: event(controller, lambda f: f.toggle_insured()))
-        self.total = label("Amount", center=True)
+        self.total = label("BigNumber", center=True)
         self.bar = busy_bar()
         buttons = QGridLayout()
         self.refund_button = QPushButton()
@@ -134,15 +133,13 @@ class ItemsScreen(PatientLine):
                     (f"r{r.registration_id}", f"{text}  {yuan(r.amount_cents)}", r.registration_id in f.selected_regs)
                 )
         self.list.show_rows(rows, self._toggle)
-        self.total.setText(
-            self.tr("Selected: {amount} before insurance").format(amount=yuan(f.selected_total_cents if f else 0))
-        )
-        self.insured_button.setText(self.tr("Medical insurance card shown: pre-settle with the insurer"))
+        self.total.setText(self.tr("Selected {amount}").format(amount=yuan(f.selected_total_cents if f else 0)))
+        self.insured_button.set_text(self.tr("Medical insurance card shown: pre-settle with the insurer"))
         self.insured_button.setChecked(f is not None and f.insured)
         self.insured_button.setEnabled(items is not None and not flow.busy)
         self.bar.setVisible(flow.busy)
-        self.refund_button.setText(self.tr("Refund a payment"))
-        self.settle_button.setText(self.tr("Settle the selection"))
+        self.refund_button.setText(self.tr("Refund…"))
+        self.settle_button.setText(self.tr("Settle"))
         for button in (self.refund_button, self.settle_button):
             button.setEnabled(items is not None and not flow.busy)
 
@@ -164,17 +161,15 @@ class TakeScreen(PatientLine):
         self.card, self.cells = card(4)
         self.amount = label("BigNumber", center=True)
         self.channel_buttons: dict[str, QPushButton] = {}
-        grid = QGridLayout()
-        for i, channel in enumerate(("code", "cash", "card")):
-            button = QPushButton()
-            button.setObjectName("Choice")
-            button.clicked.connect(lambda _=False, c=channel: event(controller, lambda f: f.choose_channel(c)))
-            self.channel_buttons[channel] = button
-            grid.addWidget(button, 0, i)
         for widget in (self.title, self.patient, self.card, self.amount):
             self.box.addWidget(widget)
         self.box.addStretch(1)
-        self.box.addLayout(grid)
+        for channel in ("code", "cash", "card"):  # one full-width button each: the cashier's three choices
+            button = QPushButton()
+            button.setObjectName("Secondary")
+            button.clicked.connect(lambda _=False, c=channel: event(controller, lambda f: f.choose_channel(c)))
+            self.channel_buttons[channel] = button
+            self.box.addWidget(button)
 
     def refresh(self, flow: Any, view: View) -> None:
         f = cashier_flow(flow)
@@ -227,7 +222,7 @@ class CashScreen(PatientLine):
         self.title = label("Title", center=True)
         self.due = label("Subtitle", center=True)
         self.tendered = label("PhoneDisplay", wrap=False, center=True)
-        self.change = label("Amount", center=True)
+        self.change = label("BigNumber", center=True)
         notes = QGridLayout()
         self.exact_button = QPushButton()
         self.exact_button.setObjectName("Secondary")
@@ -277,7 +272,6 @@ class CardScreen(PatientLine):
             lambda ch: event(controller, lambda f: f.amount_key(ch)),
             lambda: event(controller, lambda f: f.amount_delete()),
             lambda: event(controller, lambda f: f.confirm_card()),
-            hex_letters=True,
         )
         for widget in (self.title, self.hint, self.ref, self.keypad):
             self.box.addWidget(widget)

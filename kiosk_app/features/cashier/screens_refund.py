@@ -23,6 +23,7 @@ class RefundScreen(PatientLine):
         self.title = label("Title", center=True)
         self.patient = label("Subtitle", center=True)
         self.payments = ToggleList()
+        self.payments.setMinimumHeight(160)
         # The keypad types into the amount, or (card refunds) into the POS reference: tap to switch.
         self.amount = QPushButton()
         self.pos_ref = QPushButton()
@@ -39,7 +40,6 @@ class RefundScreen(PatientLine):
             button.clicked.connect(lambda _=False, r=reason: event(controller, lambda f: f.choose_reason(r)))
             self.reason_buttons[reason] = button
             reasons.addWidget(button, i // 2, i % 2)
-        self.pos_label = label("Hint", center=True)
         self.target = "amount"
         self.keypad = Keypad(
             lambda ch: event(controller, lambda f: f.refund_key_pressed(ch, self.target)),
@@ -52,15 +52,15 @@ class RefundScreen(PatientLine):
         self.box.addWidget(self.payments, 1)
         self.box.addWidget(self.amount)
         self.box.addLayout(reasons)
-        for widget in (self.pos_label, self.pos_ref, self.keypad):
-            self.box.addWidget(widget)
+        self.box.addWidget(self.pos_ref)
+        self.box.addWidget(self.keypad)
 
     def reason_text(self, reason: str) -> str:
         return {
             "duplicate": self.tr("Paid twice"),
-            "overcharged": self.tr("Charged too much"),
-            "cancelled": self.tr("Test or treatment cancelled"),
-            "patient": self.tr("At the patient's request"),
+            "overcharged": self.tr("Overcharged"),
+            "cancelled": self.tr("Cancelled"),
+            "patient": self.tr("Patient asks"),
         }[reason]
 
     def refresh(self, flow: Any, view: View) -> None:
@@ -91,11 +91,9 @@ class RefundScreen(PatientLine):
             self.target = "amount"
         self.amount.setChecked(self.target == "amount")
         self.pos_ref.setChecked(self.target == "pos_ref")
-        self.pos_label.setText(self.tr("Refund the card on the POS terminal first, then type its reference."))
         ref = f.refund_pos_ref.text if f else ""
-        self.pos_ref.setText(self.tr("POS reference: {ref}").format(ref=ref))
-        for widget in (self.pos_label, self.pos_ref):
-            widget.setVisible(card_refund)
+        self.pos_ref.setText(self.tr("POS refund reference (refund on the terminal first): {ref}").format(ref=ref))
+        self.pos_ref.setVisible(card_refund)
         self.keypad.buttons["."].setEnabled(self.target == "amount")
         self.keypad.ok_button.setText(self.tr("Ask a supervisor"))
         self.keypad.setEnabled(chosen is not None)

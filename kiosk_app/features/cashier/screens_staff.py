@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import QPushButton, QWidget
 
+from kiosk_app import theme
 from kiosk_app.controller import KioskController
 from kiosk_app.features.cashier.commands import PrintState
 from kiosk_app.features.cashier.flow import CashierFlow
@@ -34,7 +35,14 @@ def cashier_flow(flow: Any) -> CashierFlow | None:
 
 
 class CashierScreen(Screen):
-    """The cashier screens' shared wording (``self.tr`` here: one translation context)."""
+    """The cashier screens' shared wording (``self.tr`` here: one translation context) and look."""
+
+    def __init__(self, controller: KioskController, parent: QWidget | None = None) -> None:
+        super().__init__(controller, parent)
+        # What is selected must show: the kiosk's theme has no checked state (patients never toggle).
+        self.setStyleSheet(
+            f"QPushButton:checked {{ background: #D7EEEB; border: 3px solid {theme.PRIMARY}; font-weight: bold; }}"
+        )
 
     def channel_name(self, channel: str) -> str:
         return {
@@ -126,7 +134,7 @@ class ReportScreen(CashierScreen):
         super().__init__(controller, parent)
         self.box.setSpacing(10)
         self.title = label("Title", center=True)
-        self.card, self.cells = card(8)
+        self.card, self.cells = card(6)
         self.count_label = label("Subtitle", center=True)
         self.counted = label("PhoneDisplay", wrap=False, center=True)
         self.keypad = Keypad(
@@ -144,7 +152,8 @@ class ReportScreen(CashierScreen):
         f = cashier_flow(flow)
         report = f.report if f else None
         self.title.setText(self.tr("End of shift"))
-        fill(self.cells, self.totals_rows(report) if report else [])
+        # Before closing: what was taken and what the drawer should hold; the full report after.
+        fill(self.cells, self.totals_rows(report)[1:6] + self.totals_rows(report)[-1:] if report else [])
         self.card.setVisible(report is not None)
         self.count_label.setText(self.tr("Cash counted in the drawer (expected {amount})").format(
             amount=yuan(report.cash_expected_cents) if report else "-"))  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -26,7 +27,8 @@ def key_button(text: str, name: str = "Key") -> QPushButton:
 
 
 class Keypad(QWidget):
-    """Digits 0-9, an optional "." (amounts) and letters A-F (POS references), delete and OK."""
+    """Digits in a 4-column block (delete, 0 and an optional "." on the right), OK underneath:
+    four rows of keys, so the keypad fits under a screen's other content at every scale."""
 
     def __init__(
         self,
@@ -35,29 +37,29 @@ class Keypad(QWidget):
         on_ok: Callable[[], None] | None = None,
         *,
         dot: bool = False,
-        hex_letters: bool = False,
     ) -> None:
         super().__init__()
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(10)
+        grid.setSpacing(8)
         self.buttons: dict[str, QPushButton] = {}
-        keys = list("123456789") + ([".", "0"] if dot else ["0"])
-        if hex_letters:
-            keys += list("ABCDEF")
-        for i, ch in enumerate(keys):
-            button = key_button(ch)
+        for i, ch in enumerate("123456789"):
+            self.buttons[ch] = key_button(ch)
+            grid.addWidget(self.buttons[ch], i // 3, i % 3)
+        self.buttons["0"] = key_button("0")
+        grid.addWidget(self.buttons["0"], 1, 3)
+        if dot:
+            self.buttons["."] = key_button(".")
+            grid.addWidget(self.buttons["."], 2, 3)
+        for ch, button in self.buttons.items():
             button.clicked.connect(lambda _=False, c=ch: on_key(c))
-            self.buttons[ch] = button
-            grid.addWidget(button, i // 3, i % 3)
-        row = (len(keys) + 2) // 3
         self.delete_button = key_button("⌫")
         self.delete_button.clicked.connect(on_delete)
-        grid.addWidget(self.delete_button, row, 0)
+        grid.addWidget(self.delete_button, 0, 3)
         self.ok_button = key_button("", "KeyOk")
         if on_ok is not None:
             self.ok_button.clicked.connect(on_ok)
-            grid.addWidget(self.ok_button, row, 1, 1, 2)
+            grid.addWidget(self.ok_button, 3, 0, 1, 4)
         else:
             self.ok_button.hide()
 
@@ -67,6 +69,32 @@ class Keypad(QWidget):
             self.buttons[ch].click()
 
 
+class Row(QPushButton):
+    """A checkable row whose text wraps (a QPushButton's own text cannot)."""
+
+    def __init__(self, text: str = "", *, checkable: bool = True) -> None:
+        super().__init__()
+        self.setObjectName("Choice")
+        self.setCheckable(checkable)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label = label("RowText")
+        self.label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)  # the row takes the touch
+        box = QVBoxLayout(self)
+        box.setContentsMargins(12, 6, 12, 6)
+        box.addWidget(self.label)
+        self.set_text(text)
+
+    def set_text(self, text: str) -> None:
+        self.label.setText(text)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), max(hint.height(), self.label.sizeHint().height() + 16))
+
+
 class ToggleList(QScrollArea):
     """Checkable rows (bills, registrations, payments), rebuilt only when the rows change."""
 
@@ -74,12 +102,13 @@ class ToggleList(QScrollArea):
         super().__init__()
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # rows wrap instead
         self.inner = QWidget()
         self.rows = QVBoxLayout(self.inner)
         self.rows.setSpacing(10)
         self.rows.addStretch(1)
         self.setWidget(self.inner)
-        self.buttons: dict[str, QPushButton] = {}
+        self.buttons: dict[str, Row] = {}
         self._signature: tuple[tuple[str, str], ...] = ()
 
     def show_rows(
@@ -93,9 +122,7 @@ class ToggleList(QScrollArea):
                 button.deleteLater()
             self.buttons = {}
             for i, (row_id, text, _) in enumerate(rows):
-                button = QPushButton(text)
-                button.setObjectName("Choice")
-                button.setCheckable(checkable)
+                button = Row(text, checkable=checkable)
                 button.clicked.connect(lambda _=False, r=row_id: on_click(r))
                 self.rows.insertWidget(i, button)
                 button.show()  # a widget added to a shown layout would only appear after the event loop ran
