@@ -408,3 +408,102 @@ def test_the_tour_walk(
     assert set(bill_statuses(demo_server).values()) == {"paid", "unpaid"}  # 张三's three paid, 王秀英's open
     assert "门诊缴费凭条" in (out / "bill_receipt.txt").read_text(encoding="utf-8")
     assert kiosk.controller.flow.at_home and kiosk.window.view.language != "zh_CN" and kiosk.window.view.elderly
+
+
+# ---- the prepaid account, the insurer down, offline, the lock running out ------------------------
+
+
+def face_identified(qtbot: Any, k: Kiosk, srv: ServerThread) -> None:
+    """As if identified by face (phone digits + live face, kiosk_app/features/face_screen.py): the
+    face capture itself is tested elsewhere; here what matters is what a face identity allows."""
+    from kiosk_app.flows.identify import Method, Patient
+
+    start(qtbot, k)
+    patient = Patient(patient_id_of(srv), "张*", "110***********0010", "", Method.FACE)
+    k.controller.feature_event("bills", lambda f: f.patient_found(patient))
+    qtbot.waitUntil(lambda: settled(k, LIST), timeout=WAIT_MS)
+
+
+def test_prepaid_account_after_a_face_identification(
+    qtbot, kiosk: Kiosk, demo_server: ServerThread, printer_emu
+) -> None:
+    from kiosk_app.features.bills.flow import ACCOUNT
+
+    patient_id = patient_id_of(demo_server)
+    topped = kiosk.client.top_up(str(uuid.uuid4()), patient_id, 10_000, DEMO_CODES["success"])
+    assert topped.status == "SUCCESS"
+    face_identified(qtbot, kiosk, demo_server)
+    flow = kiosk.controller.flow
+    to_presettle(qtbot, kiosk)  # all three bills: ¥217.10, more than the ¥100 balance
+    click(qtbot, screen(kiosk, PRESETTLE).account_button)
+    qtbot.waitUntil(lambda: settled(kiosk, ACCOUNT), timeout=WAIT_MS)
+    click(qtbot, screen(kiosk, ACCOUNT).button)
+    qtbot.waitUntil(lambda: settled(kiosk, PRESETTLE) and flow.message == "bills.account_low", timeout=WAIT_MS)
+    assert kiosk.client.account(patient_id).balance_cents == 10_000  # nothing taken
+    click(qtbot, screen(kiosk, "bills.presettle").code_button)  # the same lock, by code instead
+    qtbot.waitUntil(lambda: settled(kiosk, PAY), timeout=WAIT_MS)
+    kiosk.controller.wipe()  # Home: the lock is given up
+    qtbot.waitUntil(lambda: kiosk.tasks.pending == 0, timeout=WAIT_MS)
+    face_identified(qtbot, kiosk, demo_server)
+    flow = kiosk.controller.flow
+    click(qtbot, bill_button(kiosk, "检查申请"))
+    click(qtbot, bill_button(kiosk, "内科处方"))  # the lab order alone: ¥55.00
+    to_presettle(qtbot, kiosk)
+    click(qtbot, screen(kiosk, PRESETTLE).account_button)
+    qtbot.waitUntil(lambda: settled(kiosk, ACCOUNT), timeout=WAIT_MS)
+    click(qtbot, screen(kiosk, ACCOUNT).button)
+    qtbot.waitUntil(lambda: settled(kiosk, RESULT) and flow.print_state is PrintState.PRINTED, timeout=WAIT_MS)
+    assert flow.outcome is Outcome.PAID and flow.message == "bills.paid_from_account"
+    assert kiosk.client.account(patient_id).balance_cents == 10_000 - 5500
+    assert "预交金" in printer_emu.wait_for_jobs(1)[-1].text
+
+
+def test_the_insurer_down_keeps_the_patient_on_the_list(
+    qtbot, kiosk: Kiosk, demo_server: ServerThread, scanner_emu, monkeypatch
+) -> None:
+    assert demo_server.app is not None
+
+    def down(**_kw: Any) -> Any:
+        raise ConnectionError("insurance platform unreachable")
+
+    monkeypatch.setattr(demo_server.app.state.bills.insurance, "presettle", down)
+    by_evoucher(qtbot, kiosk, demo_server, scanner_emu)
+    flow = kiosk.controller.flow
+    click(qtbot, screen(kiosk, LIST).pay_button)
+    qtbot.waitUntil(lambda: settled(kiosk, LIST) and flow.message == "bills.insurance_unavailable", timeout=WAIT_MS)
+    assert set(bill_statuses(demo_server).values()) == {"unpaid"}  # nothing stays locked
+
+
+def test_lock_ran_out_before_the_code_locks_again_and_pays(
+    qtbot, kiosk: Kiosk, demo_server: ServerThread, id_reader_emu, scanner_emu, monkeypatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    by_card(qtbot, kiosk, id_reader_emu)
+    flow = kiosk.controller.flow
+    to_presettle(qtbot, kiosk)
+    first = flow.lock.payment_key
+    click(qtbot, screen(kiosk, PRESETTLE).code_button)
+    later = datetime.now(UTC) + timedelta(seconds=301)  # the patient looked for the phone a long time
+    monkeypatch.setattr("server.bills.service._now", lambda: later)
+    scanner_emu.scan(DEMO_CODES["success"])
+    qtbot.waitUntil(lambda: settled(kiosk, PRESETTLE) and flow.message == "bills.lock_expired", timeout=WAIT_MS)
+    assert flow.lock.payment_key != first
+    click(qtbot, screen(kiosk, PRESETTLE).code_button)
+    scanner_emu.scan(DEMO_CODES["success"][:-1] + "1")  # a new code (the scanner drops a repeat within 1 s)
+    qtbot.waitUntil(lambda: settled(kiosk, RESULT), timeout=WAIT_MS)
+    assert flow.outcome is Outcome.PAID
+
+
+def test_offline_kiosk_sends_the_patient_to_the_cashier(qtbot, kiosk: Kiosk, id_reader_emu, monkeypatch) -> None:
+    by_card(qtbot, kiosk, id_reader_emu)  # found while online (and remembered)
+    kiosk.controller.wipe()
+    assert kiosk.offline is not None
+    monkeypatch.setattr(type(kiosk.offline.uploader), "offline", property(lambda _self: True))
+    start(qtbot, kiosk)
+    qtbot.wait(800)  # the reader reads a card once until it has seen it leave the field
+    id_reader_emu.place_card(ZHANGSAN)
+    qtbot.waitUntil(lambda: settled(kiosk, RESULT), timeout=WAIT_MS)
+    flow = kiosk.controller.flow
+    assert (flow.outcome, flow.message) == (Outcome.CASHIER, "bills.offline")
+    assert "收费窗口" in banner(kiosk)

@@ -4,17 +4,17 @@
 <context>
     <name>AccountScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="360"/>
+        <location filename="../features/bills/screens.py" line="365"/>
         <source>Pay from your prepaid account</source>
         <translation>预交金支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="364"/>
+        <location filename="../features/bills/screens.py" line="369"/>
         <source>You confirmed who you are with your face. The amount is taken from your prepaid account; the receipt shows it.</source>
         <translation>您已通过人脸确认身份。费用将从您的预交金账户中扣除，凭条上会注明。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="369"/>
+        <location filename="../features/bills/screens.py" line="374"/>
         <source>Pay {amount} from my account</source>
         <translation>从预交金支付 {amount}</translation>
     </message>
@@ -78,47 +78,52 @@
 <context>
     <name>BillListScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="130"/>
+        <location filename="../features/bills/screens.py" line="122"/>
+        <source>Being paid elsewhere; try again after {time}</source>
+        <translation>正在别处缴费，请于 {time} 后再试</translation>
+    </message>
+    <message>
+        <location filename="../features/bills/screens.py" line="135"/>
         <source>Looking up your bills…</source>
         <translation>正在查询待缴费项目…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="132"/>
+        <location filename="../features/bills/screens.py" line="137"/>
         <source>Patient: {name}. There is nothing to pay.</source>
         <translation>就诊人：{name}。暂无待缴费项目。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="134"/>
+        <location filename="../features/bills/screens.py" line="139"/>
         <source>Patient: {name}. Touch an item to leave it out or put it back.</source>
         <translation>就诊人：{name}。点击项目可取消或重新勾选。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="136"/>
+        <location filename="../features/bills/screens.py" line="141"/>
         <source>Bills to pay</source>
         <translation>待缴费项目</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="138"/>
+        <location filename="../features/bills/screens.py" line="143"/>
         <source>‹ Previous</source>
         <translation>‹ 上一页</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="139"/>
+        <location filename="../features/bills/screens.py" line="144"/>
         <source>Next ›</source>
         <translation>下一页 ›</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="140"/>
+        <location filename="../features/bills/screens.py" line="145"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="155"/>
+        <location filename="../features/bills/screens.py" line="160"/>
         <source>{n} selected: {amount}</source>
         <translation>已选 {n} 项：{amount}</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="159"/>
+        <location filename="../features/bills/screens.py" line="164"/>
         <source>Pay the selected items</source>
         <translation>缴纳所选项目</translation>
     </message>
@@ -126,52 +131,52 @@
 <context>
     <name>BillResultScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="396"/>
+        <location filename="../features/bills/screens.py" line="401"/>
         <source>Paid</source>
         <translation>已支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="397"/>
+        <location filename="../features/bills/screens.py" line="402"/>
         <source>Nothing to pay</source>
         <translation>无需支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="398"/>
+        <location filename="../features/bills/screens.py" line="403"/>
         <source>Payment being confirmed</source>
         <translation>支付结果确认中</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="399"/>
+        <location filename="../features/bills/screens.py" line="404"/>
         <source>Please pay at the cashier window</source>
         <translation>请到收费窗口缴费</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="405"/>
+        <location filename="../features/bills/screens.py" line="410"/>
         <source>Paid by</source>
         <translation>支付方式</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="411"/>
+        <location filename="../features/bills/screens.py" line="416"/>
         <source>Printing your receipt…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="412"/>
+        <location filename="../features/bills/screens.py" line="417"/>
         <source>Please take your receipt from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="413"/>
+        <location filename="../features/bills/screens.py" line="418"/>
         <source>The receipt could not be printed. Your payment is recorded.</source>
         <translation>凭条未能打印，您的缴费已记录。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="418"/>
+        <location filename="../features/bills/screens.py" line="423"/>
         <source>Try printing the receipt again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="420"/>
+        <location filename="../features/bills/screens.py" line="425"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
@@ -1784,32 +1789,32 @@
 <context>
     <name>PayCodeScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="243"/>
+        <location filename="../features/bills/screens.py" line="248"/>
         <source>Pay by payment code</source>
         <translation>付款码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="246"/>
+        <location filename="../features/bills/screens.py" line="251"/>
         <source>Payment in progress. Please keep your phone ready.</source>
         <translation>正在支付，请保持手机在手边。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="248"/>
+        <location filename="../features/bills/screens.py" line="253"/>
         <source>Open the WeChat or Alipay payment code on your phone and hold it under the scanner.</source>
         <translation>请打开微信或支付宝付款码，对准下方扫码口。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="250"/>
+        <location filename="../features/bills/screens.py" line="255"/>
         <source>WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive</source>
         <translation>微信：我 → 服务 → 收付款   ·   支付宝：首页 → 收付款</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="252"/>
+        <location filename="../features/bills/screens.py" line="257"/>
         <source>Waiting for the code…</source>
         <translation>等待扫码…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="253"/>
+        <location filename="../features/bills/screens.py" line="258"/>
         <source>Please enter your password on your phone if asked.</source>
         <translation>如手机提示，请输入支付密码。</translation>
     </message>
@@ -1964,32 +1969,32 @@
 <context>
     <name>PresettleScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="200"/>
+        <location filename="../features/bills/screens.py" line="205"/>
         <source>Amount to pay</source>
         <translation>应付金额</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="210"/>
+        <location filename="../features/bills/screens.py" line="215"/>
         <source>These items are held for you until {time}.</source>
         <translation>以上项目已为您保留至 {time}。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="213"/>
+        <location filename="../features/bills/screens.py" line="218"/>
         <source>Scan my payment code</source>
         <translation>扫我的付款码</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="214"/>
+        <location filename="../features/bills/screens.py" line="219"/>
         <source>Show a WeChat QR code</source>
         <translation>微信扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="215"/>
+        <location filename="../features/bills/screens.py" line="220"/>
         <source>Show an Alipay QR code</source>
         <translation>支付宝扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="216"/>
+        <location filename="../features/bills/screens.py" line="221"/>
         <source>Pay from my prepaid account</source>
         <translation>使用预交金支付</translation>
     </message>
@@ -2010,47 +2015,47 @@
 <context>
     <name>QrScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="290"/>
+        <location filename="../features/bills/screens.py" line="295"/>
         <source>Scan with WeChat</source>
         <translation>请用微信扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="290"/>
+        <location filename="../features/bills/screens.py" line="295"/>
         <source>Scan with Alipay</source>
         <translation>请用支付宝扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="297"/>
+        <location filename="../features/bills/screens.py" line="302"/>
         <source>Making your QR code…</source>
         <translation>正在生成二维码…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="299"/>
+        <location filename="../features/bills/screens.py" line="304"/>
         <source>Scanned. Please confirm the payment on your phone.</source>
         <translation>已扫码，请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="301"/>
+        <location filename="../features/bills/screens.py" line="306"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="303"/>
+        <location filename="../features/bills/screens.py" line="308"/>
         <source>Open WeChat or Alipay, tap Scan, and point the phone at this code.</source>
         <translation>请打开微信或支付宝，点击“扫一扫”，对准此二维码。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="314"/>
+        <location filename="../features/bills/screens.py" line="319"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="334"/>
+        <location filename="../features/bills/screens.py" line="339"/>
         <source>Time left: {m}:{s:02d}</source>
         <translation>剩余时间：{m}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="334"/>
+        <location filename="../features/bills/screens.py" line="339"/>
         <source>Time is up</source>
         <translation>时间已到</translation>
     </message>

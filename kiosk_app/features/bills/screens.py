@@ -116,6 +116,11 @@ class BillListScreen(ChoiceScreen):
         mark = "☑" if item.bill_id in self._selected else "☐"
         head = f"{mark}  {yuan(item.total_cents)}  ·  {BillWords.kind(item.kind)}"
         title = view.pick(item.title_zh, item.title_en)
+        if item.status == "locked":
+            # Held by a payment in progress (another kiosk, the window, or a session just left).
+            until = _hhmm(item.locked_until)
+            note = self.tr("Being paid elsewhere; try again after {time}").format(time=until)
+            return f"{head}\n{title}\n{note}", False
         # Elderly mode: larger type, so two lines (the amount and what it is for) and not the item list.
         text = f"{head}\n{title}" if view.elderly else f"{head}\n{title}\n{content}"
         return text, item.status == "unpaid"

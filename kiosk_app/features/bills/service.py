@@ -49,7 +49,8 @@ LOCKING = "locking"  # lock key stored, lock request about to be sent
 LOCKED = "locked"  # the bills are locked and pre-settled; nothing charged yet
 LOCK_REFUSED = "lock_refused"
 
-PRESETTLE_POLLS = 5  # a replayed lock still being pre-settled by its first request: ask again
+PRESETTLE_POLLS = 5
+EXPIRY_MARGIN_S = 2.0  # a replayed lock still being pre-settled by its first request: ask again
 
 
 class BillsService(FeatureService):
@@ -253,8 +254,9 @@ class BillsService(FeatureService):
         now = self.client.server_now()
         try:
             latest = self.client.qr_payment_status(key)
-            if latest is not None and not latest.is_final and expires is not None and now >= expires:
-                # The code's time is up: close it now rather than waiting for the server's own round.
+            if latest is not None and not latest.is_final and expires is not None and now >= expires + EXPIRY_MARGIN_S:
+                # The code's time is up and the server has not closed it yet (its resolver normally does,
+                # at the expiry): close it now. The margin covers the kiosk's estimate of server time.
                 latest = self.client.cancel_payment(key)
         except ServerError as err:
             log.info("QR payment %s: status unknown (%s)", key, err.code)
