@@ -5,6 +5,7 @@ a booking whose window closes between the list and the touch."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -62,6 +63,10 @@ def kiosk(
     yield k
     k.shutdown()
     qapp.removeEventFilter(k.idle)
+    # The kiosk's objects form reference cycles (the window and controller outlive ``del``): collect
+    # them now, not at a random later moment when the next test's kiosk is running and a posted event
+    # can reach a half-collected window (seen as segfaults and "no attribute 'controller'").
+    gc.collect()
 
 
 def click(qtbot, button: QPushButton) -> None:

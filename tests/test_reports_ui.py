@@ -4,6 +4,7 @@ printed again without a question), a reprint only with a reason, and the print-b
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -51,6 +52,10 @@ def kiosk(
     yield k
     k.shutdown()
     qapp.removeEventFilter(k.idle)
+    # The kiosk's objects form reference cycles (the window and controller outlive ``del``): collect
+    # them now, not at a random later moment when the next test's kiosk is running and a posted event
+    # can reach a half-collected window (seen as segfaults and "no attribute 'controller'").
+    gc.collect()
 
 
 def click(qtbot, button: QPushButton) -> None:

@@ -49,7 +49,8 @@ class ReportListScreen(ChoiceScreen):
         report: Report = item
         kind = self.tr("Lab test") if report.kind == "lab" else self.tr("Imaging")
         ordered = report.ordered_at.replace("T", " ")[:16]
-        first = f"{view.pick(report.title_zh, report.title_en)}\n{kind} · {self.tr('ordered')} {ordered}"
+        when = self.tr("ordered {time}").format(time=ordered)
+        first = f"{view.pick(report.title_zh, report.title_en)}\n{kind} · {when}"
         outcome = self._flow.outcomes.get(report.report_id) if self._flow is not None else None
         if report.status != "ready":
             state = self.tr("Not ready yet")
