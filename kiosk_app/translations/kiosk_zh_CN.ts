@@ -444,47 +444,47 @@
 <context>
     <name>CheckinConfirmScreen</name>
     <message>
-        <location filename="../features/checkin/screens.py" line="111"/>
+        <location filename="../features/checkin/screens.py" line="112"/>
         <source>Check in for this visit</source>
         <translation>确认取号</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="115"/>
+        <location filename="../features/checkin/screens.py" line="116"/>
         <source>Paid when booked</source>
         <translation>预约时已支付</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="117"/>
+        <location filename="../features/checkin/screens.py" line="118"/>
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="117"/>
+        <location filename="../features/checkin/screens.py" line="118"/>
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="117"/>
+        <location filename="../features/checkin/screens.py" line="118"/>
         <source>Time</source>
         <translation>就诊时间</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="118"/>
+        <location filename="../features/checkin/screens.py" line="119"/>
         <source>Fee</source>
         <translation>挂号费</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="118"/>
+        <location filename="../features/checkin/screens.py" line="119"/>
         <source>Patient</source>
         <translation>患者</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="124"/>
+        <location filename="../features/checkin/screens.py" line="125"/>
         <source>Check in and pay {fee}</source>
         <translation>取号并支付 {fee}</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="126"/>
+        <location filename="../features/checkin/screens.py" line="127"/>
         <source>Check in</source>
         <translation>取号</translation>
     </message>
@@ -492,72 +492,72 @@
 <context>
     <name>CheckinDoneScreen</name>
     <message>
-        <location filename="../features/checkin/screens.py" line="208"/>
+        <location filename="../features/checkin/screens.py" line="209"/>
         <source>Check-in complete</source>
         <translation>取号完成</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="210"/>
+        <location filename="../features/checkin/screens.py" line="211"/>
         <source>Checked in: please pay at the cashier window</source>
         <translation>已取号：请到收费窗口缴费</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="212"/>
+        <location filename="../features/checkin/screens.py" line="213"/>
         <source>Checked in: payment not confirmed yet</source>
         <translation>已取号：支付结果尚未确认</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="216"/>
+        <location filename="../features/checkin/screens.py" line="217"/>
         <source>Your queue number</source>
         <translation>您的候诊序号</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="221"/>
+        <location filename="../features/checkin/screens.py" line="222"/>
         <source>Paid</source>
         <translation>已支付</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="221"/>
+        <location filename="../features/checkin/screens.py" line="222"/>
         <source>Fee (not paid yet)</source>
         <translation>挂号费（未支付）</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="222"/>
+        <location filename="../features/checkin/screens.py" line="223"/>
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="222"/>
+        <location filename="../features/checkin/screens.py" line="223"/>
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="222"/>
+        <location filename="../features/checkin/screens.py" line="223"/>
         <source>Time</source>
         <translation>就诊时间</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="230"/>
+        <location filename="../features/checkin/screens.py" line="231"/>
         <source>Printing your slip…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="231"/>
+        <location filename="../features/checkin/screens.py" line="232"/>
         <source>Please take your slip from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="232"/>
+        <location filename="../features/checkin/screens.py" line="233"/>
         <source>The slip could not be printed. You are checked in all the same.</source>
         <translation>凭条未能打印，但您已取号成功。</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="238"/>
+        <location filename="../features/checkin/screens.py" line="239"/>
         <source>Try printing the slip again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="240"/>
+        <location filename="../features/checkin/screens.py" line="241"/>
         <source>Done</source>
         <translation>完成</translation>
     </message>
@@ -565,67 +565,67 @@
 <context>
     <name>CheckinListScreen</name>
     <message>
-        <location filename="../features/checkin/screens.py" line="50"/>
+        <location filename="../features/checkin/screens.py" line="51"/>
         <source>Paid when booked</source>
         <translation>预约时已支付</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="52"/>
+        <location filename="../features/checkin/screens.py" line="53"/>
         <source>Touch to check in</source>
         <translation>点击取号</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="53"/>
+        <location filename="../features/checkin/screens.py" line="54"/>
         <source>Check-in opens at {time}</source>
         <translation>{time} 起可取号</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="54"/>
+        <location filename="../features/checkin/screens.py" line="55"/>
         <source>Check-in closed at {time}</source>
         <translation>取号已于 {time} 截止</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="55"/>
+        <location filename="../features/checkin/screens.py" line="56"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="55"/>
+        <location filename="../features/checkin/screens.py" line="56"/>
         <source>Missed</source>
         <translation>已爽约</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="59"/>
+        <location filename="../features/checkin/screens.py" line="60"/>
         <source>Checked in, number {n} ✓</source>
         <translation>已取号，{n}号 ✓</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="61"/>
-        <source>Checked in, fee not paid: touch to pay</source>
+        <location filename="../features/checkin/screens.py" line="62"/>
+        <source>Checked in, not paid: touch to pay</source>
         <translation>已取号，挂号费未付：点击支付</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="72"/>
+        <location filename="../features/checkin/screens.py" line="73"/>
         <source>Your visits today</source>
         <translation>您今天的预约</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="73"/>
+        <location filename="../features/checkin/screens.py" line="74"/>
         <source>Patient: {name}</source>
         <translation>患者：{name}</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="74"/>
+        <location filename="../features/checkin/screens.py" line="75"/>
         <source>Previous</source>
         <translation>上一页</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="75"/>
+        <location filename="../features/checkin/screens.py" line="76"/>
         <source>Next</source>
         <translation>下一页</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="76"/>
+        <location filename="../features/checkin/screens.py" line="77"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
@@ -633,37 +633,37 @@
 <context>
     <name>CheckinPayScreen</name>
     <message>
-        <location filename="../features/checkin/screens.py" line="154"/>
+        <location filename="../features/checkin/screens.py" line="155"/>
         <source>Pay the registration fee</source>
         <translation>支付挂号费</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="155"/>
+        <location filename="../features/checkin/screens.py" line="156"/>
         <source>You are checked in: number {n}</source>
         <translation>已取号：{n}号</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="166"/>
+        <location filename="../features/checkin/screens.py" line="167"/>
         <source>Payment in progress. Please keep your phone ready.</source>
         <translation>正在支付，请保持手机在手边。</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="168"/>
+        <location filename="../features/checkin/screens.py" line="169"/>
         <source>Open the WeChat or Alipay payment code on your phone and hold it under the scanner.</source>
         <translation>请打开手机微信或支付宝付款码，对准下方扫码口。</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="170"/>
+        <location filename="../features/checkin/screens.py" line="171"/>
         <source>WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive</source>
         <translation>微信：我 → 服务 → 收付款   ·   支付宝：首页 → 收付款</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="173"/>
+        <location filename="../features/checkin/screens.py" line="174"/>
         <source>Please enter your password on your phone if asked.</source>
         <translation>如手机提示，请输入支付密码。</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="175"/>
+        <location filename="../features/checkin/screens.py" line="176"/>
         <source>Waiting for the code…</source>
         <translation>等待扫描付款码…</translation>
     </message>
@@ -2433,17 +2433,17 @@
     </message>
     <message>
         <location filename="../features/reports/screens.py" line="58"/>
-        <source>Printed just now ✓ Please take it from the slot below</source>
-        <translation>刚刚已打印 ✓ 请从下方出纸口取走</translation>
+        <source>Printed ✓ Please take it below</source>
+        <translation>已打印 ✓ 请从下方取走</translation>
     </message>
     <message>
         <location filename="../features/reports/screens.py" line="60"/>
-        <source>Not printed (printer problem): touch to print again</source>
-        <translation>未打印成功（打印机故障）：点击重新打印</translation>
+        <source>Not printed: touch to try again</source>
+        <translation>未打印成功：点击重新打印</translation>
     </message>
     <message>
         <location filename="../features/reports/screens.py" line="62"/>
-        <source>Printed before: touch for another copy</source>
+        <source>Printed before: touch for a copy</source>
         <translation>已打印过：点击补打</translation>
     </message>
     <message>

@@ -45,7 +45,8 @@ class CheckinListScreen(ChoiceScreen):
 
     def describe(self, item: Any, view: View) -> tuple[str, bool]:
         appt: Appointment = item
-        doctor = _doctor(appt, view)
+        # The name only: with the title an English row outgrows an elderly-mode button (the title is on confirm).
+        doctor = view.pick(appt.doctor_name_zh, appt.doctor_name_en)
         first = f"{appt.start}–{appt.end}  {view.pick(appt.department_name_zh, appt.department_name_en)}\n{doctor}"
         fee = self.tr("Paid when booked") if appt.prepaid else yuan(appt.fee_cents)
         state = {
@@ -58,7 +59,7 @@ class CheckinListScreen(ChoiceScreen):
             state = (
                 self.tr("Checked in, number {n} ✓").format(n=appt.queue_no)
                 if appt.paid
-                else self.tr("Checked in, fee not paid: touch to pay")
+                else self.tr("Checked in, not paid: touch to pay")
             )
         usable = appt.checkin == "open" or (appt.checkin == "done" and appt.paid is False)
         return f"{first}\n{fee}  ·  {state}", usable

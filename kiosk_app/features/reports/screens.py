@@ -55,11 +55,11 @@ class ReportListScreen(ChoiceScreen):
         if report.status != "ready":
             state = self.tr("Not ready yet")
         elif outcome == "printed":
-            state = self.tr("Printed just now ✓ Please take it from the slot below")
+            state = self.tr("Printed ✓ Please take it below")
         elif outcome == "failed":
-            state = self.tr("Not printed (printer problem): touch to print again")
+            state = self.tr("Not printed: touch to try again")
         elif report.print_count:
-            state = self.tr("Printed before: touch for another copy")
+            state = self.tr("Printed before: touch for a copy")
         else:
             state = self.tr("Ready: touch to print")
         return f"{first}\n{state}", report.status == "ready"
