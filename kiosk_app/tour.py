@@ -369,11 +369,6 @@ class Tour:
         identify = f"{name}.identify"
         yield self.at(identify)
         self.shot("75_identify")
-        demo.place_card("elder")  # never filed in this demo: no record
-        yield lambda: self.flow.offer_filing and self.idle()
-        self.shot("76_identify_no_record")
-        demo.id_reader.remove_card()
-        yield lambda: not demo.id_reader.card_present
         if self.flow.face_ok:
             self.click(w.screens[identify].face_button)  # type: ignore[attr-defined]
             yield self.at(f"{name}.face")
@@ -382,6 +377,11 @@ class Tour:
             self.shot("77_identify_face_digits")
             self.click(w.back_button)
             yield self.at(identify)
+        demo.place_card("elder")  # never filed in this demo: no record
+        yield lambda: self.flow.offer_filing and self.idle()
+        self.shot("76_identify_no_record")
+        demo.id_reader.remove_card()
+        yield lambda: not demo.id_reader.card_present
         demo.scan_identity("zhangsan", "evoucher")
         yield lambda: self.flow.patient is not None and self.idle()
         self.shot("78_identified_by_evoucher")
