@@ -211,3 +211,17 @@ def test_a_window_that_closes_before_the_touch_is_explained_and_the_list_updated
     late = booking_button(kiosk, "外科")
     assert "截止" in late.text() and not late.isEnabled()
     assert server_rows(demo_server, "SELECT count(*) FROM registrations")[0][0] == 0
+
+
+def test_network_lost_before_the_check_in_says_so_and_changes_nothing(
+    qtbot, kiosk: Kiosk, id_reader_emu, printer_emu, demo_server: ServerThread
+) -> None:
+    to_list(qtbot, kiosk, id_reader_emu)
+    click(qtbot, booking_button(kiosk, "外科"))
+    demo_server.stop()  # the hospital network drops while the patient reads the confirm screen
+    click(qtbot, kiosk.window.screens[CONFIRM].button)  # type: ignore[attr-defined]
+    qtbot.waitUntil(lambda: settled(kiosk, CONFIRM) and kiosk.controller.flow.message != "", timeout=WAIT_MS)
+    assert kiosk.controller.flow.message == "server.unavailable" and "无法连接" in kiosk.window.banner.text()
+    assert kiosk.window.screens[CONFIRM].button.isEnabled()  # type: ignore[attr-defined]  # try again later
+    assert len(printer_emu.jobs) == 0
+    assert server_rows(demo_server, "SELECT count(*) FROM registrations")[0][0] == 0

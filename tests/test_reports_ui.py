@@ -176,3 +176,14 @@ def test_paper_already_out_claims_nothing(qtbot, kiosk: Kiosk, id_reader_emu, pr
     qtbot.waitUntil(lambda: settled(kiosk, LIST) and kiosk.controller.flow.message != "", timeout=WAIT_MS)
     assert kiosk.controller.flow.message == "printer.paper_out"
     assert prints(demo_server, "Complete blood count") == []
+
+
+def test_network_lost_before_a_print_prints_nothing(
+    qtbot, kiosk: Kiosk, id_reader_emu, printer_emu, demo_server: ServerThread
+) -> None:
+    to_list(qtbot, kiosk, id_reader_emu)
+    demo_server.stop()
+    click(qtbot, report_button(kiosk, "血常规"))
+    qtbot.waitUntil(lambda: settled(kiosk, LIST) and kiosk.controller.flow.message != "", timeout=WAIT_MS)
+    assert kiosk.controller.flow.message == "server.unavailable" and "无法连接" in kiosk.window.banner.text()
+    assert len(printer_emu.jobs) == 0 and prints(demo_server, "Complete blood count") == []
