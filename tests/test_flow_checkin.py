@@ -68,6 +68,7 @@ def test_each_state_on_touch() -> None:
         appt(3, "closed", status="cancelled"),
         appt(4, "closed", status="no_show"),
         appt(5, "done", status="checked_in", registration_id=41, reg_no="R1", queue_no=3, paid=True),
+        appt(6, "closed", status="checked_in", registration_id=42, reg_no="R2", queue_no=4),  # refunded since
     )
     for a, key in zip(
         flow.appointments,
@@ -77,6 +78,7 @@ def test_each_state_on_touch() -> None:
             "server.rejected.appointment_cancelled",
             "server.rejected.appointment_no_show",
             "server.rejected.appointment_checked_in",
+            "server.rejected.appointment_cancelled",
         ],
         strict=True,
     ):

@@ -166,6 +166,16 @@ def test_check_in_makes_a_registration_the_payment_flow_pays_and_a_retry_replays
     assert listed["registration_id"] == first["registration_id"] and listed["queue_no"] == first["queue_no"]
 
 
+def test_a_checked_in_visit_whose_registration_was_cancelled_is_listed_closed(api: Api, clock: list[datetime]) -> None:
+    patient = api.patient()
+    appointment = _book(api, patient, _slot(api, "10:15"))
+    reg = _checkin(api, appointment, patient).json()
+    assert api.post(f"/api/v1/registrations/{reg['registration_id']}/cancel").status_code == 200
+    (listed,) = _list(api, patient)
+    assert (listed["status"], listed["checkin"], listed["paid"]) == ("checked_in", "closed", None)
+    assert _code(_checkin(api, appointment, patient)) == "appointment_checked_in"  # not a second registration
+
+
 def test_queue_numbers_follow_the_order_of_arrival_per_doctor(api: Api, clock: list[datetime]) -> None:
     patients = [api.patient() for _ in range(3)]
     numbers = []

@@ -81,13 +81,15 @@ _SELECT = """
 def _view(row: Any, window: CheckinWindow, at: datetime) -> dict[str, Any]:
     """One booking as the kiosk lists it, with what check-in would say right now."""
     opens, closes = window.bounds(row["date"], row["start"])
-    if row["status"] == "checked_in":
-        checkin: CheckinState = "done"
+    reg_status = row["registration_status"]
+    if row["status"] == "checked_in" and reg_status == "cancelled":
+        checkin: CheckinState = "closed"  # its registration was cancelled since (at a window): nothing to pay
+    elif row["status"] == "checked_in":
+        checkin = "done"
     elif row["status"] in ("cancelled", "no_show"):
         checkin = "closed"
     else:
         checkin = window.state(row["date"], row["start"], at)
-    reg_status = row["registration_status"]
     return {
         "appointment_id": int(row["appointment_id"]),
         "appt_no": row["appt_no"],
@@ -112,7 +114,7 @@ def _view(row: Any, window: CheckinWindow, at: datetime) -> dict[str, Any]:
         "registration_id": row["registration_id"],
         "reg_no": row["reg_no"],
         "queue_no": row["queue_no"],
-        "paid": None if reg_status is None else reg_status == "paid",
+        "paid": None if reg_status in (None, "cancelled") else reg_status == "paid",
     }
 
 

@@ -160,8 +160,11 @@ class CheckinFlow(FeatureFlow):
             return []
         if appt.checkin == "done":
             self.message = "server.rejected.appointment_checked_in"
+        elif appt.checkin == "closed":
+            # Cancelled, missed, or checked in and its registration cancelled since (at a window).
+            self.message = _CLOSED.get(appt.status, "server.rejected.appointment_cancelled")
         else:
-            self.message = _CLOSED.get(appt.checkin, _CLOSED.get(appt.status, "server.rejected"))
+            self.message = _CLOSED.get(appt.checkin, "server.rejected")
         return []
 
     # ---- Check-in

@@ -53,7 +53,7 @@ class CheckinListScreen(ChoiceScreen):
             "open": self.tr("Touch to check in"),
             "too_early": self.tr("Check-in opens at {time}").format(time=_hhmm(appt.checkin_opens)),
             "too_late": self.tr("Check-in closed at {time}").format(time=_hhmm(appt.checkin_closes)),
-            "closed": self.tr("Cancelled") if appt.status == "cancelled" else self.tr("Missed"),
+            "closed": self.tr("Missed") if appt.status == "no_show" else self.tr("Cancelled"),
         }.get(appt.checkin, "")
         if appt.checkin == "done":
             state = (
