@@ -33,6 +33,7 @@ from kiosk_app.features.bills.qr_view import QrCodeView
 from offline_cache import journal as J
 from server.settings import ServerSettings
 from server.testing import ServerThread
+from sync.signing import KioskAuth
 
 WAIT_MS = 20_000
 ZHANGSAN = sample_cards()["zhangsan"]
@@ -50,10 +51,22 @@ def demo_server(tmp_path: Path) -> Iterator[ServerThread]:
 
 
 def make_kiosk(
-    qapp: Any, tmp_path: Path, srv: ServerThread, id_reader_emu: Any, scanner_emu: Any, printer_emu: Any
+    qapp: Any,
+    tmp_path: Path,
+    srv: ServerThread,
+    id_reader_emu: Any,
+    scanner_emu: Any,
+    printer_emu: Any,
+    pay_deadline_s: float = 90.0,
 ) -> Kiosk:
     config = replace(
-        Config(data_dir=tmp_path / "kiosk", server_url=srv.base_url, pay_poll_interval_s=0.2), language="zh_CN"
+        Config(
+            data_dir=tmp_path / "kiosk",
+            server_url=srv.base_url,
+            pay_poll_interval_s=0.2,
+            pay_deadline_s=pay_deadline_s,
+        ),
+        language="zh_CN",
     ).with_devices(id_reader=id_reader_emu.url, scanner=scanner_emu.url, printer=printer_emu.url)
     srv.write_credential(config.kiosk_id, config.credential_path)
     k = build(config, qapp)
@@ -507,3 +520,36 @@ def test_offline_kiosk_sends_the_patient_to_the_cashier(qtbot, kiosk: Kiosk, id_
     flow = kiosk.controller.flow
     assert (flow.outcome, flow.message) == (Outcome.CASHIER, "bills.offline")
     assert "收费窗口" in banner(kiosk)
+
+
+def test_network_lost_while_the_qr_is_shown_the_payment_is_kept(
+    qtbot, qapp, tmp_path: Path, id_reader_emu, scanner_emu, printer_emu, monkeypatch, closed_port_url: str
+) -> None:
+    """The kiosk loses the hospital network while the patient pays the QR on the phone's own
+    network: the kiosk cannot learn the answer and says so; the server keeps the payment."""
+    monkeypatch.setattr(kiosk_app.app, "load_features", lambda: load_features(("bills",)))
+    with start_server(tmp_path, qr_ttl_s=3.0) as srv:
+        k = make_kiosk(qapp, tmp_path, srv, id_reader_emu, scanner_emu, printer_emu, pay_deadline_s=2.0)
+        try:
+            by_card(qtbot, k, id_reader_emu)
+            flow = k.controller.flow
+            to_presettle(qtbot, k)
+            click(qtbot, screen(k, PRESETTLE).wechat_button)
+            qtbot.waitUntil(lambda: showing_qr(k), timeout=WAIT_MS)
+            shown, key = screen(k, QR).code.text, flow.lock.payment_key
+            k.client.base_url = closed_port_url  # the kiosk's network goes
+            assert phone(srv, "wechat", "pay", shown).status_code == 200  # the phone's does not
+            qtbot.waitUntil(lambda: settled(k, RESULT), timeout=WAIT_MS)
+            assert (flow.outcome, flow.message) == (Outcome.UNKNOWN, "bills.qr_unknown")
+            assert flow.print_state is PrintState.NONE  # no receipt for an outcome the kiosk does not know
+            row = k.journal.get(flow.txn_id)
+            assert row is not None and row["state"] == J.PAYMENT_UNKNOWN and row["payment_key"] == key
+            paid = requests.Session()
+            paid.auth = KioskAuth.from_credential(srv.kiosk_credential("KIOSK-T1"))
+            status = paid.get(f"{srv.base_url}/api/v1/payments/{key}", timeout=5).json()
+            assert (status["status"], status["bill_status"]) == ("SUCCESS", "paid")  # never lost
+            k.controller.wipe()  # the result step can be left: nothing of this session is in flight
+            assert k.controller.flow.at_home
+        finally:
+            k.shutdown()
+            qapp.removeEventFilter(k.idle)

@@ -282,6 +282,7 @@ class QrScreen(Screen):
             self.box.addWidget(widget)
         self._left: float | None = None
         self._left_at = 0.0
+        self._live = False
         self._ticker = QTimer(self)
         self._ticker.setInterval(500)
         self._ticker.timeout.connect(self._tick)
@@ -296,6 +297,7 @@ class QrScreen(Screen):
         )
         self.amount.setText(yuan(lock.self_pay_cents or 0) if lock else "")
         live = qr is not None and not qr.is_final and bool(qr.code_url)
+        self._live = live
         self.code.set_text(qr.code_url or "" if live and qr is not None else "")
         self.code.setVisible(live)
         if qr is None:
@@ -335,6 +337,8 @@ class QrScreen(Screen):
             self.countdown.setText("")
             return
         left = max(0, int(self._left - (time.monotonic() - self._left_at)))
+        # A code whose time is up is not shown any more: it could no longer be paid.
+        self.code.setVisible(self._live and left > 0)
         self.countdown.setText(
             self.tr("Time left: {m}:{s:02d}").format(m=left // 60, s=left % 60) if left else self.tr("Time is up")
         )
