@@ -16,6 +16,7 @@ from kiosk_app.config import Config
 from kiosk_app.controller import KioskController
 from kiosk_app.diagnostics.context import DiagnosticsContext
 from kiosk_app.face_bridge import Capture, CaptureFactory, FaceBridge
+from kiosk_app.features import KNOWN as KNOWN_FEATURES
 from kiosk_app.features import load as load_features
 from kiosk_app.features.base import ServiceParts
 from kiosk_app.fleet import FleetLink
@@ -48,6 +49,8 @@ from sync.signing import KioskCredential
 from sync.uploader import Uploader, UploaderSettings
 
 log = logging.getLogger(__name__)
+
+CASHIER_IDLE_S = 900
 
 
 @dataclass
@@ -87,6 +90,7 @@ class Kiosk:
             if self.wedge is not None:
                 app.removeEventFilter(self.wedge)
         self.idle.stop()
+        self.translations.uninstall()
         if self.fleet is not None:
             self.fleet.stop()
         if self.offline is not None:
@@ -110,10 +114,12 @@ def build(
     config_path: Path | None = None,
     photo_decoder: PhotoDecoder | None = None,
     capture_factory: CaptureFactory | None = None,
+    extra_features: tuple[str, ...] = (),
 ) -> Kiosk:
     """``config_path``: the TOML file diagnostics may write device URLs to (None: memory only).
 
-    ``photo_decoder``: the ID card's chip-photo decoder (default: the vendor library named in
+    ``extra_features``: features loaded besides the role's own (the tour walks the cashier
+    mode on a lobby kiosk). ``photo_decoder``: the ID card's chip-photo decoder (default: the vendor library named in
     the config); ``capture_factory``: what runs a face capture (default: face.capture, tests fake it).
     """
     store = Store(config.data_dir / "kiosk.db")
@@ -154,8 +160,11 @@ def build(
         offline=offline,
         face=face,
         pay=PaySettings(config.pay_poll_interval_s, config.pay_deadline_s),
+        extra={"data_dir": config.data_dir, "cashier_window": config.kiosk_id},
     )
-    features = [(feature, feature.service(parts)) for feature in load_features()]
+    cashier = config.role == "cashier"
+    wanted = {"cashier"} if cashier else {*KNOWN_FEATURES, *extra_features}
+    features = [(feature, feature.service(parts)) for feature in load_features() if feature.name in wanted]
     if capture_factory is None and face is not None and face.engine is not None:
         capture_factory = real_capture_factory(face, hub.camera)
     controller = KioskController(
@@ -168,6 +177,7 @@ def build(
         face_retries=config.face_retries,
         features=features,
         face_identify=lambda: face is not None and face.can_identify(hub.states.get("camera")),
+        home_feature="cashier" if cashier else "",
     )
     hub.sig_card_read.connect(controller.on_card_read)
     hub.sig_scanned.connect(controller.on_scanned)
@@ -179,7 +189,9 @@ def build(
     wedge = WedgeFilter()
     app.installEventFilter(wedge)
     wedge.sig_scanned.connect(controller.on_scanned)
-    idle = IdleWatcher(config.idle_timeout_s, config.idle_warning_s)
+    # A cashier works the same screen all shift: the timeout only guards a window left signed in.
+    idle_s = max(config.idle_timeout_s, CASHIER_IDLE_S) if cashier else config.idle_timeout_s
+    idle = IdleWatcher(idle_s, config.idle_warning_s)
     app.installEventFilter(idle)
     hub.sig_card_read.connect(idle.touch)
     hub.sig_scanned.connect(idle.touch)
@@ -202,6 +214,8 @@ def build(
     )
     window = KioskWindow(config, controller, translations, idle, hub, diagnostics, sync_status)
     window.resize(*_fit(app))
+    if cashier:
+        controller.start_feature("cashier")  # the window opens at the staff sign-in
     speaker = Speaker(config.voice)
     VoicePrompts(window, speaker, parent=window)
     return Kiosk(

@@ -55,6 +55,7 @@ class KioskController(QObject):
         face_retries: int = 2,
         features: list[tuple[Feature, FeatureService]] | None = None,
         face_identify: Callable[[], bool] | None = None,
+        home_feature: str = "",
     ) -> None:
         super().__init__(parent)
         self.registration = RegistrationFlow()
@@ -70,6 +71,8 @@ class KioskController(QObject):
         # name -> (its flow, its service); a flow object lives as long as the kiosk and is reset
         # at every start, like the registration and filing flows.
         self.face_identify = face_identify or (lambda: False)
+        # A device in one mode (the cashier window): its feature is the home; ending it starts it again.
+        self.home_feature = home_feature
         self.feature_list = [feature for feature, _ in features or []]
         self.features = {feature.name: (feature.flow(), service) for feature, service in features or []}
         if face is not None:
@@ -100,6 +103,8 @@ class KioskController(QObject):
         self.sig_changed.emit()
         for cmd in commands:
             self._run(cmd, flow)
+        if self._active.at_home and self.home_feature in self.features:
+            self.start_feature(self.home_feature)
 
     def start_filing(self) -> None:
         """Home's "New patient" tile: the filing flow becomes the active one."""

@@ -65,6 +65,9 @@ DEMO_FACE_CLIP = Path(__file__).resolve().parent.parent.parent / "shared" / "vid
 
 
 FACE_CARDS = ("newpatient", "newpatient2")
+# The demo cashier's staff ID card (server/cashier/demo.py: cashier 1001, PIN 2580). ``raw_text``
+# cleared: the emulator would otherwise send the sample card's own text block.
+STAFF_CARD = replace(sample_cards()["elder"], name="王收费", id_number="110105198503150019", raw_text=b"")
 
 
 def first_time_cards() -> dict[str, IdCardData]:
@@ -78,7 +81,7 @@ def first_time_cards() -> dict[str, IdCardData]:
             nation="01",
             birth="19850707",
             address="北京市海淀区示例大街20号",
-            id_number=_resident_id("11010819850707003"),
+            id_number=resident_id("11010819850707003"),
             authority="北京市公安局海淀分局",
             valid_from="20150707",
             valid_to="20350707",
@@ -89,7 +92,7 @@ def first_time_cards() -> dict[str, IdCardData]:
             nation="01",
             birth="19780923",
             address="广东省广州市越秀区示例路66号",
-            id_number=_resident_id("44010419780923005"),
+            id_number=resident_id("44010419780923005"),
             authority="广州市公安局越秀分局",
             valid_from="20180923",
             valid_to="20380923",
@@ -100,7 +103,7 @@ def first_time_cards() -> dict[str, IdCardData]:
             nation="01",
             birth="19920214",
             address="天津市和平区示例道8号",
-            id_number=_resident_id("12010119920214004"),
+            id_number=resident_id("12010119920214004"),
             authority="天津市公安局和平分局",
             valid_from="20120214",
             valid_to="20320214",
@@ -109,7 +112,7 @@ def first_time_cards() -> dict[str, IdCardData]:
     return {key: replace(c, raw_text=encode_text(c), photo_wlt=demo_photo(key)) for key, c in cards.items()}
 
 
-def _resident_id(first17: str) -> str:
+def resident_id(first17: str) -> str:
     return first17 + id_check_digit(first17)
 
 
@@ -140,7 +143,7 @@ class DemoEnvironment:
         self.face_clip = face_clip if face_clip is not None else DEMO_FACE_CLIP
         self.puppet: Any = None  # devices.emulators.face_puppet.FacePuppet when the clip is there
         self.chip_photo: bytes | None = None
-        self.cards = {**sample_cards(), **first_time_cards()}
+        self.cards = {**sample_cards(), **first_time_cards(), "staff": STAFF_CARD}
         self.insurance_cards = sample_insurance_cards()
         self.insurance: VirtualSsCard | None = None
         self._pcscd_started = False
@@ -271,6 +274,7 @@ class DemoEnvironment:
                 "--port",
                 str(self.port),
                 "--fast-payments",
+                "--demo-patients",  # bookings, bills and reports for the demo cards
                 "--demo-admin-password",
                 DEMO_ADMIN_PASSWORD,
             ],

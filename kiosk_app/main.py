@@ -137,6 +137,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
         app,
         config_path=None if args.demo else args.config,
         photo_decoder=demo.id_reader.photos if demo is not None else None,  # the emulator's stand-in decoder
+        extra_features=("cashier",) if args.tour else (),  # the tour also walks the cashier window mode
     )
     window = kiosk.window
     if args.size:

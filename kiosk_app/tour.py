@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Generator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from devices.emulators.escpos_decode import decode_escpos
 from devices.emulators.printer import render_png
 from face.types import Action, Phase
 from kiosk_app.app import Kiosk
-from kiosk_app.demo import DEMO_CODES, DEMO_PIN, DemoEnvironment
+from kiosk_app.demo import DEMO_CODES, DEMO_PIN, DemoEnvironment, resident_id
 from kiosk_app.flows.filing import FilingStep
 from kiosk_app.flows.filing import PrintState as FilingPrint
 from kiosk_app.flows.registration import PrintState, Step
@@ -377,7 +378,9 @@ class Tour:
             self.shot("77_identify_face_digits")
             self.click(w.back_button)
             yield self.at(identify)
-        demo.place_card("elder")  # never filed in this demo: no record
+        # Someone the hospital has never seen (the demo's own cards all have records by now).
+        stranger = replace(demo.cards["zhangsan"], name="赵六", id_number=resident_id("44030119900707003"))
+        demo.id_reader.place_card(stranger)
         yield lambda: self.flow.offer_filing and self.idle()
         self.shot("76_identify_no_record")
         demo.id_reader.remove_card()

@@ -16,9 +16,10 @@ log = logging.getLogger(__name__)
 
 # Home-screen order: what patients come for most often first.
 KNOWN = ("checkin", "bills", "reports", "topup", "refund", "reprint")
+MODES = ("cashier",)  # a device's whole role (``--role cashier``), not a patient service
 
 
-def load(names: tuple[str, ...] = KNOWN) -> list[Feature]:
+def load(names: tuple[str, ...] = KNOWN + MODES) -> list[Feature]:
     features: list[Feature] = []
     for name in names:
         module_name = f"{__name__}.{name}"

@@ -333,6 +333,7 @@ class Feature:
     tile: Callable[[], tuple[str, str]]
     order: int = 100
     tour: TourScript | None = None
+    on_home: bool = True  # False: no tile on the patients' home screen (the cashier window's mode)
 
 
 @dataclass

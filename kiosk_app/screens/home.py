@@ -53,7 +53,7 @@ class HomeScreen(Screen):
         self.filing_button.clicked.connect(controller.start_filing)
         # One tile per installed feature (kiosk_app/features/), in their order; "coming soon"
         # tiles for the two services patients ask for most when those are not installed.
-        self.features = controller.feature_list
+        self.features = [f for f in controller.feature_list if f.on_home]
         self.feature_buttons: dict[str, Tile] = {}
         for feature in self.features:
             tile = Tile("Tile")

@@ -64,4 +64,5 @@ FEATURE = Feature(
     tile=tile,
     order=900,
     tour=tour,
+    on_home=False,  # a mode of its own (--role cashier), never a tile patients can touch
 )
