@@ -37,7 +37,7 @@ class FaceIdentifyScreen(Screen):
         self.digit_buttons: dict[str, QPushButton] = {}
         for i, digit in enumerate("1234567890"):
             row, col = (i // 3, i % 3) if digit != "0" else (3, 1)
-            grid.addWidget(self._key(digit, lambda d=digit: self._send(lambda f: f.face_digit(d))), row, col)
+            grid.addWidget(self._key(digit, lambda _=False, d=digit: self._send(lambda f: f.face_digit(d))), row, col)
         self.delete_button = self._key("⌫", lambda: self._send(lambda f: f.face_delete()))
         self.ok_button = self._key("", lambda: self._send(lambda f: f.face_submit()), "KeyOk")
         grid.addWidget(self.delete_button, 3, 0)
