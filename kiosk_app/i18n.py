@@ -20,6 +20,14 @@ class Translations:
         self._installed: list[QTranslator] = []
         self.language = "en"
 
+    def uninstall(self) -> None:
+        """Remove this kiosk's translators (at shutdown: the application may outlive the kiosk)."""
+        app = QCoreApplication.instance()
+        if app is not None:
+            for tr in self._installed:
+                app.removeTranslator(tr)
+        self._installed.clear()
+
     def switch(self, language: str) -> bool:
         """Install ``language``; sends LanguageChange to every widget. False if a .qm is missing."""
         app = QCoreApplication.instance()

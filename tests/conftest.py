@@ -3,6 +3,7 @@ that fails any test leaving a thread behind (napari's conftest does the same for
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -30,6 +31,15 @@ def _no_leaked_threads() -> Iterator[None]:
             break
         time.sleep(0.05)
     assert not leaked, f"test leaked threads: {[t.name for t in leaked]}"
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A kiosk's window and controller reference each other; collected at a random later moment,
+    PySide6 destroys their C++ side in the middle of another test (segfaults). Collect them here."""
+    yield
+    if "qapp" in request.fixturenames:
+        gc.collect()
 
 
 @pytest.fixture
