@@ -47,6 +47,9 @@ def _lines(raw: object) -> tuple[tuple[str, str], ...]:
     return tuple((str(pair[0]), str(pair[1])) for pair in raw if isinstance(pair, list) and len(pair) == 2)
 
 
+NOT_REPRINTABLE = ("report_print",)  # a single "?" above: one kind
+
+
 def recent_prints(
     journal: Journal, patient_ref: str, *, days: int = RECENT_DAYS, limit: int = RECENT_LIMIT
 ) -> list[PrintRecord]:
@@ -61,8 +64,11 @@ def recent_prints(
         "   AND c.status IN (?, ?)) AS reprints"
         " FROM print_jobs p JOIN transactions t ON t.id = p.txn_id"
         " WHERE t.patient_ref = ? AND p.created_at >= ? AND instr(p.job_id, ?) = 0"
+        # A report's copies are counted by the server and a second one needs a reason (features/reports):
+        # a receipt reprint must not become a way around that.
+        " AND t.kind NOT IN (?)"
         " ORDER BY p.created_at DESC, p.rowid DESC LIMIT ?",
-        [len(REPRINT_MARK), REPRINT_MARK, PRINTED, PRINTING, patient_ref, since, REPRINT_MARK, limit],
+        [len(REPRINT_MARK), REPRINT_MARK, PRINTED, PRINTING, patient_ref, since, REPRINT_MARK, *NOT_REPRINTABLE, limit],
     )
     records = []
     for row in rows:

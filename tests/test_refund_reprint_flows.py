@@ -174,6 +174,10 @@ def test_recent_prints_are_the_patients_own_originals_newest_first(tmp_path: Pat
         _txn(journal, "t2", "8")  # another patient
         second = _txn(journal, "t3", "7", "示范医院\n退号凭条")
         journal.create("t4", "filing", patient_masked="x", patient_ref="")  # nobody's yet
+        # A lab report's copy: the server counts those and a second needs a reason, so never listed here.
+        journal.create("t5", "report_print", patient_masked="张* 110***********0010", patient_ref="7")
+        assert journal.claim_print("t5:report", "t5", {"title": "示范医院\n检验报告"}).allowed
+        journal.finish_print("t5:report", ok=True)
         records = recent_prints(journal, "7")
         assert [r.job_id for r in records] == [second, first]
         assert records[0].lines == (("挂号序号", "t3"),) and records[0].reprints == 0
