@@ -45,6 +45,7 @@ class Tour:
         self.kiosk, self.demo, self.out = kiosk, demo, out_dir
         self.exit_code = 1
         self.shots: list[Path] = []
+        self.twins: list[Path] = []  # the other language's copy of each shot
         self._script: Generator[Wait, None, None] | None = None
         self._waiting: Wait | None = None
         self._deadline = 0.0
@@ -92,10 +93,22 @@ class Tour:
     # ---- Helpers
 
     def shot(self, name: str) -> None:
+        """Save the window as ``name``.png, and the same screen in the other language as its twin
+        (``_en`` added or removed) unless a walk saved that one on purpose."""
         QApplication.processEvents()
         path = self.out / f"{name}.png"
-        self.kiosk.window.grab().save(str(path))
+        w = self.kiosk.window
+        w.grab().save(str(path))
         self.shots.append(path)
+        twin = self.out / f"{name.replace('_en', '', 1) if '_en' in name else name + '_en'}.png"
+        if twin in self.shots:
+            return
+        w.toggle_language()  # a re-render of the same state: the flow is not touched
+        QApplication.processEvents()
+        w.grab().save(str(twin))
+        w.toggle_language()
+        QApplication.processEvents()
+        self.twins.append(twin)
 
     def idle(self) -> bool:
         return not self.flow.busy and self.kiosk.tasks.pending == 0
@@ -209,9 +222,17 @@ class Tour:
         self.shot("13_home_after_timeout")
         yield from self.filing()
         yield from self.identification()
+        # The features walk in English and elderly mode (the second language and the larger sizes
+        # are where layouts break), each leaving it so; Chinese shots are their own choice.
+        w.toggle_language()
+        w.elderly_button.click()
+        yield lambda: True
         for feature in self.kiosk.controller.feature_list:  # kiosk_app/features/: each walks its own
             if feature.tour is not None:
                 yield from feature.tour(self)
+        w.toggle_language()
+        w.elderly_button.click()
+        yield lambda: True
         yield from self.offline()
         yield from self.diagnostics()
 
@@ -379,7 +400,8 @@ class Tour:
             self.click(w.back_button)
             yield self.at(identify)
         # Someone the hospital has never seen (the demo's own cards all have records by now).
-        stranger = replace(demo.cards["zhangsan"], name="赵六", id_number=resident_id("44030119900707003"))
+        number = resident_id("44030119900707003")
+        stranger = replace(demo.cards["zhangsan"], name="赵六", id_number=number, raw_text=b"")
         demo.id_reader.place_card(stranger)
         yield lambda: self.flow.offer_filing and self.idle()
         self.shot("76_identify_no_record")
