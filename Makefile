@@ -32,7 +32,7 @@ chaos: setup
 	$(PY) bench/chaos.py --kills 200 --faults 50
 
 translations: setup
-	.venv/bin/pyside6-lupdate $$(git ls-files 'kiosk_app/*.py') -ts kiosk_app/translations/kiosk_zh_CN.ts
+	.venv/bin/pyside6-lupdate -no-obsolete $$(git ls-files 'kiosk_app/*.py') -ts kiosk_app/translations/kiosk_zh_CN.ts
 
 clean:
 	rm -rf .venv var tour .pytest_cache .mypy_cache .ruff_cache

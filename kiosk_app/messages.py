@@ -289,7 +289,7 @@ _MESSAGES = {
         "confirmed automatically when the network is back.",
     ),
     "identify.not_found": QT_TRANSLATE_NOOP(
-        "messages", "There is no record for you yet. Create one with “New patient”, or ask at the service desk."
+        "messages", "There is no record for you yet. Create one with the button below, or ask at the service desk."
     ),
     "identify.payment_code_here": QT_TRANSLATE_NOOP(
         "messages", "That is a payment code. First identify yourself with your card or visit-card QR code."

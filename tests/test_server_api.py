@@ -466,8 +466,10 @@ def test_openapi_documents_the_error_body_and_hides_the_sandbox(api: Api) -> Non
     prefixes = ("departments", "doctors", "patients", "registrations", "payments", "bills")
     kiosk_api = {p: ops for p, ops in schema["paths"].items() if p.startswith(tuple(f"/api/v1/{x}" for x in prefixes))}
     # Every kiosk-facing path is documented (a sample from each issue; the loop below checks them all).
-    expected = {"/api/v1/departments", "/api/v1/patients/identify", "/api/v1/patients/lookup", "/api/v1/patients/file",
-                "/api/v1/patients/find", "/api/v1/registrations", "/api/v1/payments", "/api/v1/bills/{bill_id}"}  # fmt: skip
+    expected = {
+        "/api/v1/departments", "/api/v1/patients/identify", "/api/v1/patients/lookup", "/api/v1/patients/file",
+        "/api/v1/patients/find", "/api/v1/registrations", "/api/v1/payments", "/api/v1/bills/{bill_id}",
+    }  # fmt: skip
     assert expected <= set(kiosk_api), expected - set(kiosk_api)
     error_ref = {"$ref": "#/components/schemas/ErrorBody"}
     for path, ops in kiosk_api.items():

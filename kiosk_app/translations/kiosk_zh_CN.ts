@@ -4,17 +4,17 @@
 <context>
     <name>AccountScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="365"/>
+        <location filename="../features/bills/screens.py" line="369"/>
         <source>Pay from your prepaid account</source>
         <translation>预交金支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="369"/>
+        <location filename="../features/bills/screens.py" line="373"/>
         <source>You confirmed who you are with your face. The amount is taken from your prepaid account; the receipt shows it.</source>
         <translation>您已通过人脸确认身份。费用将从您的预交金账户中扣除，凭条上会注明。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="374"/>
+        <location filename="../features/bills/screens.py" line="378"/>
         <source>Pay {amount} from my account</source>
         <translation>从预交金支付 {amount}</translation>
     </message>
@@ -131,52 +131,52 @@
 <context>
     <name>BillResultScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="401"/>
+        <location filename="../features/bills/screens.py" line="405"/>
         <source>Paid</source>
         <translation>已支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="402"/>
+        <location filename="../features/bills/screens.py" line="406"/>
         <source>Nothing to pay</source>
         <translation>无需支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="403"/>
+        <location filename="../features/bills/screens.py" line="407"/>
         <source>Payment being confirmed</source>
         <translation>支付结果确认中</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="404"/>
+        <location filename="../features/bills/screens.py" line="408"/>
         <source>Please pay at the cashier window</source>
         <translation>请到收费窗口缴费</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="410"/>
+        <location filename="../features/bills/screens.py" line="414"/>
         <source>Paid by</source>
         <translation>支付方式</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="416"/>
+        <location filename="../features/bills/screens.py" line="420"/>
         <source>Printing your receipt…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="417"/>
+        <location filename="../features/bills/screens.py" line="421"/>
         <source>Please take your receipt from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="418"/>
+        <location filename="../features/bills/screens.py" line="422"/>
         <source>The receipt could not be printed. Your payment is recorded.</source>
         <translation>凭条未能打印，您的缴费已记录。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="423"/>
+        <location filename="../features/bills/screens.py" line="427"/>
         <source>Try printing the receipt again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="425"/>
+        <location filename="../features/bills/screens.py" line="429"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
@@ -2015,47 +2015,47 @@
 <context>
     <name>QrScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="295"/>
+        <location filename="../features/bills/screens.py" line="296"/>
         <source>Scan with WeChat</source>
         <translation>请用微信扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="295"/>
+        <location filename="../features/bills/screens.py" line="296"/>
         <source>Scan with Alipay</source>
         <translation>请用支付宝扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="302"/>
+        <location filename="../features/bills/screens.py" line="304"/>
         <source>Making your QR code…</source>
         <translation>正在生成二维码…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="304"/>
+        <location filename="../features/bills/screens.py" line="306"/>
         <source>Scanned. Please confirm the payment on your phone.</source>
         <translation>已扫码，请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="306"/>
+        <location filename="../features/bills/screens.py" line="308"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="308"/>
+        <location filename="../features/bills/screens.py" line="310"/>
         <source>Open WeChat or Alipay, tap Scan, and point the phone at this code.</source>
         <translation>请打开微信或支付宝，点击“扫一扫”，对准此二维码。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="319"/>
+        <location filename="../features/bills/screens.py" line="321"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="339"/>
+        <location filename="../features/bills/screens.py" line="343"/>
         <source>Time left: {m}:{s:02d}</source>
         <translation>剩余时间：{m}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="339"/>
+        <location filename="../features/bills/screens.py" line="343"/>
         <source>Time is up</source>
         <translation>时间已到</translation>
     </message>
@@ -3780,8 +3780,8 @@
     </message>
     <message>
         <location filename="../messages.py" line="291"/>
-        <source>There is no record for you yet. Create one with “New patient”, or ask at the service desk.</source>
-        <translation>您还没有建档。请点击“新患者建档”，或到服务台咨询。</translation>
+        <source>There is no record for you yet. Create one with the button below, or ask at the service desk.</source>
+        <translation>您在本院还没有档案。请点击下方按钮建档，或到服务台咨询。</translation>
     </message>
     <message>
         <location filename="../messages.py" line="294"/>
