@@ -2079,7 +2079,7 @@
     </message>
     <message>
         <location filename="../features/reports/screens.py" line="115"/>
-        <source>My copy is damaged or cannot be read</source>
+        <source>My copy is damaged</source>
         <translation>报告损坏或看不清</translation>
     </message>
     <message>
@@ -3064,8 +3064,8 @@
     </message>
     <message>
         <location filename="../features/topup/screens.py" line="174"/>
-        <source>Top up this amount</source>
-        <translation>充值此金额</translation>
+        <source>Top up</source>
+        <translation>充值</translation>
     </message>
 </context>
 <context>

@@ -112,7 +112,7 @@ class ReasonScreen(Screen):
         self.question.setText(self.tr("Why do you need another copy?"))
         texts = {
             "lost": self.tr("I lost my copy"),
-            "damaged": self.tr("My copy is damaged or cannot be read"),
+            "damaged": self.tr("My copy is damaged"),
             "for_doctor": self.tr("I need a copy for another doctor"),
         }
         for reason, button in self.reason_buttons.items():

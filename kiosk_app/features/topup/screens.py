@@ -171,7 +171,7 @@ class TopUpAmountScreen(Screen):
         self.display.setText(f"¥ {typed}" if typed else "¥ _")
         self.delete_button.setToolTip(self.tr("Delete"))
         self.delete_button.setEnabled(bool(typed))
-        self.ok_button.setText(self.tr("Top up this amount"))
+        self.ok_button.setText(self.tr("Top up"))
         self.ok_button.setEnabled(bool(typed) and not flow.busy)
 
 
