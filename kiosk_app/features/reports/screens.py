@@ -24,7 +24,7 @@ def tile() -> tuple[str, str]:
 class ReportListScreen(ChoiceScreen):
     columns = 1
     per_page = 4
-    per_page_elderly = 3
+    per_page_elderly = 2  # three 3-line entries do not fit beside a long message in large type
 
     def __init__(self, controller: KioskController, parent: QWidget | None = None) -> None:
         super().__init__(controller, parent)
