@@ -20,7 +20,6 @@ import hmac
 import json
 import logging
 import secrets
-import threading
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, Self
@@ -36,6 +35,7 @@ from server.payments.codes import SUPPORTED_CHANNELS, detect_channel, mask_auth_
 from server.payments.qr_tables import qr_view_fields
 from server.payments.wechat import MicropayAnswer, Outcome, QueryAnswer, ReverseAnswer
 from server.registrations import IDEMPOTENCY_KEY_PATTERN
+from server.resolvers import Resolvers
 from server.schemas import RowId, Text
 from server.settings import ServerSettings
 
@@ -159,9 +159,7 @@ class PaymentService:
         self.settings = settings
         self.bills = bills
         self.qr: QrPayments | None = None  # kiosk-shown QR payments (server/payments/qr.py) register here
-        self._stop = threading.Event()
-        self._threads: dict[int, threading.Thread] = {}
-        self._lock = threading.Lock()
+        self._resolvers = Resolvers("pay", lambda payment_id: self._resolve(payment_id))  # late-bound: tests patch it
 
     # -- API ---------------------------------------------------------------------------------------
 
@@ -359,43 +357,17 @@ class PaymentService:
         return len(ids)
 
     def _start_resolver(self, payment_id: int) -> None:
-        with self._lock:
-            if self._stop.is_set():
-                return
-            running = self._threads.get(payment_id)
-            if running is not None and running.is_alive():
-                return
-            thread = threading.Thread(
-                target=self._resolve_safely, args=(payment_id,), name=f"pay-resolve-{payment_id}", daemon=True
-            )
-            self._threads[payment_id] = thread
-        thread.start()
+        self._resolvers.start(payment_id)
 
     def pending_resolvers(self) -> int:
-        with self._lock:
-            return sum(t.is_alive() for t in self._threads.values())
+        return self._resolvers.pending()
 
     def shutdown(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        with self._lock:
-            threads = list(self._threads.values())
-        deadline = time.monotonic() + timeout
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        self._resolvers.shutdown(timeout)
 
     def _sleep(self, seconds: float) -> bool:
         """Wait; False when the service is shutting down."""
-        return not self._stop.wait(max(0.0, seconds))
-
-    def _resolve_safely(self, payment_id: int) -> None:
-        try:
-            self._resolve(payment_id)
-        except Exception:  # a resolver must never die silently; the row stays PENDING for the next start
-            logger.exception("resolver for payment %d failed", payment_id)
-        finally:
-            with self._lock:
-                if self._threads.get(payment_id) is threading.current_thread():
-                    del self._threads[payment_id]
+        return self._resolvers.sleep(seconds)
 
     def _resolve(self, payment_id: int) -> None:
         if self.qr is not None and self.qr.owns(payment_id):

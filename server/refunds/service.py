@@ -23,8 +23,6 @@ import hashlib
 import json
 import logging
 import secrets
-import threading
-import time
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -40,6 +38,7 @@ from server.reconcile.matcher import LedgerEntry, china_day_bounds_utc
 from server.reconcile.records import PROVIDERS
 from server.refunds.providers import RefundProvider, RefundReply
 from server.registrations import IDEMPOTENCY_KEY_PATTERN
+from server.resolvers import Resolvers
 from server.schemas import Text
 from server.settings import ServerSettings
 
@@ -150,9 +149,7 @@ class RefundService:
         self.settings = settings
         self.work_items = work_items
         self.clock = clock
-        self._stop = threading.Event()
-        self._threads: dict[int, threading.Thread] = {}
-        self._lock = threading.Lock()
+        self._resolvers = Resolvers("refund", lambda refund_id: self._resolve(refund_id))  # late-bound
 
     # -- API ---------------------------------------------------------------------------------------
 
@@ -376,45 +373,19 @@ class RefundService:
         return len(ids)
 
     def _start_resolver(self, refund_id: int) -> None:
-        with self._lock:
-            if self._stop.is_set():
-                return
-            running = self._threads.get(refund_id)
-            if running is not None and running.is_alive():
-                return
-            thread = threading.Thread(
-                target=self._resolve_safely, args=(refund_id,), name=f"refund-resolve-{refund_id}", daemon=True
-            )
-            self._threads[refund_id] = thread
-        thread.start()
+        self._resolvers.start(refund_id)
 
     def pending_resolvers(self) -> int:
-        with self._lock:
-            return sum(t.is_alive() for t in self._threads.values())
+        return self._resolvers.pending()
 
     def shutdown(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        with self._lock:
-            threads = list(self._threads.values())
-        deadline = time.monotonic() + timeout
-        for thread in threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-
-    def _resolve_safely(self, refund_id: int) -> None:
-        try:
-            self._resolve(refund_id)
-        except Exception:  # a resolver must never die silently; the row stays open for the next start
-            logger.exception("resolver for refund %d failed", refund_id)
-        finally:
-            with self._lock:
-                if self._threads.get(refund_id) is threading.current_thread():
-                    del self._threads[refund_id]
+        self._resolvers.shutdown(timeout)
 
     def _resolve(self, refund_id: int) -> None:
         attempt = 0
         while True:
             delay = self.settings.query_interval_s * 2 ** min(attempt, 6)
-            if self._stop.wait(min(delay, _MAX_BACKOFF_S)):
+            if not self._resolvers.sleep(min(delay, _MAX_BACKOFF_S)):
                 return
             attempt += 1
             row = self._target(refund_id)
