@@ -10,8 +10,13 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk_app.config import Config, ConfigError, load
+from kiosk_app.watchdog import Notifier
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QTimer
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +103,21 @@ def enroll(config: Config) -> int:
     return 0
 
 
+def start_watchdog(notifier: Notifier) -> QTimer | None:
+    """``WATCHDOG=1`` from a timer on the GUI thread at half of ``$WATCHDOG_USEC``: a hung event loop
+    stops the pings and systemd restarts the kiosk. None when systemd asked for no watchdog."""
+    from PySide6.QtCore import QTimer
+
+    interval = notifier.watchdog_interval_ms
+    if interval is None:
+        return None
+    timer = QTimer()
+    timer.timeout.connect(notifier.ping)
+    timer.start(interval)
+    notifier.ping()
+    return timer
+
+
 def run(config: Config, args: argparse.Namespace) -> int:
     from kiosk_app.logsetup import setup_logging
 
@@ -162,8 +182,11 @@ def run(config: Config, args: argparse.Namespace) -> int:
                     QTimer.singleShot(0, app.quit)
                 else:
                     QTimer.singleShot(0, kiosk.start_devices)
+                    notifier.ready()
             return False
 
+    notifier = Notifier()  # systemd (hospital-kiosk.service): READY=1 after the first paint, then the watchdog
+    watchdog = start_watchdog(notifier)
     first_paint = FirstPaint()
     window.installEventFilter(first_paint)
     if args.tour:
@@ -192,6 +215,9 @@ def run(config: Config, args: argparse.Namespace) -> int:
     wake.timeout.connect(lambda: None)
     rc = app.exec()
     wake.stop()
+    if watchdog is not None:
+        watchdog.stop()
+    notifier.stopping()
     if args.tour:
         rc = tour.exit_code
     kiosk.shutdown()
