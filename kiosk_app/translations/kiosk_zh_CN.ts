@@ -3216,7 +3216,7 @@
     <name>features</name>
     <message>
         <location filename="../features/refund/screens.py" line="20"/>
-        <source>Cancel a registration</source>
+        <source>Cancel visit</source>
         <translation>退号</translation>
     </message>
     <message>
@@ -3236,7 +3236,7 @@
     </message>
     <message>
         <location filename="../features/reprint/screens.py" line="19"/>
-        <source>Reprint a receipt</source>
+        <source>Reprint</source>
         <translation>凭条补打</translation>
     </message>
     <message>
@@ -3246,7 +3246,7 @@
     </message>
     <message>
         <location filename="../features/topup/screens.py" line="20"/>
-        <source>Top up prepaid account</source>
+        <source>Prepaid account</source>
         <translation>预交金充值</translation>
     </message>
     <message>

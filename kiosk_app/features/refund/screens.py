@@ -17,7 +17,7 @@ from sync.client import RefundableRegistration
 
 # Read by lupdate; translated where the home tile is drawn.
 TILE = (
-    QT_TRANSLATE_NOOP("features", "Cancel a registration"),
+    QT_TRANSLATE_NOOP("features", "Cancel visit"),  # short: it must fit a tile in large type
     QT_TRANSLATE_NOOP("features", "Hand it back, fee refunded"),
 )
 

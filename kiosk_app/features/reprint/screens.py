@@ -16,7 +16,7 @@ from kiosk_app.screens.choice import ChoiceScreen
 from offline_cache.reprints import MAX_REPRINTS, PrintRecord
 
 TILE = (
-    QT_TRANSLATE_NOOP("features", "Reprint a receipt"),
+    QT_TRANSLATE_NOOP("features", "Reprint"),  # short: it must fit a tile in large type
     QT_TRANSLATE_NOOP("features", "Your recent slips, marked as copies"),
 )
 

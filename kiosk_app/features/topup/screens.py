@@ -17,7 +17,7 @@ from sync.client import AccountEntry
 
 # Read by lupdate; translated where the home tile is drawn.
 TILE = (
-    QT_TRANSLATE_NOOP("features", "Top up prepaid account"),
+    QT_TRANSLATE_NOOP("features", "Prepaid account"),  # short: it must fit a tile in large type
     QT_TRANSLATE_NOOP("features", "Balance and top-up"),
 )
 
