@@ -1,5 +1,5 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Both set everything up first.
-.PHONY: setup demo test tour lint bench chaos translations clean
+.PHONY: setup demo test tour lint bench chaos translations clean deb
 
 PY := .venv/bin/python
 
@@ -30,6 +30,10 @@ bench: setup
 # Several minutes: 200 kill -9 and 50 network faults, then the lost/duplicated/mismatched/stuck check.
 chaos: setup
 	$(PY) bench/chaos.py --kills 200 --faults 50
+
+# The Debian packages (issue #8): build/deb/hospital-kiosk{,-python,-server}_<version>_amd64.deb
+deb: setup
+	bash packaging/build-deb.sh
 
 translations: setup
 	.venv/bin/pyside6-lupdate -no-obsolete $$(git ls-files 'kiosk_app/*.py') -ts kiosk_app/translations/kiosk_zh_CN.ts

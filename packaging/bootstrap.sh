@@ -16,6 +16,10 @@ APT_PACKAGES=(
   vsmartcard-vpcd           # virtual PC/SC reader: tests and the demo insert emulated insurance cards
   libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0 libxcb-image0
+  # the Debian packages (make deb) and their checks in tests/test_packaging.py: dpkg-deb under
+  # fakeroot, lintian, systemd-analyze verify (systemd; it also wants the units' cage binary),
+  # and a debootstrap chroot for the maintainer scripts
+  fakeroot lintian systemd cage debootstrap
 )
 
 missing=()
