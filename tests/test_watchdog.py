@@ -67,7 +67,7 @@ def test_a_vanished_socket_does_not_raise(tmp_path: Path) -> None:
     assert not n.ping()
 
 
-def test_gui_thread_timer_feeds_the_watchdog(qtbot, notify_socket: socket.socket, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_gui_thread_timer_feeds_the_watchdog(qtbot, notify_socket: socket.socket, tmp_path: Path) -> None:
     from kiosk_app.main import start_watchdog
 
     n = Notifier({"NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "200000"})
