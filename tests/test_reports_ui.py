@@ -187,3 +187,17 @@ def test_network_lost_before_a_print_prints_nothing(
     qtbot.waitUntil(lambda: settled(kiosk, LIST) and kiosk.controller.flow.message != "", timeout=WAIT_MS)
     assert kiosk.controller.flow.message == "server.unavailable" and "无法连接" in kiosk.window.banner.text()
     assert len(printer_emu.jobs) == 0 and prints(demo_server, "Complete blood count") == []
+
+
+def test_next_turns_the_page_in_elderly_mode(qtbot, kiosk: Kiosk, id_reader_emu) -> None:
+    """Two reports a page in large type: Next shows the others (it once snapped back to page one,
+    because the list handed to the screen was a fresh copy at every refresh)."""
+    kiosk.window.set_elderly(True)
+    to_list(qtbot, kiosk, id_reader_emu)
+    screen = kiosk.window.screens[LIST]
+    first = [b.text() for b in screen.buttons if b.isVisible()]  # type: ignore[attr-defined]
+    assert len(first) == 2 and screen.next_button.isEnabled()  # type: ignore[attr-defined]
+    click(qtbot, screen.next_button)  # type: ignore[attr-defined]
+    kiosk.controller.sig_changed.emit()  # any later re-render (a timer, a device event) keeps the page
+    second = [b.text() for b in screen.buttons if b.isVisible()]  # type: ignore[attr-defined]
+    assert screen.page == 1 and second and not set(second) & set(first)  # type: ignore[attr-defined]

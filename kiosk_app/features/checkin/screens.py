@@ -41,7 +41,7 @@ class CheckinListScreen(ChoiceScreen):
     per_page_elderly = 3
 
     def items(self, flow: Any) -> Sequence[Any]:
-        return list(flow.appointments)
+        return flow.appointments  # the flow's own list: a copy would look new at every refresh and reset the page
 
     def describe(self, item: Any, view: View) -> tuple[str, bool]:
         appt: Appointment = item

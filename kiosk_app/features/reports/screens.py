@@ -35,7 +35,7 @@ class ReportListScreen(ChoiceScreen):
         self._flow: ReportsFlow | None = None
 
     def items(self, flow: Any) -> Sequence[Any]:
-        return list(flow.reports)
+        return flow.reports  # the flow's own list: a copy would look new at every refresh and reset the page
 
     def refresh(self, flow: Any, view: View) -> None:
         self._flow = flow

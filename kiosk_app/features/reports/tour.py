@@ -17,13 +17,14 @@ PAPER_LEFT = 400
 def _button(t: Any, title_en: str) -> Any:
     """The list button of the report titled ``title_en`` (turning pages as a patient would)."""
     screen = t.kiosk.window.screens[LIST]
-    while True:
+    for _ in range(20):  # bounded: a Next that does not turn the page must fail the tour, not hang it
         for report, button in zip(screen._items[screen.page * screen._last[1] :], screen.buttons, strict=False):
             if report.title_en == title_en and button.isVisible():
                 return button
         if not screen.next_button.isEnabled():
-            raise RuntimeError(f"no report {title_en!r} on the list")
+            break
         t.click(screen.next_button)
+    raise RuntimeError(f"no report {title_en!r} on the list")
 
 
 def tour(t: Any) -> Iterator[Any]:
