@@ -16,6 +16,7 @@ class ChoiceScreen(Screen):
     """A paged grid of choices; subclasses say what the items are and how they read."""
 
     columns = 2
+    feature = ""  # a feature's name (kiosk_app/features/): choices go to that feature's flow only
     per_page = 8
     per_page_elderly = 4  # elderly mode: larger type and fewer items, always one column
 
@@ -92,6 +93,8 @@ class ChoiceScreen(Screen):
                 button.setEnabled(enabled and not flow.busy)
                 self.grid.addWidget(button, i // columns, i % columns)
             button.setVisible(i < len(shown))
+            if i >= len(shown):
+                button.setText("")  # a hidden button must not keep the last patient's entries
         self.prev_button.setText(prev_text)
         self.next_button.setText(next_text)
         self.prev_button.setEnabled(self.page > 0)
@@ -106,7 +109,10 @@ class ChoiceScreen(Screen):
 
     def _clicked(self, index: int) -> None:
         item = self._items[self.page * self._last[1] + index]
-        self.controller.dispatch(self.choose(item))
+        if self.feature:  # a feature's list: only that feature's flow takes the choice
+            self.controller.feature_event(self.feature, self.choose(item))
+        else:
+            self.controller.dispatch(self.choose(item))
 
 
 class DepartmentScreen(ChoiceScreen):

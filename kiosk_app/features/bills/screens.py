@@ -89,6 +89,8 @@ def _fill(cells: list[tuple[Any, Any]], rows: list[tuple[str, str]]) -> None:
 class BillListScreen(ChoiceScreen):
     """The unpaid items, each a big toggle (all selected at first), the selected total and Pay."""
 
+    feature = "bills"
+
     columns = 1
     per_page = 4
     per_page_elderly = 3
@@ -164,10 +166,6 @@ class BillListScreen(ChoiceScreen):
         self.pay_button.setText(self.tr("Pay the selected items"))
         self.pay_button.setVisible(bool(f is not None and f.bills))
         self.pay_button.setEnabled(bool(f is not None and f.selection and not flow.busy))
-
-    def _clicked(self, index: int) -> None:
-        item = self._items[self.page * self._last[1] + index]
-        _event(self.controller, self.choose(item))
 
 
 class PresettleScreen(Screen):

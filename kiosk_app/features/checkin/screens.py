@@ -36,6 +36,7 @@ def _hhmm(iso: str) -> str:
 
 
 class CheckinListScreen(ChoiceScreen):
+    feature = "checkin"
     columns = 1
     per_page = 4
     per_page_elderly = 3
@@ -76,10 +77,6 @@ class CheckinListScreen(ChoiceScreen):
             self.tr("Next"),
             self.tr("Page {page} of {pages}"),
         )
-
-    def _clicked(self, index: int) -> None:
-        item = self._items[self.page * self._last[1] + index]
-        self.controller.feature_event("checkin", self.choose(item))
 
 
 def _visit_rows(labels: tuple[str, str, str], v: Registration | Appointment, view: View) -> list[tuple[str, str]]:

@@ -41,6 +41,7 @@ def channel_name(channel: str | None) -> str:
 
 
 class RefundListScreen(ChoiceScreen):
+    feature = "refund"
     per_page = 4
     per_page_elderly = 3
     columns = 1
@@ -79,16 +80,6 @@ class RefundListScreen(ChoiceScreen):
             self.tr("Next ›"),
             self.tr("Page {page} of {pages}"),
         )
-
-    def refresh(self, flow: Any, view: View) -> None:
-        super().refresh(flow, view)
-        for button in self.buttons:  # a hidden button must not keep the last patient's entries
-            if button.isHidden():
-                button.setText("")
-
-    def _clicked(self, index: int) -> None:
-        item = self._items[self.page * self._last[1] + index]
-        _event(self.controller, self.choose(item))
 
 
 class RefundConfirmScreen(Screen):

@@ -22,6 +22,7 @@ def tile() -> tuple[str, str]:
 
 
 class ReportListScreen(ChoiceScreen):
+    feature = "reports"
     columns = 1
     per_page = 4
     per_page_elderly = 2  # three 3-line entries do not fit beside a long message in large type
@@ -76,10 +77,6 @@ class ReportListScreen(ChoiceScreen):
             self.tr("Next"),
             self.tr("Page {page} of {pages}"),
         )
-
-    def _clicked(self, index: int) -> None:
-        item = self._items[self.page * self._last[1] + index]
-        self.controller.feature_event("reports", self.choose(item))
 
 
 class ReasonScreen(Screen):

@@ -43,6 +43,7 @@ def slip_name(record: PrintRecord, view: View) -> str:
 
 
 class ReprintListScreen(ChoiceScreen):
+    feature = "reprint"
     per_page = 5
     per_page_elderly = 3
     columns = 1
@@ -78,16 +79,6 @@ class ReprintListScreen(ChoiceScreen):
             self.tr("Next ›"),
             self.tr("Page {page} of {pages}"),
         )
-
-    def refresh(self, flow: Any, view: View) -> None:
-        super().refresh(flow, view)
-        for button in self.buttons:  # a hidden button must not keep the last patient's entries
-            if button.isHidden():
-                button.setText("")
-
-    def _clicked(self, index: int) -> None:
-        item = self._items[self.page * self._last[1] + index]
-        _event(self.controller, self.choose(item))
 
 
 class ReprintDoneScreen(Screen):
