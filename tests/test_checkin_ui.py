@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
+from pytestqt.exceptions import TimeoutError as WaitTimeout
 
 import kiosk_app.app
 from devices.emulators.idcard import sample_cards
@@ -90,7 +91,12 @@ def booking_button(k: Kiosk, department_zh: str) -> QPushButton:
 def to_list(qtbot, k: Kiosk, id_reader_emu: Any) -> None:
     click(qtbot, k.window.screens["home"].feature_buttons["checkin"])  # type: ignore[attr-defined]
     id_reader_emu.place_card(ZHANGSAN)
-    qtbot.waitUntil(lambda: settled(k, LIST), timeout=WAIT_MS)
+    try:
+        qtbot.waitUntil(lambda: settled(k, LIST), timeout=WAIT_MS)
+    except WaitTimeout as err:  # say where the flow stopped, not only that it did
+        flow = k.controller.flow
+        state = {"step": flow.step, "busy": flow.busy, "message": flow.message, "tasks": k.tasks.pending}
+        raise AssertionError(f"no booking list: {state}, devices {k.hub.states}") from err
     id_reader_emu.remove_card()
 
 

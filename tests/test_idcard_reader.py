@@ -126,6 +126,21 @@ def test_card_read_once_until_removed(emulator: IdCardEmulator, rec: Recorder, m
     assert emulator.count(p.READ_BASE) == 3 and rec.errors.empty()
 
 
+def test_emulator_swap_faster_than_a_poll_is_still_seen_as_two_cards(
+    emulator: IdCardEmulator, rec: Recorder, make_reader: MakeReader
+) -> None:
+    """A test or tour takes the card and puts one back faster than the driver polls; the emulator
+    holds the new card back until a FIND saw the empty field (else the driver would, rightly, see
+    one card that never left, and a UI test waits for a read that never comes)."""
+    ready_reader(emulator, rec, make_reader, poll_interval=0.5)
+    emulator.place_card(CARDS["zhangsan"])
+    assert rec.cards.get(timeout=WAIT_S) == base("zhangsan")
+    emulator.remove_card()
+    emulator.place_card(CARDS["elder"])  # no wait in between
+    assert rec.cards.get(timeout=WAIT_S) == base("elder")
+    assert emulator.count(p.READ_BASE) == 2
+
+
 @pytest.mark.parametrize("key", ["hk_resident", "foreigner_2017", "foreigner_2023"])
 def test_other_card_types(emulator: IdCardEmulator, rec: Recorder, make_reader: MakeReader, key: str) -> None:
     ready_reader(emulator, rec, make_reader)

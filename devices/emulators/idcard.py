@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 FAULTS = ("bad_checksum", "pull_mid_read", "sw3_41", "garbage")
 SAM_ID_BYTES = bytes.fromhex("0501000000000000112233440000abcd")  # fictitious 16-byte SAM number
 _SELECT_TIMEOUT_S = 0.05
+_SEEN_TIMEOUT_S = 3.0  # many poll intervals (0.3 s), even on a loaded machine
 
 
 class IdCardEmulator:
@@ -62,6 +63,7 @@ class IdCardEmulator:
         self._lock = threading.Condition()
         self._card: IdCardData | None = None
         self._present = False
+        self._removal_unseen = False  # the card left and no FIND has answered "no card" since
         self._faults: list[str] = []
         # Stands in for the vendor's WLT library: no open decoder exists (devices/idcard/photo.py).
         self.photos = MappedPhotoDecoder()
@@ -115,6 +117,9 @@ class IdCardEmulator:
 
     def _shutdown(self) -> None:
         self._stop.set()
+        with self._lock:  # the driver's session ends with the port: nothing left to be seen
+            self._removal_unseen = False
+            self._lock.notify_all()
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(5.0)
@@ -131,14 +136,24 @@ class IdCardEmulator:
         return f"serial://{self._link}?baud={self.baud}"
 
     def place_card(self, card: IdCardData, photo: bytes | None = None) -> None:
-        """Put ``card`` in the field; ``photo`` (JPEG) is what ``self.photos`` decodes its WLT to."""
+        """Put ``card`` in the field; ``photo`` (JPEG) is what ``self.photos`` decodes its WLT to.
+
+        A card taken away and put back before the polling driver asked once in between is, to
+        the driver, a card that never left (it reads a card once per presence, as real readers
+        do). No hand is that fast, but a test or a tour is: so this first waits, briefly, for a
+        FIND to see the empty field.
+        """
         if photo is not None:
             self.photos.register(card.photo_wlt, photo)
         with self._lock:
-            self._card, self._present = card, True
+            if self._removal_unseen and not self._lock.wait_for(lambda: not self._removal_unseen, _SEEN_TIMEOUT_S):
+                log.info("no FIND saw the card leave within %.0f s; placed anyway", _SEEN_TIMEOUT_S)
+            self._card, self._present, self._removal_unseen = card, True, False
 
     def remove_card(self) -> None:
         with self._lock:
+            # Only a driver that polls can miss the gap; without one there is nothing to wait for.
+            self._removal_unseen = self._present and self._counts.get(p.FIND, 0) > 0 and not self._stop.is_set()
             self._present = False
 
     @property
@@ -188,8 +203,10 @@ class IdCardEmulator:
             return
         with self._lock:
             self._counts[command] = self._counts.get(command, 0) + 1
-            self._lock.notify_all()
             present, card = self._present, self._card
+            if command == p.FIND and not present:
+                self._removal_unseen = False
+            self._lock.notify_all()
         if command in (p.RESET, p.SAM_STATUS):
             self._send(p.build_response(self.sam_status))
         elif command == p.SAM_ID:
