@@ -26,11 +26,12 @@ import numpy as np
 from face.gallery import Gallery
 from face.settings import FaceSettings
 from face.types import Template
-from sync.fieldcrypto import FieldCipher, KeyFileError, load_or_create_key
+from sync.credentials import resolve
+from sync.fieldcrypto import FieldCipher, load_or_create_key
 
 log = logging.getLogger(__name__)
 
-CREDENTIAL_NAME = "face-template-key"  # LoadCredential=face-template-key:/etc/kiosk/face-template.key
+CREDENTIAL_NAME = "face-template-key"  # the single-file form: LoadCredential=face-template-key:/path
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS templates (
@@ -46,19 +47,11 @@ CREATE TABLE IF NOT EXISTS templates (
 
 
 def load_key(settings: FaceSettings, data_dir: Path) -> bytes:
-    """The template key: ``template_key_file`` if set, else a systemd credential, else a 0600 file
-    created on first use in ``data_dir`` (back it up: templates are unreadable without it)."""
-    if settings.template_key_file is not None:
-        return load_or_create_key(settings.template_key_file)
-    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
-    if credentials:
-        path = Path(credentials) / CREDENTIAL_NAME
-        if path.exists():
-            key = path.read_bytes()
-            if len(key) != 32:
-                raise KeyFileError(f"systemd credential {CREDENTIAL_NAME} must hold 32 bytes, not {len(key)}")
-            return key
-    return load_or_create_key(data_dir / "face-template.key")
+    """The template key: systemd's credential copy of it if the service was given one (see
+    :mod:`sync.credentials`), else ``template_key_file``, else a 0600 file created on first use in
+    ``data_dir`` (back it up: templates are unreadable without it)."""
+    path = settings.template_key_file or data_dir / "face-template.key"
+    return load_or_create_key(resolve(path, names=(CREDENTIAL_NAME,)))
 
 
 @dataclass(frozen=True)

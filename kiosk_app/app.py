@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ from offline_cache.outbox import Caps, Outbox
 from offline_cache.patients import RecentPatients
 from offline_cache.store import Store
 from sync.client import ServerClient
+from sync.credentials import is_systemd_copy, resolve, under_systemd
 from sync.enroll import CredentialFileError, load_credential
 from sync.fieldcrypto import FieldCipher, load_or_create_key
 from sync.signing import KioskCredential
@@ -293,7 +295,7 @@ def server_client(config: Config, credential: KioskCredential | None) -> ServerC
 
 def build_offline(config: Config, store: Store, credential: KioskCredential | None) -> OfflineSupport:
     """The outbox, catalog cache, patient cache and the uploader thread (not started yet)."""
-    cipher = FieldCipher(load_or_create_key(config.data_key_path), domain="kiosk")
+    cipher = FieldCipher(load_or_create_key(resolve(config.data_key_path)), domain="kiosk")
     outbox = Outbox(store, cipher, Caps(max_rows=config.outbox_max_rows, max_bytes=config.outbox_max_mb * 2**20))
     patients = RecentPatients(store, cipher)
     catalog = CatalogCache(store)
@@ -307,17 +309,23 @@ def build_offline(config: Config, store: Store, credential: KioskCredential | No
 
 def load_kiosk_credential(config: Config) -> KioskCredential | None:
     """The enrollment credential, or None (logged loudly: the server refuses an unenrolled kiosk)."""
-    path = config.credential_path
-    try:
-        credential = load_credential(path)
-    except CredentialFileError as err:
-        log.error("kiosk credential unusable: %s; enroll again with `python main.py --enroll`", err)
-        return None
+    path = resolve(config.credential_path)
+    if under_systemd() and not is_systemd_copy(path) and not os.access(path, os.R_OK):
+        # The unit hands over the credentials directory: no copy of the file means no enrollment
+        # yet (the original is root-only, so opening it would only say "permission denied").
+        credential = None
+    else:
+        try:
+            credential = load_credential(path)
+        except CredentialFileError as err:
+            log.error("kiosk credential unusable: %s; enroll again with `python main.py --enroll`", err)
+            return None
     if credential is None:
         log.error(
             "this kiosk is not enrolled: no credential at %s. The server will refuse its requests until it is; "
-            "run `python main.py --enroll` and have an admin approve the pairing code",
-            path,
+            "run `python main.py --enroll` (packaged: `sudo kiosk --enroll`, then restart the service) and have "
+            "an admin approve the pairing code",
+            config.credential_path,
         )
         return None
     if credential.kiosk_id != config.kiosk_id:

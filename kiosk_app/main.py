@@ -84,6 +84,10 @@ def enroll(config: Config) -> int:
     except PackageNotFoundError:
         software = "unknown"
     path = config.credential_path
+    # Checked before the pairing code is shown: an approval the kiosk then cannot save is wasted.
+    if not _writable_dir(path.parent):
+        print(f"kiosk: cannot write the credential to {path.parent}; enroll as root (sudo)", file=sys.stderr)
+        return 1
     if path.exists():
         print(f"note: {path} exists; it is replaced once the new enrollment is approved")
 
@@ -100,7 +104,16 @@ def enroll(config: Config) -> int:
     except KeyboardInterrupt:
         return 130
     print(f"Enrolled. Credential saved to {path}")
+    print("A running kiosk reads it when it starts: systemctl restart hospital-kiosk (packaged install)")
     return 0
+
+
+def _writable_dir(directory: Path) -> bool:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(directory, os.W_OK | os.X_OK)
 
 
 def start_watchdog(notifier: Notifier) -> QTimer | None:

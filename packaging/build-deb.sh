@@ -57,11 +57,19 @@ for name in hospital-kiosk-python hospital-kiosk hospital-kiosk-server; do
   cp "$SRC/copyright" "$dest/usr/share/doc/$name/copyright"
   gzip -9n <"$SRC/changelog" >"$dest/usr/share/doc/$name/changelog.Debian.gz"
 done
-# The kiosk's config: the project's own, with its state in /var/lib.
+# The kiosk's config: the project's own, with its state in /var/lib and its three secret files in
+# the root-only credentials directory the unit loads (LoadCredential=, read via sync/credentials.py).
 mkdir -p "$OUT/stage/hospital-kiosk/etc/hospital-kiosk"
-sed -e 's#^data_dir = .*#data_dir = "/var/lib/hospital-kiosk"#' config/kiosk.toml \
-  >"$OUT/stage/hospital-kiosk/etc/hospital-kiosk/kiosk.toml"
-grep -q '^data_dir = "/var/lib/hospital-kiosk"' "$OUT/stage/hospital-kiosk/etc/hospital-kiosk/kiosk.toml"
+CREDS=/etc/hospital-kiosk/credentials
+sed -e 's#^data_dir = .*#data_dir = "/var/lib/hospital-kiosk"#' \
+    -e "s#^\# credential_file = .*#credential_file = \"$CREDS/kiosk.credential\"   \# written by \`kiosk --enroll\` run as root#" \
+    -e "s#^\# data_key_file = .*#data_key_file = \"$CREDS/kiosk-data.key\"   \# created by the postinst#" \
+    -e "s#^\# template_key_file = .*#template_key_file = \"$CREDS/face-template.key\"   \# created by the postinst#" \
+    config/kiosk.toml >"$OUT/stage/hospital-kiosk/etc/hospital-kiosk/kiosk.toml"
+for line in '^data_dir = "/var/lib/hospital-kiosk"' "^credential_file = \"$CREDS/" "^data_key_file = \"$CREDS/" \
+    "^template_key_file = \"$CREDS/"; do
+  grep -q "$line" "$OUT/stage/hospital-kiosk/etc/hospital-kiosk/kiosk.toml"
+done
 
 for name in hospital-kiosk-python hospital-kiosk hospital-kiosk-server; do
   dest=$OUT/stage/$name

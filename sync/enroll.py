@@ -27,6 +27,7 @@ from typing import Any
 
 import requests
 
+from sync.credentials import is_systemd_copy
 from sync.signing import KioskCredential
 
 logger = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ def load_credential(path: Path) -> KioskCredential | None:
         return None
     except OSError as exc:
         raise CredentialFileError(f"cannot read {path}: {exc.strerror}") from None
-    if os.name == "posix" and st.st_mode & 0o077:
+    if os.name == "posix" and st.st_mode & 0o077 and not is_systemd_copy(path):
         raise CredentialFileError(
             f"{path} has mode {stat.S_IMODE(st.st_mode):04o}; it must not be readable by others (chmod 600 {path})"
         )

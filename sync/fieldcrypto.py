@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from sync.credentials import is_systemd_copy
+
 logger = logging.getLogger(__name__)
 
 KEY_BYTES = 32
@@ -99,7 +101,7 @@ def load_or_create_key(path: Path) -> bytes:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise KeyFileError(f"key file {path} is not a regular file")
-        if os.name == "posix" and st.st_mode & 0o077:
+        if os.name == "posix" and st.st_mode & 0o077 and not is_systemd_copy(path):
             raise KeyFileError(
                 f"key file {path} has mode {stat.S_IMODE(st.st_mode):04o}; it must not be accessible by "
                 f"group or others (chmod 600 {path})"

@@ -25,6 +25,8 @@ KIOSK_UNIT = DEBIAN / "hospital-kiosk" / "lib" / "systemd" / "system" / "hospita
 SERVER_UNIT = DEBIAN / "hospital-kiosk-server" / "lib" / "systemd" / "system" / "hospital-kiosk-server.service"
 UDEV_RULES = DEBIAN / "hospital-kiosk" / "lib" / "udev" / "rules.d" / "60-hospital-kiosk.rules"
 PACKAGES = ("hospital-kiosk-python", "hospital-kiosk", "hospital-kiosk-server")
+CREDENTIALS = "/etc/hospital-kiosk/credentials"  # root 0700; the kiosk unit loads it whole
+CREDENTIAL_ID = "hospital-kiosk"
 
 
 def unit_settings(path: Path) -> dict[str, list[str]]:
@@ -54,13 +56,25 @@ def test_kiosk_unit_runs_cage_on_tty1_with_watchdog_and_start_limit() -> None:
     assert s["NotifyAccess"] == ["all"]
     assert int(s["StartLimitBurst"][0]) > 1 and int(s["StartLimitIntervalSec"][0]) > 0
     assert "getty@tty1.service" in s["Conflicts"]
-    assert s["LoadCredential"] == ["face-template-key:/etc/hospital-kiosk/credentials/face-template.key"]
+    # the whole root-only directory: a kiosk not enrolled yet (no kiosk.credential) still starts
+    assert s["LoadCredential"] == [f"{CREDENTIAL_ID}:{CREDENTIALS}"]
 
 
-def test_face_credential_name_is_the_one_the_app_reads() -> None:
-    from face.templates import CREDENTIAL_NAME
+def test_the_app_finds_each_secret_systemd_hands_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What systemd makes of the directory (``<id>_<file>``) is what sync/credentials.py looks up,
+    for the file names the postinst creates and enrollment writes."""
+    from sync.credentials import resolve
 
-    assert unit_settings(KIOSK_UNIT)["LoadCredential"][0].split(":")[0] == CREDENTIAL_NAME
+    postinst = (DEBIAN / "hospital-kiosk" / "DEBIAN" / "postinst").read_text()
+    created = re.search(r"for key in ([\w. -]+); do", postinst)
+    assert created is not None
+    names = [*created.group(1).split(), "kiosk.credential"]
+    assert names == ["kiosk-data.key", "face-template.key", "kiosk.credential"]
+    for name in names:
+        (tmp_path / f"{CREDENTIAL_ID}_{name}").write_bytes(b"x")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    for name in names:
+        assert resolve(Path(CREDENTIALS) / name) == tmp_path / f"{CREDENTIAL_ID}_{name}"
 
 
 def test_server_unit_takes_its_key_as_a_credential() -> None:
@@ -207,11 +221,13 @@ def test_postinst_creates_the_user_and_purge_removes_it_in_a_chroot(debian_root:
     assert {"kiosk", "dialout", "plugdev", "video", "lp"} <= set(groups), groups
     state = root / "var" / "lib" / "hospital-kiosk"
     assert state.is_dir() and state.stat().st_mode & 0o777 == 0o750
-    key = root / "etc" / "hospital-kiosk" / "credentials" / "face-template.key"
-    assert key.stat().st_size == 32 and key.stat().st_mode & 0o077 == 0 and key.stat().st_uid == 0
-    before = key.read_bytes()
+    keys = [root / CREDENTIALS.lstrip("/") / name for name in ("kiosk-data.key", "face-template.key")]
+    for key in keys:
+        assert key.stat().st_size == 32 and key.stat().st_mode & 0o077 == 0 and key.stat().st_uid == 0
+    assert keys[0].read_bytes() != keys[1].read_bytes()
+    before = [key.read_bytes() for key in keys]
     assert in_root(root, "sh", "/tmp/kiosk.postinst", "configure", "0.1.0-1").returncode == 0
-    assert key.read_bytes() == before
+    assert [key.read_bytes() for key in keys] == before  # an upgrade never replaces a key
 
     result = in_root(root, "sh", "/tmp/kiosk.postrm", "purge")
     assert result.returncode == 0, result.stderr
@@ -253,9 +269,7 @@ def control(deb: Path) -> dict[str, str]:
 
 
 def deb_file(deb: Path, member: str) -> str:
-    with_ctrl = subprocess.run(
-        ["dpkg-deb", "--ctrl-tarfile", str(deb)], capture_output=True, check=True
-    ).stdout
+    with_ctrl = subprocess.run(["dpkg-deb", "--ctrl-tarfile", str(deb)], capture_output=True, check=True).stdout
     return subprocess.run(
         ["tar", "-xOf", "-", f"./{member}"], input=with_ctrl, capture_output=True, check=True
     ).stdout.decode()
@@ -291,6 +305,9 @@ def test_shipped_config_validates_with_state_in_var_lib(built: dict[str, Path], 
 
     config = load(tmp_path / "etc" / "hospital-kiosk" / "kiosk.toml")
     assert config.data_dir == Path("/var/lib/hospital-kiosk")
+    # every secret in the directory the unit loads as credentials, none in the state directory
+    secrets = [config.credential_path, config.data_key_path, config.face.template_key_file]
+    assert secrets == [Path(CREDENTIALS) / n for n in ("kiosk.credential", "kiosk-data.key", "face-template.key")]
 
 
 @pytest.mark.slow
@@ -336,9 +353,7 @@ def test_install_and_purge_in_a_chroot(debian_root: Path, built: dict[str, Path]
     policy.chmod(0o755)
     shutil.copy("/etc/resolv.conf", root / "etc" / "resolv.conf")
     assert in_root(root, "apt-get", "update", "-qq").returncode == 0
-    result = in_root(
-        root, "sh", "-c", "apt-get install -y -qq --no-install-recommends /tmp/debs/*.deb"
-    )
+    result = in_root(root, "sh", "-c", "apt-get install -y -qq --no-install-recommends /tmp/debs/*.deb")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     assert re.search(r"^kiosk:", (root / "etc" / "passwd").read_text(), re.M)
@@ -358,13 +373,53 @@ def test_install_and_purge_in_a_chroot(debian_root: Path, built: dict[str, Path]
     assert config.returncode == 0 and config.stdout.strip() == "/var/lib/hospital-kiosk", config.stderr
     server = in_root(root, "/opt/hospital-kiosk/bin/kiosk-server", "--help")
     assert server.returncode == 0, server.stderr
+    check_secrets_as_the_kiosk_user(root)
 
     result = in_root(root, "apt-get", "purge", "-y", "-qq", *PACKAGES)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    for path in ("opt/hospital-kiosk", "etc/hospital-kiosk", "etc/hospital-kiosk-server",
-                 "var/lib/hospital-kiosk", "var/lib/hospital-kiosk-server",
-                 "lib/systemd/system/hospital-kiosk.service", "lib/udev/rules.d/60-hospital-kiosk.rules"):
+    for path in (
+        "opt/hospital-kiosk",
+        "etc/hospital-kiosk",
+        "etc/hospital-kiosk-server",
+        "var/lib/hospital-kiosk",
+        "var/lib/hospital-kiosk-server",
+        "lib/systemd/system/hospital-kiosk.service",
+        "lib/udev/rules.d/60-hospital-kiosk.rules",
+    ):
         assert not (root / path).exists(), path
     passwd = (root / "etc" / "passwd").read_text()
     assert not re.search(r"^kiosk(-server)?:", passwd, re.M)
     assert not list((root / "etc" / "systemd" / "system").rglob("hospital-kiosk*"))
+
+
+def check_secrets_as_the_kiosk_user(root: Path) -> None:
+    """The user kiosk cannot open the root-only secrets; given the copies systemd would make
+    (``LoadCredential=hospital-kiosk:<dir>``: ``<id>_<file>``, 0400, owned by the service user;
+    no systemd runs in the chroot, so the copy is made here) the packaged app reads its keys
+    from them and reports the kiosk as not enrolled yet rather than failing."""
+    assert in_root(root, "runuser", "-u", "kiosk", "--", "cat", f"{CREDENTIALS}/kiosk-data.key").returncode != 0
+    run = "/run/credentials/hospital-kiosk.service"
+    copy = (
+        f"mkdir -p {run} && for f in {CREDENTIALS}/*; do "
+        f'install -m 0400 -o kiosk -g kiosk "$f" "{run}/{CREDENTIAL_ID}_$(basename "$f")"; done'
+    )
+    assert in_root(root, "sh", "-c", copy).returncode == 0
+    code = (
+        "from pathlib import Path\n"
+        "from kiosk_app.app import load_kiosk_credential\n"
+        "from kiosk_app.config import load\n"
+        "from face.templates import load_key\n"
+        "from sync.credentials import resolve\n"
+        "from sync.fieldcrypto import load_or_create_key\n"
+        "c = load(Path('/etc/hospital-kiosk/kiosk.toml'))\n"
+        "data = load_or_create_key(resolve(c.data_key_path))\n"
+        "face = load_key(c.face_settings, c.data_dir)\n"
+        "print(len(data), len(face), data != face, load_kiosk_credential(c))\n"
+    )
+    result = in_root(
+        root, "runuser", "-u", "kiosk", "--", "env", f"CREDENTIALS_DIRECTORY={run}",
+        "/opt/hospital-kiosk/bin/python", "-c", code,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["32", "32", "True", "None"], result.stdout + result.stderr
+    assert "not enrolled" in result.stderr
