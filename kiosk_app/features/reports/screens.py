@@ -49,7 +49,8 @@ class ReportListScreen(ChoiceScreen):
     def describe(self, item: Any, view: View) -> tuple[str, bool]:
         report: Report = item
         kind = self.tr("Lab test") if report.kind == "lab" else self.tr("Imaging")
-        ordered = report.ordered_at.replace("T", " ")[:16]
+        # Month, day and time: reports are recent, and with the year the line is cut in large type
+        ordered = report.ordered_at.replace("T", " ")[5:16]
         when = self.tr("ordered {time}").format(time=ordered)
         first = f"{view.pick(report.title_zh, report.title_en)}\n{kind} · {when}"
         outcome = self._flow.outcomes.get(report.report_id) if self._flow is not None else None
