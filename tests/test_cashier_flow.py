@@ -12,6 +12,7 @@ from kiosk_app.features.cashier.entry import Entry
 from kiosk_app.features.cashier.flow import CashierFlow
 from kiosk_app.features.payment import PayOutcome
 from kiosk_app.flows.identify import FindPatient, Method, Patient
+from kiosk_app.flows.printing import PrintState
 from sync.client import (
     Bill,
     CashierItems,
@@ -186,9 +187,9 @@ def test_cash_takes_the_tendered_amount_and_prints_once_paid() -> None:
     assert flow.step == c.PAYING and not flow.interruptible and flow.home() == []
     done = flow.settled(settle.visit, PayOutcome("SUCCESS", None, settlement(settle.quote.key, "cash")))
     assert flow.step == c.PAID and isinstance(done[0], c.PrintReceipt)
-    assert flow.print_state is c.PrintState.PRINTING
+    assert flow.print_state is PrintState.PRINTING
     flow.printed(settle.visit, False, "printer.paper_out")
-    assert flow.print_state is c.PrintState.FAILED and flow.message == "printer.paper_out"
+    assert flow.print_state is PrintState.FAILED and flow.message == "printer.paper_out"
     [again] = flow.reprint()
     assert again == done[0]
     assert flow.home() == [] and flow.step == c.IDENTIFY  # the next patient; nothing to release: paid
@@ -306,7 +307,7 @@ def test_end_of_shift_counts_the_cash_closes_and_signs_off() -> None:
     [again] = flow.reprint_report()
     assert isinstance(again, c.PrintReport)
     flow.report_printed(True)
-    assert flow.print_state is c.PrintState.PRINTED and flow.message == ""
+    assert flow.print_state is PrintState.PRINTED and flow.message == ""
     flow.sign_off()
     assert flow.step == c.SIGNIN and flow.shift is None
 

@@ -23,6 +23,7 @@ from kiosk_app.app import Kiosk, build
 from kiosk_app.config import Config
 from kiosk_app.features import load as load_features
 from kiosk_app.features.cashier import commands as c
+from kiosk_app.flows.printing import PrintState
 from server.auth.staff import create_staff
 from server.bills.service import create_bill
 from server.cashier.staff import add_cashier
@@ -188,7 +189,7 @@ def test_a_shift_at_the_window_through_the_widgets(
     type_keys(qtbot, cash.keypad, "100")
     assert f"Change: ¥{(10000 - due) // 100}." in cash.change.text()
     click(qtbot, cash.keypad.ok_button)
-    qtbot.waitUntil(lambda: settled(k, c.PAID) and flow(k).print_state is c.PrintState.PRINTED, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: settled(k, c.PAID) and flow(k).print_state is PrintState.PRINTED, timeout=WAIT_MS)
     (receipt,) = printer_emu.wait_for_jobs(1)
     assert "门诊收费凭条" in receipt.text and "找零" in receipt.text and ZHANG.name not in receipt.text
     cash_key = flow(k).settlement.key
@@ -209,7 +210,7 @@ def test_a_shift_at_the_window_through_the_widgets(
     click(qtbot, screen(k, c.TAKE).channel_buttons["code"])
     assert flow(k).step == c.CODE
     wedge_scan(k, WECHAT_OK)
-    qtbot.waitUntil(lambda: settled(k, c.PAID) and flow(k).print_state is c.PrintState.PRINTED, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: settled(k, c.PAID) and flow(k).print_state is PrintState.PRINTED, timeout=WAIT_MS)
     assert flow(k).settlement.status == "SUCCESS" and flow(k).settlement.registration_ids == (reg_id,)
     k.controller.wipe()  # Home: the next patient
     type_keys(qtbot, screen(k, c.IDENTIFY).keypad, visit_card_no(hospital["patient_id"]))
@@ -251,7 +252,7 @@ def test_a_shift_at_the_window_through_the_widgets(
     click(qtbot, approve.pin_field)
     type_keys(qtbot, approve.keypad, "8642")
     click(qtbot, approve.keypad.ok_button)
-    qtbot.waitUntil(lambda: settled(k, c.REFUNDED) and flow(k).print_state is c.PrintState.PRINTED, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: settled(k, c.REFUNDED) and flow(k).print_state is PrintState.PRINTED, timeout=WAIT_MS)
     assert "Hand back ¥10.00 in cash" in all_text(k)
     assert "退费凭条" in printer_emu.jobs[-1].text
     k.controller.wipe()
@@ -263,7 +264,7 @@ def test_a_shift_at_the_window_through_the_widgets(
     assert report.totals["cash"].count == 1 and report.totals["code"].count == 1 and report.totals["card"].count == 1
     assert report.cash_expected_cents == due - 1000
     click(qtbot, screen(k, c.REPORT).keypad.ok_button)  # the counted amount is prefilled with the expected
-    qtbot.waitUntil(lambda: settled(k, c.CLOSED) and flow(k).print_state is c.PrintState.PRINTED, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: settled(k, c.CLOSED) and flow(k).print_state is PrintState.PRINTED, timeout=WAIT_MS)
     closed = flow(k).report
     assert closed.ok and closed.kiosk_reported and closed.transaction_count == 4, closed.mismatches
     assert "Reconciled with the hospital system" in all_text(k)
@@ -298,12 +299,12 @@ def test_staff_card_serial_scanner_paper_out_and_the_window_lock(
     qtbot.waitUntil(lambda: flow(k).message == "pay.not_payment_code", timeout=WAIT_MS)
     assert flow(k).step == c.CODE
     scanner_emu.scan(WECHAT_OK)
-    qtbot.waitUntil(lambda: settled(k, c.PAID) and flow(k).print_state is c.PrintState.FAILED, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: settled(k, c.PAID) and flow(k).print_state is PrintState.FAILED, timeout=WAIT_MS)
     paid = screen(k, c.PAID)
     assert "did not print" in paid.print_status.text() and "paper" in k.window.banner.text()
     printer_emu.set_state()
     click(qtbot, paid.reprint)
-    qtbot.waitUntil(lambda: flow(k).print_state is c.PrintState.PRINTED, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: flow(k).print_state is PrintState.PRINTED, timeout=WAIT_MS)
     assert len(printer_emu.jobs) == 1  # printed once, after the paper was refilled
     k.controller.wipe()
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from devices.idcard import IdCardData, mask_id, mask_name
 from face.types import FrameReport, Image, MatchResult, Template
+from kiosk_app.flows.printing import PrintState
 from offline_cache.ids import uuid7
 from sync.client import mask_phone
 
@@ -54,13 +55,6 @@ BACK: dict[FilingStep, FilingStep] = {
     FilingStep.FACE_FAILED: FilingStep.CONSENT,
     FilingStep.PHONE: FilingStep.CONSENT,
 }
-
-
-class PrintState(enum.StrEnum):
-    NONE = "none"
-    PRINTING = "printing"
-    PRINTED = "printed"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)

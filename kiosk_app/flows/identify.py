@@ -106,9 +106,7 @@ def find_by_code(code: str, rules: Rules = RULES) -> FindPatient | str:
 
 
 def find_by_id_card(card: IdCardData) -> FindPatient:
-    return FindPatient(
-        Method.ID_CARD, card.id_number, card.card_type, mask_name(card.name), mask_id(card.id_number)
-    )
+    return FindPatient(Method.ID_CARD, card.id_number, card.card_type, mask_name(card.name), mask_id(card.id_number))
 
 
 def find_by_insurance_card(card: InsuranceCardData) -> FindPatient:

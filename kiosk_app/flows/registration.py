@@ -15,6 +15,7 @@ from typing import Any
 
 from devices.idcard import IdCardData, mask_id, mask_name
 from devices.scanner import is_payment_code
+from kiosk_app.flows.printing import PrintState
 from offline_cache.ids import uuid7
 from offline_cache.offline_ops import IdentityClaim
 from sync.client import Department, Doctor, PaymentResult, Registration, Slot
@@ -115,13 +116,6 @@ class CancelRegistration:
 Command = (
     IdentifyPatient | LoadDepartments | LoadDoctors | LoadSlots | Register | Pay | PrintReceipt | CancelRegistration
 )
-
-
-class PrintState(enum.StrEnum):
-    NONE = "none"
-    PRINTING = "printing"
-    PRINTED = "printed"
-    FAILED = "failed"
 
 
 @dataclass

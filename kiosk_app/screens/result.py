@@ -12,8 +12,9 @@ from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
 
 from kiosk_app.controller import KioskController
 from kiosk_app.flows.registration import PrintState, RegistrationFlow
-from kiosk_app.screens.base import Screen, View, busy_bar, label, yuan
+from kiosk_app.screens.base import Screen, View, label, yuan
 from kiosk_app.screens.confirm import summary_card
+from kiosk_app.screens.print_status import PrintStatus, PrintWords
 
 
 class ResultScreen(Screen):
@@ -23,19 +24,15 @@ class ResultScreen(Screen):
         self.number_label = label("Subtitle", center=True)
         self.number = label("BigNumber", center=True)
         self.card, self.cells = summary_card(4)
-        self.print_status = label("Hint", center=True)
-        self.bar = busy_bar()
+        self.printing = PrintStatus(lambda: controller.dispatch(lambda f: f.reprint()))
+        self.print_status, self.bar, self.reprint = self.printing.status, self.printing.bar, self.printing.retry
         self.done = QPushButton()
         self.done.setObjectName("Primary")
         self.done.clicked.connect(controller.wipe)
-        self.reprint = QPushButton()
-        self.reprint.clicked.connect(lambda: controller.dispatch(lambda f: f.reprint()))
         for w in (self.title, self.number_label, self.number, self.card):
             self.box.addWidget(w)
         self.box.addStretch(1)
-        self.box.addWidget(self.print_status)
-        self.box.addWidget(self.bar)
-        self.box.addWidget(self.reprint)
+        self.printing.add_to(self.box)
         self.box.addWidget(self.done)
 
     def refresh(self, flow: RegistrationFlow, view: View) -> None:
@@ -75,24 +72,18 @@ class ResultScreen(Screen):
                 key.setText(k)
                 value.setText(v)
         state = flow.print_state
-        self.print_status.setText(
-            {
-                PrintState.PRINTING: self.tr("Printing your receipt…"),
-                PrintState.PRINTED: self.tr("Please take your receipt from the slot below."),
-                PrintState.FAILED: (
-                    self.tr("The slip could not be printed. Please tell the cashier your provisional number.")
-                    if pending
-                    else self.tr("The receipt could not be printed. Your registration is valid.")
-                ),
-                PrintState.NONE: "",
-            }[state]
+        words = PrintWords(
+            self.tr("Printing your receipt…"),
+            self.tr("Please take your receipt from the slot below."),
+            self.tr("The slip could not be printed. Please tell the cashier your provisional number.")
+            if pending
+            else self.tr("The receipt could not be printed. Your registration is valid."),
+            self.tr("Try printing the receipt again"),
         )
         # A pending registration's banner already says to take the slip: only trouble is repeated.
-        self.print_status.setVisible(bool(self.print_status.text()) and not (pending and state is PrintState.PRINTED))
-        self.bar.setVisible(state is PrintState.PRINTING)
+        quiet = pending and state is PrintState.PRINTED
+        self.printing.show(state, words, status=not quiet, retry=flow.paid or pending)
         self.done.setText(self.tr("Finish"))
-        self.reprint.setText(self.tr("Try printing the receipt again"))
-        self.reprint.setVisible((flow.paid or pending) and state is PrintState.FAILED)
 
     def _compact(self, on: bool) -> None:
         if bool(self.title.property("compact")) == on:

@@ -4,17 +4,17 @@
 <context>
     <name>AccountScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="369"/>
+        <location filename="../features/bills/screens.py" line="344"/>
         <source>Pay from your prepaid account</source>
         <translation>预交金支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="373"/>
+        <location filename="../features/bills/screens.py" line="348"/>
         <source>You confirmed who you are with your face. The amount is taken from your prepaid account; the receipt shows it.</source>
         <translation>您已通过人脸确认身份。费用将从您的预交金账户中扣除，凭条上会注明。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="378"/>
+        <location filename="../features/bills/screens.py" line="353"/>
         <source>Pay {amount} from my account</source>
         <translation>从预交金支付 {amount}</translation>
     </message>
@@ -22,22 +22,22 @@
 <context>
     <name>AlreadyFiledScreen</name>
     <message>
-        <location filename="../screens/filing/outcome.py" line="68"/>
+        <location filename="../screens/filing/outcome.py" line="69"/>
         <source>You already have a record here</source>
         <translation>您已在本院建档</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="69"/>
+        <location filename="../screens/filing/outcome.py" line="70"/>
         <source>Visit card number</source>
         <translation>就诊卡号</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="73"/>
+        <location filename="../screens/filing/outcome.py" line="74"/>
         <source>No need to file again: register or pay with your ID card.</source>
         <translation>无需重复建档：挂号、缴费时请使用身份证。</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="74"/>
+        <location filename="../screens/filing/outcome.py" line="75"/>
         <source>Back to the start</source>
         <translation>返回首页</translation>
     </message>
@@ -45,32 +45,32 @@
 <context>
     <name>ApproveScreen</name>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="136"/>
+        <location filename="../features/cashier/screens_refund.py" line="138"/>
         <source>Supervisor approval</source>
         <translation>主管审批</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="139"/>
+        <location filename="../features/cashier/screens_refund.py" line="141"/>
         <source>Refund {amount}: the supervisor enters their staff number and PIN.</source>
         <translation>退费 {amount}：请主管输入工号和密码。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="143"/>
+        <location filename="../features/cashier/screens_refund.py" line="145"/>
         <source>Supervisor number: {n}</source>
         <translation>主管工号：{n}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="144"/>
+        <location filename="../features/cashier/screens_refund.py" line="146"/>
         <source>PIN: {dots}</source>
         <translation>密码：{dots}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="148"/>
+        <location filename="../features/cashier/screens_refund.py" line="150"/>
         <source>Next</source>
         <translation>下一步</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="148"/>
+        <location filename="../features/cashier/screens_refund.py" line="150"/>
         <source>Approve</source>
         <translation>批准</translation>
     </message>
@@ -78,52 +78,52 @@
 <context>
     <name>BillListScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="122"/>
+        <location filename="../features/bills/screens.py" line="126"/>
         <source>Being paid elsewhere; try again after {time}</source>
         <translation>正在别处缴费，请于 {time} 后再试</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="135"/>
+        <location filename="../features/bills/screens.py" line="139"/>
         <source>Looking up your bills…</source>
         <translation>正在查询待缴费项目…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="137"/>
+        <location filename="../features/bills/screens.py" line="141"/>
         <source>Patient: {name}. There is nothing to pay.</source>
         <translation>就诊人：{name}。暂无待缴费项目。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="139"/>
+        <location filename="../features/bills/screens.py" line="143"/>
         <source>Patient: {name}. Touch an item to leave it out or put it back.</source>
         <translation>就诊人：{name}。点击项目可取消或重新勾选。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="141"/>
+        <location filename="../features/bills/screens.py" line="145"/>
         <source>Bills to pay</source>
         <translation>待缴费项目</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="143"/>
+        <location filename="../features/bills/screens.py" line="147"/>
         <source>‹ Previous</source>
         <translation>‹ 上一页</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="144"/>
+        <location filename="../features/bills/screens.py" line="148"/>
         <source>Next ›</source>
         <translation>下一页 ›</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="145"/>
+        <location filename="../features/bills/screens.py" line="149"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="160"/>
+        <location filename="../features/bills/screens.py" line="164"/>
         <source>{n} selected: {amount}</source>
         <translation>已选 {n} 项：{amount}</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="164"/>
+        <location filename="../features/bills/screens.py" line="168"/>
         <source>Pay the selected items</source>
         <translation>缴纳所选项目</translation>
     </message>
@@ -131,52 +131,52 @@
 <context>
     <name>BillResultScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="405"/>
+        <location filename="../features/bills/screens.py" line="378"/>
         <source>Paid</source>
         <translation>已支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="406"/>
+        <location filename="../features/bills/screens.py" line="379"/>
         <source>Nothing to pay</source>
         <translation>无需支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="407"/>
+        <location filename="../features/bills/screens.py" line="380"/>
         <source>Payment being confirmed</source>
         <translation>支付结果确认中</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="408"/>
+        <location filename="../features/bills/screens.py" line="381"/>
         <source>Please pay at the cashier window</source>
         <translation>请到收费窗口缴费</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="414"/>
+        <location filename="../features/bills/screens.py" line="387"/>
         <source>Paid by</source>
         <translation>支付方式</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="420"/>
+        <location filename="../features/bills/screens.py" line="391"/>
         <source>Printing your receipt…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="421"/>
+        <location filename="../features/bills/screens.py" line="392"/>
         <source>Please take your receipt from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="422"/>
+        <location filename="../features/bills/screens.py" line="393"/>
         <source>The receipt could not be printed. Your payment is recorded.</source>
         <translation>凭条未能打印，您的缴费已记录。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="427"/>
+        <location filename="../features/bills/screens.py" line="394"/>
         <source>Try printing the receipt again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="429"/>
+        <location filename="../features/bills/screens.py" line="397"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
@@ -184,67 +184,67 @@
 <context>
     <name>BillWords</name>
     <message>
-        <location filename="../features/bills/screens.py" line="47"/>
+        <location filename="../features/bills/screens.py" line="49"/>
         <source>Prescription</source>
         <translation>处方</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="48"/>
+        <location filename="../features/bills/screens.py" line="50"/>
         <source>Lab test</source>
         <translation>检验</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="49"/>
+        <location filename="../features/bills/screens.py" line="51"/>
         <source>Imaging</source>
         <translation>检查</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="50"/>
+        <location filename="../features/bills/screens.py" line="52"/>
         <source>Treatment</source>
         <translation>治疗</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="56"/>
+        <location filename="../features/bills/screens.py" line="58"/>
         <source>Payment code</source>
         <translation>付款码</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="57"/>
+        <location filename="../features/bills/screens.py" line="59"/>
         <source>WeChat QR code</source>
         <translation>微信扫码</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="58"/>
+        <location filename="../features/bills/screens.py" line="60"/>
         <source>Alipay QR code</source>
         <translation>支付宝扫码</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="59"/>
+        <location filename="../features/bills/screens.py" line="61"/>
         <source>Prepaid account</source>
         <translation>预交金账户</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="60"/>
+        <location filename="../features/bills/screens.py" line="62"/>
         <source>Medical insurance</source>
         <translation>医保支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="65"/>
+        <location filename="../features/bills/screens.py" line="67"/>
         <source>Identified without an insurance card: everything is self-paid. To use your medical insurance, start again with your insurance card or e-voucher.</source>
         <translation>您未使用医保卡或医保电子凭证识别身份，费用全部自费。如需使用医保，请返回后刷社保卡或出示医保电子凭证。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="74"/>
+        <location filename="../features/bills/screens.py" line="76"/>
         <source>Total</source>
         <translation>费用合计</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="76"/>
+        <location filename="../features/bills/screens.py" line="78"/>
         <source>Medical insurance pays</source>
         <translation>医保支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="79"/>
+        <location filename="../features/bills/screens.py" line="81"/>
         <source>You pay</source>
         <translation>个人支付</translation>
     </message>
@@ -252,17 +252,17 @@
 <context>
     <name>CardScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="282"/>
+        <location filename="../features/cashier/screens_patient.py" line="283"/>
         <source>Bank card {amount}</source>
         <translation>银行卡 {amount}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="284"/>
+        <location filename="../features/cashier/screens_patient.py" line="285"/>
         <source>Charge the amount on the POS terminal, then type the reference number printed on its slip.</source>
         <translation>请在POS机上刷卡收款，然后输入签购单上的参考号。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="287"/>
+        <location filename="../features/cashier/screens_patient.py" line="288"/>
         <source>Card paid</source>
         <translation>已刷卡</translation>
     </message>
@@ -270,32 +270,32 @@
 <context>
     <name>CashScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="250"/>
+        <location filename="../features/cashier/screens_patient.py" line="251"/>
         <source>Cash</source>
         <translation>现金</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="251"/>
+        <location filename="../features/cashier/screens_patient.py" line="252"/>
         <source>Due: {amount}. Amount tendered:</source>
         <translation>应收 {amount}，实收：</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="255"/>
+        <location filename="../features/cashier/screens_patient.py" line="256"/>
         <source>Change: {amount}</source>
         <translation>找零：{amount}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="255"/>
+        <location filename="../features/cashier/screens_patient.py" line="256"/>
         <source>Not enough</source>
         <translation>实收不足</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="257"/>
+        <location filename="../features/cashier/screens_patient.py" line="258"/>
         <source>Exact amount</source>
         <translation>正好</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="258"/>
+        <location filename="../features/cashier/screens_patient.py" line="259"/>
         <source>Cash received</source>
         <translation>确认收款</translation>
     </message>
@@ -303,37 +303,37 @@
 <context>
     <name>CashierIdentifyScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="64"/>
+        <location filename="../features/cashier/screens_patient.py" line="65"/>
         <source>{name} ({no}) — shift since {time}</source>
         <translation>{name}（{no}）— {time} 开班</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="70"/>
+        <location filename="../features/cashier/screens_patient.py" line="71"/>
         <source>Next patient</source>
         <translation>下一位患者</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="73"/>
+        <location filename="../features/cashier/screens_patient.py" line="74"/>
         <source>Place the patient&apos;s ID or social-security card on the reader, scan the visit-card QR or insurance e-voucher, or type the visit-card number.</source>
         <translation>请将患者的身份证或社保卡放在读卡器上，扫描就诊卡二维码或医保电子凭证，或输入就诊卡号。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="78"/>
+        <location filename="../features/cashier/screens_patient.py" line="79"/>
         <source>Find</source>
         <translation>查找</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="80"/>
+        <location filename="../features/cashier/screens_patient.py" line="81"/>
         <source>Looking up the patient…</source>
         <translation>正在查找患者…</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="82"/>
+        <location filename="../features/cashier/screens_patient.py" line="83"/>
         <source>Lock the window</source>
         <translation>锁定窗口</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="83"/>
+        <location filename="../features/cashier/screens_patient.py" line="84"/>
         <source>End of shift</source>
         <translation>交班</translation>
     </message>
@@ -444,47 +444,47 @@
 <context>
     <name>CheckinConfirmScreen</name>
     <message>
-        <location filename="../features/checkin/screens.py" line="112"/>
+        <location filename="../features/checkin/screens.py" line="111"/>
         <source>Check in for this visit</source>
         <translation>确认取号</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="116"/>
+        <location filename="../features/checkin/screens.py" line="115"/>
         <source>Paid when booked</source>
         <translation>预约时已支付</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="118"/>
+        <location filename="../features/checkin/screens.py" line="117"/>
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="118"/>
+        <location filename="../features/checkin/screens.py" line="117"/>
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="118"/>
+        <location filename="../features/checkin/screens.py" line="117"/>
         <source>Time</source>
         <translation>就诊时间</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="119"/>
+        <location filename="../features/checkin/screens.py" line="118"/>
         <source>Fee</source>
         <translation>挂号费</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="119"/>
+        <location filename="../features/checkin/screens.py" line="118"/>
         <source>Patient</source>
         <translation>患者</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="125"/>
+        <location filename="../features/checkin/screens.py" line="124"/>
         <source>Check in and pay {fee}</source>
         <translation>取号并支付 {fee}</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="127"/>
+        <location filename="../features/checkin/screens.py" line="126"/>
         <source>Check in</source>
         <translation>取号</translation>
     </message>
@@ -492,72 +492,72 @@
 <context>
     <name>CheckinDoneScreen</name>
     <message>
-        <location filename="../features/checkin/screens.py" line="209"/>
+        <location filename="../features/checkin/screens.py" line="176"/>
         <source>Check-in complete</source>
         <translation>取号完成</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="211"/>
+        <location filename="../features/checkin/screens.py" line="178"/>
         <source>Checked in: please pay at the cashier window</source>
         <translation>已取号：请到收费窗口缴费</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="213"/>
+        <location filename="../features/checkin/screens.py" line="180"/>
         <source>Checked in: payment not confirmed yet</source>
         <translation>已取号：支付结果尚未确认</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="217"/>
+        <location filename="../features/checkin/screens.py" line="184"/>
         <source>Your queue number</source>
         <translation>您的候诊序号</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="222"/>
+        <location filename="../features/checkin/screens.py" line="189"/>
         <source>Paid</source>
         <translation>已支付</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="222"/>
+        <location filename="../features/checkin/screens.py" line="189"/>
         <source>Fee (not paid yet)</source>
         <translation>挂号费（未支付）</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="223"/>
+        <location filename="../features/checkin/screens.py" line="190"/>
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="223"/>
+        <location filename="../features/checkin/screens.py" line="190"/>
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="223"/>
+        <location filename="../features/checkin/screens.py" line="190"/>
         <source>Time</source>
         <translation>就诊时间</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="231"/>
+        <location filename="../features/checkin/screens.py" line="196"/>
         <source>Printing your slip…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="232"/>
+        <location filename="../features/checkin/screens.py" line="197"/>
         <source>Please take your slip from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="233"/>
+        <location filename="../features/checkin/screens.py" line="198"/>
         <source>The slip could not be printed. You are checked in all the same.</source>
         <translation>凭条未能打印，但您已取号成功。</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="239"/>
+        <location filename="../features/checkin/screens.py" line="199"/>
         <source>Try printing the slip again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="241"/>
+        <location filename="../features/checkin/screens.py" line="202"/>
         <source>Done</source>
         <translation>完成</translation>
     </message>
@@ -565,67 +565,67 @@
 <context>
     <name>CheckinListScreen</name>
     <message>
-        <location filename="../features/checkin/screens.py" line="51"/>
+        <location filename="../features/checkin/screens.py" line="54"/>
         <source>Paid when booked</source>
         <translation>预约时已支付</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="53"/>
+        <location filename="../features/checkin/screens.py" line="56"/>
         <source>Touch to check in</source>
         <translation>点击取号</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="54"/>
+        <location filename="../features/checkin/screens.py" line="57"/>
         <source>Check-in opens at {time}</source>
         <translation>{time} 起可取号</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="55"/>
+        <location filename="../features/checkin/screens.py" line="58"/>
         <source>Check-in closed at {time}</source>
         <translation>取号已于 {time} 截止</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="56"/>
+        <location filename="../features/checkin/screens.py" line="59"/>
         <source>Cancelled</source>
         <translation>已取消</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="56"/>
+        <location filename="../features/checkin/screens.py" line="59"/>
         <source>Missed</source>
         <translation>已爽约</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="60"/>
+        <location filename="../features/checkin/screens.py" line="63"/>
         <source>Checked in, number {n} ✓</source>
         <translation>已取号，{n}号 ✓</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="62"/>
+        <location filename="../features/checkin/screens.py" line="65"/>
         <source>Checked in, not paid: touch to pay</source>
         <translation>已取号，挂号费未付：点击支付</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="73"/>
+        <location filename="../features/checkin/screens.py" line="76"/>
         <source>Your visits today</source>
         <translation>您今天的预约</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="74"/>
+        <location filename="../features/checkin/screens.py" line="77"/>
         <source>Patient: {name}</source>
         <translation>患者：{name}</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="75"/>
+        <location filename="../features/checkin/screens.py" line="78"/>
         <source>Previous</source>
         <translation>上一页</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="76"/>
+        <location filename="../features/checkin/screens.py" line="79"/>
         <source>Next</source>
         <translation>下一页</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="77"/>
+        <location filename="../features/checkin/screens.py" line="80"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
@@ -633,39 +633,14 @@
 <context>
     <name>CheckinPayScreen</name>
     <message>
-        <location filename="../features/checkin/screens.py" line="155"/>
+        <location filename="../features/checkin/screens.py" line="149"/>
         <source>Pay the registration fee</source>
         <translation>支付挂号费</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="156"/>
+        <location filename="../features/checkin/screens.py" line="142"/>
         <source>You are checked in: number {n}</source>
         <translation>已取号：{n}号</translation>
-    </message>
-    <message>
-        <location filename="../features/checkin/screens.py" line="167"/>
-        <source>Payment in progress. Please keep your phone ready.</source>
-        <translation>正在支付，请保持手机在手边。</translation>
-    </message>
-    <message>
-        <location filename="../features/checkin/screens.py" line="169"/>
-        <source>Open the WeChat or Alipay payment code on your phone and hold it under the scanner.</source>
-        <translation>请打开手机微信或支付宝付款码，对准下方扫码口。</translation>
-    </message>
-    <message>
-        <location filename="../features/checkin/screens.py" line="171"/>
-        <source>WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive</source>
-        <translation>微信：我 → 服务 → 收付款   ·   支付宝：首页 → 收付款</translation>
-    </message>
-    <message>
-        <location filename="../features/checkin/screens.py" line="174"/>
-        <source>Please enter your password on your phone if asked.</source>
-        <translation>如手机提示，请输入支付密码。</translation>
-    </message>
-    <message>
-        <location filename="../features/checkin/screens.py" line="176"/>
-        <source>Waiting for the code…</source>
-        <translation>等待扫描付款码…</translation>
     </message>
 </context>
 <context>
@@ -702,14 +677,42 @@
     </message>
 </context>
 <context>
+    <name>CodePayScreen</name>
+    <message>
+        <location filename="../screens/code_pay.py" line="58"/>
+        <source>Payment in progress. Please keep your phone ready.</source>
+        <translation>正在支付，请保持手机在手边。</translation>
+    </message>
+    <message>
+        <location filename="../screens/code_pay.py" line="59"/>
+        <source>Please enter your password on your phone if asked.</source>
+        <translation>如手机提示，请输入支付密码。</translation>
+    </message>
+    <message>
+        <location filename="../screens/code_pay.py" line="62"/>
+        <source>Open the WeChat or Alipay payment code on your phone and hold it under the scanner.</source>
+        <translation>请打开手机微信或支付宝付款码，对准下方扫码口。</translation>
+    </message>
+    <message>
+        <location filename="../screens/code_pay.py" line="67"/>
+        <source>Waiting for the code…</source>
+        <translation>等待扫描付款码…</translation>
+    </message>
+    <message>
+        <location filename="../screens/code_pay.py" line="68"/>
+        <source>WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive</source>
+        <translation>微信：我 → 服务 → 收付款   ·   支付宝：首页 → 收付款</translation>
+    </message>
+</context>
+<context>
     <name>CodeScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="211"/>
+        <location filename="../features/cashier/screens_patient.py" line="212"/>
         <source>Scan the patient&apos;s payment code</source>
         <translation>请扫描患者的付款码</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="213"/>
+        <location filename="../features/cashier/screens_patient.py" line="214"/>
         <source>WeChat Pay or Alipay: hold the scanner over the code on the patient&apos;s phone.</source>
         <translation>微信或支付宝：将扫码枪对准患者手机上的付款码。</translation>
     </message>
@@ -1051,27 +1054,27 @@
 <context>
     <name>DepartmentScreen</name>
     <message>
-        <location filename="../screens/choice.py" line="125"/>
+        <location filename="../screens/choice.py" line="131"/>
         <source>Choose a department</source>
         <translation>请选择科室</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="126"/>
+        <location filename="../screens/choice.py" line="132"/>
         <source>Patient: {name}</source>
         <translation>患者：{name}</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="127"/>
+        <location filename="../screens/choice.py" line="133"/>
         <source>Previous</source>
         <translation>上一页</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="128"/>
+        <location filename="../screens/choice.py" line="134"/>
         <source>Next</source>
         <translation>下一页</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="129"/>
+        <location filename="../screens/choice.py" line="135"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
@@ -1259,37 +1262,37 @@
 <context>
     <name>DoctorScreen</name>
     <message>
-        <location filename="../screens/choice.py" line="144"/>
+        <location filename="../screens/choice.py" line="150"/>
         <source>{n} places left</source>
         <translation>余号 {n} 个</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="144"/>
+        <location filename="../screens/choice.py" line="150"/>
         <source>Fully booked</source>
         <translation>已约满</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="153"/>
+        <location filename="../screens/choice.py" line="159"/>
         <source>Choose a doctor</source>
         <translation>请选择医生</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="154"/>
+        <location filename="../screens/choice.py" line="160"/>
         <source>Department: {dept} · today</source>
         <translation>科室：{dept} · 今日</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="155"/>
+        <location filename="../screens/choice.py" line="161"/>
         <source>Previous</source>
         <translation>上一页</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="156"/>
+        <location filename="../screens/choice.py" line="162"/>
         <source>Next</source>
         <translation>下一页</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="157"/>
+        <location filename="../screens/choice.py" line="163"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
@@ -1297,32 +1300,32 @@
 <context>
     <name>FaceFailedScreen</name>
     <message>
-        <location filename="../screens/filing/outcome.py" line="33"/>
+        <location filename="../screens/filing/outcome.py" line="34"/>
         <source>Your face could not be verified</source>
         <translation>人脸核验未通过</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="37"/>
+        <location filename="../screens/filing/outcome.py" line="38"/>
         <source>You can try again ({n} left), or the staff check your ID card at the service window.</source>
         <translation>您可以再试一次（还剩 {n} 次），或到服务窗口由工作人员核验身份证。</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="43"/>
+        <location filename="../screens/filing/outcome.py" line="44"/>
         <source>Please continue without the face check: the staff check your ID card at the service window.</source>
         <translation>请改用人工核验：工作人员将在服务窗口核验您的身份证。</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="45"/>
+        <location filename="../screens/filing/outcome.py" line="46"/>
         <source>Try again</source>
         <translation>再试一次</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="47"/>
+        <location filename="../screens/filing/outcome.py" line="48"/>
         <source>No face</source>
         <translation>不刷脸</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="47"/>
+        <location filename="../screens/filing/outcome.py" line="48"/>
         <source>Staff check at the service window</source>
         <translation>到服务窗口人工核验</translation>
     </message>
@@ -1470,67 +1473,67 @@
 <context>
     <name>FilingResultScreen</name>
     <message>
-        <location filename="../screens/filing/outcome.py" line="100"/>
+        <location filename="../screens/filing/outcome.py" line="99"/>
         <source>Record pending confirmation</source>
         <translation>建档待确认</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="100"/>
+        <location filename="../screens/filing/outcome.py" line="99"/>
         <source>Your record is ready</source>
         <translation>建档成功</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="101"/>
+        <location filename="../screens/filing/outcome.py" line="100"/>
         <source>Provisional number</source>
         <translation>临时序号</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="101"/>
+        <location filename="../screens/filing/outcome.py" line="100"/>
         <source>Your visit card number</source>
         <translation>您的就诊卡号</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="104"/>
+        <location filename="../screens/filing/outcome.py" line="103"/>
         <source>Face verified</source>
         <translation>人脸核验通过</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="104"/>
+        <location filename="../screens/filing/outcome.py" line="103"/>
         <source>Staff check at the service window</source>
         <translation>到服务窗口人工核验</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="107"/>
+        <location filename="../screens/filing/outcome.py" line="106"/>
         <source>Patient</source>
         <translation>患者</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="108"/>
+        <location filename="../screens/filing/outcome.py" line="107"/>
         <source>Identity check</source>
         <translation>身份核验</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="118"/>
+        <location filename="../screens/filing/outcome.py" line="115"/>
         <source>Printing your slip…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="119"/>
+        <location filename="../screens/filing/outcome.py" line="116"/>
         <source>Please take your slip from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="120"/>
+        <location filename="../screens/filing/outcome.py" line="117"/>
         <source>The slip could not be printed. Your record is kept.</source>
         <translation>凭条未能打印，您的档案已保存。</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="126"/>
+        <location filename="../screens/filing/outcome.py" line="118"/>
         <source>Try printing the slip again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../screens/filing/outcome.py" line="128"/>
+        <location filename="../screens/filing/outcome.py" line="121"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
@@ -1624,37 +1627,37 @@
 <context>
     <name>ItemsScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="118"/>
+        <location filename="../features/cashier/screens_patient.py" line="119"/>
         <source>To pay</source>
         <translation>待缴费项目</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="125"/>
+        <location filename="../features/cashier/screens_patient.py" line="126"/>
         <source>(being paid elsewhere)</source>
         <translation>（正在别处缴费）</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="129"/>
+        <location filename="../features/cashier/screens_patient.py" line="130"/>
         <source>Registration {no}: {dept} {date} {start}</source>
         <translation>挂号 {no}：{dept} {date} {start}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="136"/>
+        <location filename="../features/cashier/screens_patient.py" line="137"/>
         <source>Selected {amount}</source>
         <translation>已选 {amount}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="141"/>
+        <location filename="../features/cashier/screens_patient.py" line="142"/>
         <source>Refund…</source>
         <translation>退费…</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="142"/>
+        <location filename="../features/cashier/screens_patient.py" line="143"/>
         <source>Settle</source>
         <translation>结算</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="137"/>
+        <location filename="../features/cashier/screens_patient.py" line="138"/>
         <source>Medical insurance card shown: pre-settle with the insurer</source>
         <translation>患者已出示医保卡：按医保预结算</translation>
     </message>
@@ -1718,62 +1721,62 @@
 <context>
     <name>PaidScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="333"/>
+        <location filename="../features/cashier/screens_patient.py" line="330"/>
         <source>Paid</source>
         <translation>收费成功</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="333"/>
+        <location filename="../features/cashier/screens_patient.py" line="330"/>
         <source>Not confirmed yet</source>
         <translation>尚未确认</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="336"/>
+        <location filename="../features/cashier/screens_patient.py" line="333"/>
         <source>Patient pays</source>
         <translation>个人支付</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="336"/>
+        <location filename="../features/cashier/screens_patient.py" line="333"/>
         <source>Paid by</source>
         <translation>支付方式</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="338"/>
+        <location filename="../features/cashier/screens_patient.py" line="335"/>
         <source>Tendered</source>
         <translation>实收</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="338"/>
+        <location filename="../features/cashier/screens_patient.py" line="335"/>
         <source>Change</source>
         <translation>找零</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="340"/>
+        <location filename="../features/cashier/screens_patient.py" line="337"/>
         <source>POS reference</source>
         <translation>POS参考号</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="346"/>
+        <location filename="../features/cashier/screens_patient.py" line="341"/>
         <source>Printing the receipt…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="347"/>
+        <location filename="../features/cashier/screens_patient.py" line="342"/>
         <source>Hand the receipt to the patient.</source>
         <translation>请将凭条交给患者。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="348"/>
+        <location filename="../features/cashier/screens_patient.py" line="343"/>
         <source>The receipt did not print. The payment is recorded.</source>
         <translation>凭条未能打印，收费已记录。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="353"/>
+        <location filename="../features/cashier/screens_patient.py" line="344"/>
         <source>Print the receipt again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="355"/>
+        <location filename="../features/cashier/screens_patient.py" line="347"/>
         <source>Next patient</source>
         <translation>下一位患者</translation>
     </message>
@@ -1781,7 +1784,7 @@
 <context>
     <name>PatientLine</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="25"/>
+        <location filename="../features/cashier/screens_patient.py" line="26"/>
         <source>Visit card {n}</source>
         <translation>就诊卡 {n}</translation>
     </message>
@@ -1789,73 +1792,23 @@
 <context>
     <name>PayCodeScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="248"/>
+        <location filename="../features/bills/screens.py" line="234"/>
         <source>Pay by payment code</source>
         <translation>付款码支付</translation>
-    </message>
-    <message>
-        <location filename="../features/bills/screens.py" line="251"/>
-        <source>Payment in progress. Please keep your phone ready.</source>
-        <translation>正在支付，请保持手机在手边。</translation>
-    </message>
-    <message>
-        <location filename="../features/bills/screens.py" line="253"/>
-        <source>Open the WeChat or Alipay payment code on your phone and hold it under the scanner.</source>
-        <translation>请打开微信或支付宝付款码，对准下方扫码口。</translation>
-    </message>
-    <message>
-        <location filename="../features/bills/screens.py" line="255"/>
-        <source>WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive</source>
-        <translation>微信：我 → 服务 → 收付款   ·   支付宝：首页 → 收付款</translation>
-    </message>
-    <message>
-        <location filename="../features/bills/screens.py" line="257"/>
-        <source>Waiting for the code…</source>
-        <translation>等待扫码…</translation>
-    </message>
-    <message>
-        <location filename="../features/bills/screens.py" line="258"/>
-        <source>Please enter your password on your phone if asked.</source>
-        <translation>如手机提示，请输入支付密码。</translation>
     </message>
 </context>
 <context>
     <name>PayScreen</name>
     <message>
-        <location filename="../screens/pay.py" line="30"/>
+        <location filename="../screens/pay.py" line="26"/>
         <source>Pay the registration fee</source>
         <translation>支付挂号费</translation>
-    </message>
-    <message>
-        <location filename="../screens/pay.py" line="38"/>
-        <source>Payment in progress. Please keep your phone ready.</source>
-        <translation>正在支付，请保持手机在手边。</translation>
-    </message>
-    <message>
-        <location filename="../screens/pay.py" line="40"/>
-        <source>Open the WeChat or Alipay payment code on your phone and hold it under the scanner.</source>
-        <translation>请打开手机微信或支付宝付款码，对准下方扫码口。</translation>
-    </message>
-    <message>
-        <location filename="../screens/pay.py" line="42"/>
-        <source>WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive</source>
-        <translation>微信：我 → 服务 → 收付款   ·   支付宝：首页 → 收付款</translation>
-    </message>
-    <message>
-        <location filename="../screens/pay.py" line="45"/>
-        <source>Please enter your password on your phone if asked.</source>
-        <translation>如手机提示，请输入支付密码。</translation>
-    </message>
-    <message>
-        <location filename="../screens/pay.py" line="47"/>
-        <source>Waiting for the code…</source>
-        <translation>等待扫描付款码…</translation>
     </message>
 </context>
 <context>
     <name>PayingScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="302"/>
+        <location filename="../features/cashier/screens_patient.py" line="303"/>
         <source>Recording the payment…</source>
         <translation>正在记录收费…</translation>
     </message>
@@ -2002,12 +1955,12 @@
 <context>
     <name>PrintingScreen</name>
     <message>
-        <location filename="../features/reports/screens.py" line="137"/>
+        <location filename="../features/reports/screens.py" line="135"/>
         <source>Printing your report…</source>
         <translation>正在打印您的报告…</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="140"/>
+        <location filename="../features/reports/screens.py" line="138"/>
         <source>Please wait, then take the report from the slot below the screen.</source>
         <translation>请稍候，然后从屏幕下方的出纸口取走报告。</translation>
     </message>
@@ -2015,47 +1968,47 @@
 <context>
     <name>QrScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="296"/>
+        <location filename="../features/bills/screens.py" line="271"/>
         <source>Scan with WeChat</source>
         <translation>请用微信扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="296"/>
+        <location filename="../features/bills/screens.py" line="271"/>
         <source>Scan with Alipay</source>
         <translation>请用支付宝扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="304"/>
+        <location filename="../features/bills/screens.py" line="279"/>
         <source>Making your QR code…</source>
         <translation>正在生成二维码…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="306"/>
+        <location filename="../features/bills/screens.py" line="281"/>
         <source>Scanned. Please confirm the payment on your phone.</source>
         <translation>已扫码，请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="308"/>
+        <location filename="../features/bills/screens.py" line="283"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="310"/>
+        <location filename="../features/bills/screens.py" line="285"/>
         <source>Open WeChat or Alipay, tap Scan, and point the phone at this code.</source>
         <translation>请打开微信或支付宝，点击“扫一扫”，对准此二维码。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="321"/>
+        <location filename="../features/bills/screens.py" line="296"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="343"/>
+        <location filename="../features/bills/screens.py" line="318"/>
         <source>Time left: {m}:{s:02d}</source>
         <translation>剩余时间：{m}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="343"/>
+        <location filename="../features/bills/screens.py" line="318"/>
         <source>Time is up</source>
         <translation>时间已到</translation>
     </message>
@@ -2063,27 +2016,27 @@
 <context>
     <name>ReasonScreen</name>
     <message>
-        <location filename="../features/reports/screens.py" line="109"/>
+        <location filename="../features/reports/screens.py" line="107"/>
         <source>This report was printed before</source>
         <translation>该报告已打印过</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="112"/>
+        <location filename="../features/reports/screens.py" line="110"/>
         <source>Why do you need another copy?</source>
         <translation>请问您为什么需要再打印一份？</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="114"/>
+        <location filename="../features/reports/screens.py" line="112"/>
         <source>I lost my copy</source>
         <translation>报告遗失</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="115"/>
+        <location filename="../features/reports/screens.py" line="113"/>
         <source>My copy is damaged</source>
         <translation>报告损坏或看不清</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="116"/>
+        <location filename="../features/reports/screens.py" line="114"/>
         <source>I need a copy for another doctor</source>
         <translation>需要给其他医生看（转诊）</translation>
     </message>
@@ -2091,17 +2044,17 @@
 <context>
     <name>RefundChannel</name>
     <message>
-        <location filename="../features/refund/screens.py" line="37"/>
+        <location filename="../features/refund/screens.py" line="38"/>
         <source>WeChat Pay (the account that paid)</source>
         <translation>微信支付（原路退回）</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="39"/>
+        <location filename="../features/refund/screens.py" line="40"/>
         <source>Alipay (the account that paid)</source>
         <translation>支付宝（原路退回）</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="40"/>
+        <location filename="../features/refund/screens.py" line="41"/>
         <source>The account that paid</source>
         <translation>原支付账户</translation>
     </message>
@@ -2109,47 +2062,47 @@
 <context>
     <name>RefundConfirmScreen</name>
     <message>
-        <location filename="../features/refund/screens.py" line="109"/>
+        <location filename="../features/refund/screens.py" line="101"/>
         <source>Cancel this registration?</source>
         <translation>确认退号？</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="114"/>
+        <location filename="../features/refund/screens.py" line="106"/>
         <source>Patient</source>
         <translation>患者</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="115"/>
+        <location filename="../features/refund/screens.py" line="107"/>
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="116"/>
+        <location filename="../features/refund/screens.py" line="108"/>
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="117"/>
+        <location filename="../features/refund/screens.py" line="109"/>
         <source>Time</source>
         <translation>就诊时间</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="118"/>
+        <location filename="../features/refund/screens.py" line="110"/>
         <source>Refund</source>
         <translation>退款金额</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="119"/>
+        <location filename="../features/refund/screens.py" line="111"/>
         <source>Goes back to</source>
         <translation>退回账户</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="126"/>
+        <location filename="../features/refund/screens.py" line="118"/>
         <source>Your place is given up at once. Cancelling here is possible until {deadline}.</source>
         <translation>退号后号源立即释放。本机可退号截止时间：{deadline}。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="130"/>
+        <location filename="../features/refund/screens.py" line="122"/>
         <source>Cancel it and refund the fee</source>
         <translation>确认退号并退款</translation>
     </message>
@@ -2157,52 +2110,52 @@
 <context>
     <name>RefundListScreen</name>
     <message>
-        <location filename="../features/refund/screens.py" line="60"/>
+        <location filename="../features/refund/screens.py" line="62"/>
         <source>Too late here: ask the cashier</source>
         <translation>已过自助退号时间，请到收费窗口</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="61"/>
+        <location filename="../features/refund/screens.py" line="63"/>
         <source>Visit begun: ask the cashier</source>
         <translation>已开始就诊，请到收费窗口</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="62"/>
+        <location filename="../features/refund/screens.py" line="64"/>
         <source>Not here: ask the cashier</source>
         <translation>本机不能退，请到收费窗口</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="70"/>
+        <location filename="../features/refund/screens.py" line="72"/>
         <source>Looking up your registrations…</source>
         <translation>正在查询您的挂号记录…</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="72"/>
+        <location filename="../features/refund/screens.py" line="74"/>
         <source>You have no paid registration from today on.</source>
         <translation>您没有今天及以后的已缴费挂号。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="74"/>
+        <location filename="../features/refund/screens.py" line="76"/>
         <source>Choose the registration to cancel. The fee goes back to the account that paid.</source>
         <translation>请选择要退的号，挂号费将原路退回支付账户。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="76"/>
+        <location filename="../features/refund/screens.py" line="78"/>
         <source>Cancel a registration</source>
         <translation>退号</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="78"/>
+        <location filename="../features/refund/screens.py" line="80"/>
         <source>‹ Previous</source>
         <translation>‹ 上一页</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="79"/>
+        <location filename="../features/refund/screens.py" line="81"/>
         <source>Next ›</source>
         <translation>下一页 ›</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="80"/>
+        <location filename="../features/refund/screens.py" line="82"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
@@ -2210,62 +2163,62 @@
 <context>
     <name>RefundResultScreen</name>
     <message>
-        <location filename="../features/refund/screens.py" line="174"/>
+        <location filename="../features/refund/screens.py" line="163"/>
         <source>Registration cancelled, fee refunded</source>
         <translation>退号成功，挂号费已退回</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="175"/>
+        <location filename="../features/refund/screens.py" line="164"/>
         <source>Registration cancelled, refund on its way</source>
         <translation>退号成功，退款处理中</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="176"/>
+        <location filename="../features/refund/screens.py" line="165"/>
         <source>Registration cancelled; please collect the refund at the cashier</source>
         <translation>已退号，请到收费窗口办理退款</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="177"/>
+        <location filename="../features/refund/screens.py" line="166"/>
         <source>Registration cancelled; the refund is being confirmed</source>
         <translation>已退号，退款正在确认中</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="186"/>
+        <location filename="../features/refund/screens.py" line="175"/>
         <source>Registration</source>
         <translation>挂号序号</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="187"/>
+        <location filename="../features/refund/screens.py" line="176"/>
         <source>Refund</source>
         <translation>退款金额</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="188"/>
+        <location filename="../features/refund/screens.py" line="177"/>
         <source>Goes back to</source>
         <translation>退回账户</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="197"/>
+        <location filename="../features/refund/screens.py" line="184"/>
         <source>Printing your slip…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="198"/>
+        <location filename="../features/refund/screens.py" line="185"/>
         <source>Please take your slip from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="199"/>
+        <location filename="../features/refund/screens.py" line="186"/>
         <source>The slip could not be printed. Your registration is cancelled.</source>
         <translation>凭条未能打印，您的号已退。</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="204"/>
+        <location filename="../features/refund/screens.py" line="187"/>
         <source>Try printing the slip again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="206"/>
+        <location filename="../features/refund/screens.py" line="190"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
@@ -2273,42 +2226,42 @@
 <context>
     <name>RefundScreen</name>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="60"/>
+        <location filename="../features/cashier/screens_refund.py" line="62"/>
         <source>Paid twice</source>
         <translation>重复缴费</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="61"/>
+        <location filename="../features/cashier/screens_refund.py" line="63"/>
         <source>Overcharged</source>
         <translation>多收费用</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="62"/>
+        <location filename="../features/cashier/screens_refund.py" line="64"/>
         <source>Cancelled</source>
         <translation>检查或治疗取消</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="63"/>
+        <location filename="../features/cashier/screens_refund.py" line="65"/>
         <source>Patient asks</source>
         <translation>患者要求</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="68"/>
+        <location filename="../features/cashier/screens_refund.py" line="70"/>
         <source>Refund</source>
         <translation>退费</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="83"/>
+        <location filename="../features/cashier/screens_refund.py" line="85"/>
         <source>Refund ¥{amount}</source>
         <translation>退费 ¥{amount}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="95"/>
+        <location filename="../features/cashier/screens_refund.py" line="97"/>
         <source>POS refund reference (refund on the terminal first): {ref}</source>
         <translation>POS退款参考号（请先在POS机上退款）：{ref}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="98"/>
+        <location filename="../features/cashier/screens_refund.py" line="100"/>
         <source>Ask a supervisor</source>
         <translation>请主管审批</translation>
     </message>
@@ -2316,72 +2269,72 @@
 <context>
     <name>RefundedScreen</name>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="197"/>
+        <location filename="../features/cashier/screens_refund.py" line="194"/>
         <source>Refunded</source>
         <translation>退费成功</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="198"/>
+        <location filename="../features/cashier/screens_refund.py" line="195"/>
         <source>Refund on its way</source>
         <translation>退款处理中</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="199"/>
+        <location filename="../features/cashier/screens_refund.py" line="196"/>
         <source>Refund not made</source>
         <translation>退费未成功</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="200"/>
+        <location filename="../features/cashier/screens_refund.py" line="197"/>
         <source>Refund not confirmed yet</source>
         <translation>退费尚未确认</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="205"/>
+        <location filename="../features/cashier/screens_refund.py" line="202"/>
         <source>Hand back {amount} in cash</source>
         <translation>请退还现金 {amount}</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="212"/>
+        <location filename="../features/cashier/screens_refund.py" line="209"/>
         <source>Refund</source>
         <translation>退费金额</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="213"/>
+        <location filename="../features/cashier/screens_refund.py" line="210"/>
         <source>Paid by</source>
         <translation>原支付方式</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="214"/>
+        <location filename="../features/cashier/screens_refund.py" line="211"/>
         <source>Approved by</source>
         <translation>审批主管</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="215"/>
+        <location filename="../features/cashier/screens_refund.py" line="212"/>
         <source>Reason</source>
         <translation>原因</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="222"/>
+        <location filename="../features/cashier/screens_refund.py" line="217"/>
         <source>Printing the refund slip…</source>
         <translation>正在打印退费凭条…</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="223"/>
+        <location filename="../features/cashier/screens_refund.py" line="218"/>
         <source>Hand the refund slip to the patient.</source>
         <translation>请将退费凭条交给患者。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="224"/>
+        <location filename="../features/cashier/screens_refund.py" line="219"/>
         <source>The refund slip did not print. The refund is recorded.</source>
         <translation>退费凭条未能打印，退费已记录。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="229"/>
+        <location filename="../features/cashier/screens_refund.py" line="220"/>
         <source>Print the slip again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="231"/>
+        <location filename="../features/cashier/screens_refund.py" line="223"/>
         <source>Next patient</source>
         <translation>下一位患者</translation>
     </message>
@@ -2389,17 +2342,17 @@
 <context>
     <name>RefundingScreen</name>
     <message>
-        <location filename="../features/refund/screens.py" line="146"/>
+        <location filename="../features/refund/screens.py" line="138"/>
         <source>Cancelling and refunding…</source>
         <translation>正在退号退款…</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="147"/>
+        <location filename="../features/refund/screens.py" line="139"/>
         <source>Please wait a moment. Do not leave yet.</source>
         <translation>请稍候，请勿离开。</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_refund.py" line="163"/>
+        <location filename="../features/cashier/screens_refund.py" line="165"/>
         <source>Making the refund…</source>
         <translation>正在退费…</translation>
     </message>
@@ -2407,72 +2360,72 @@
 <context>
     <name>ReportListScreen</name>
     <message>
-        <location filename="../features/reports/screens.py" line="44"/>
+        <location filename="../features/reports/screens.py" line="45"/>
         <source>Print all new reports ({n})</source>
         <translation>打印全部新报告（{n}份）</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="50"/>
+        <location filename="../features/reports/screens.py" line="51"/>
         <source>Lab test</source>
         <translation>检验</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="50"/>
+        <location filename="../features/reports/screens.py" line="51"/>
         <source>Imaging</source>
         <translation>检查</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="52"/>
+        <location filename="../features/reports/screens.py" line="54"/>
         <source>ordered {time}</source>
         <translation>{time} 申请</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="56"/>
+        <location filename="../features/reports/screens.py" line="58"/>
         <source>Not ready yet</source>
         <translation>尚未出报告</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="58"/>
+        <location filename="../features/reports/screens.py" line="60"/>
         <source>Printed ✓ Please take it below</source>
         <translation>已打印 ✓ 请从下方取走</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="60"/>
+        <location filename="../features/reports/screens.py" line="62"/>
         <source>Not printed: touch to try again</source>
         <translation>未打印成功：点击重新打印</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="62"/>
+        <location filename="../features/reports/screens.py" line="64"/>
         <source>Printed before: touch for a copy</source>
         <translation>已打印过：点击补打</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="64"/>
+        <location filename="../features/reports/screens.py" line="66"/>
         <source>Ready: touch to print</source>
         <translation>已出报告：点击打印</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="73"/>
+        <location filename="../features/reports/screens.py" line="75"/>
         <source>Your reports</source>
         <translation>我的报告</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="74"/>
+        <location filename="../features/reports/screens.py" line="76"/>
         <source>Patient: {name}</source>
         <translation>患者：{name}</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="75"/>
+        <location filename="../features/reports/screens.py" line="77"/>
         <source>Previous</source>
         <translation>上一页</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="76"/>
+        <location filename="../features/reports/screens.py" line="78"/>
         <source>Next</source>
         <translation>下一页</translation>
     </message>
     <message>
-        <location filename="../features/reports/screens.py" line="77"/>
+        <location filename="../features/reports/screens.py" line="79"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
@@ -2541,32 +2494,32 @@
 <context>
     <name>ReprintDoneScreen</name>
     <message>
-        <location filename="../features/reprint/screens.py" line="115"/>
+        <location filename="../features/reprint/screens.py" line="106"/>
         <source>Printing a copy…</source>
         <translation>正在补打…</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="116"/>
+        <location filename="../features/reprint/screens.py" line="107"/>
         <source>Please take your copy from the slot below</source>
         <translation>请从下方出纸口取走补打凭条</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="117"/>
+        <location filename="../features/reprint/screens.py" line="108"/>
         <source>The copy could not be printed</source>
         <translation>补打凭条未能打印</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="124"/>
+        <location filename="../features/reprint/screens.py" line="115"/>
         <source>{slip}: copy {n} of {max}, marked REPRINT.</source>
         <translation>{slip}：第 {n} 次补打（共可补打 {max} 次），已标注“补打”。</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="131"/>
+        <location filename="../features/reprint/screens.py" line="122"/>
         <source>Try printing the copy again</source>
         <translation>重新补打</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="133"/>
+        <location filename="../features/reprint/screens.py" line="124"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
@@ -2574,52 +2527,52 @@
 <context>
     <name>ReprintListScreen</name>
     <message>
-        <location filename="../features/reprint/screens.py" line="59"/>
+        <location filename="../features/reprint/screens.py" line="60"/>
         <source>No copies left: ask the staff</source>
         <translation>补打次数已满，请找工作人员</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="60"/>
+        <location filename="../features/reprint/screens.py" line="61"/>
         <source>Copies left: {n}</source>
         <translation>还可补打 {n} 次</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="68"/>
+        <location filename="../features/reprint/screens.py" line="69"/>
         <source>Printing a copy…</source>
         <translation>正在补打…</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="68"/>
+        <location filename="../features/reprint/screens.py" line="69"/>
         <source>Looking up your slips…</source>
         <translation>正在查询您的凭条…</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="71"/>
+        <location filename="../features/reprint/screens.py" line="72"/>
         <source>No slip of yours was printed at this kiosk recently.</source>
         <translation>本机近期没有您的打印记录。</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="73"/>
+        <location filename="../features/reprint/screens.py" line="74"/>
         <source>Choose the slip to print again. The copy is marked as a reprint.</source>
         <translation>请选择要补打的凭条，补打凭条将标注“补打”。</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="75"/>
+        <location filename="../features/reprint/screens.py" line="76"/>
         <source>Reprint a receipt</source>
         <translation>凭条补打</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="77"/>
+        <location filename="../features/reprint/screens.py" line="78"/>
         <source>‹ Previous</source>
         <translation>‹ 上一页</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="78"/>
+        <location filename="../features/reprint/screens.py" line="79"/>
         <source>Next ›</source>
         <translation>下一页 ›</translation>
     </message>
     <message>
-        <location filename="../features/reprint/screens.py" line="79"/>
+        <location filename="../features/reprint/screens.py" line="80"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
@@ -2645,92 +2598,92 @@
 <context>
     <name>ResultScreen</name>
     <message>
-        <location filename="../screens/result.py" line="45"/>
+        <location filename="../screens/result.py" line="42"/>
         <source>Registration complete</source>
         <translation>挂号成功</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="47"/>
+        <location filename="../screens/result.py" line="44"/>
         <source>Registration pending confirmation</source>
         <translation>挂号待确认</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="49"/>
+        <location filename="../screens/result.py" line="46"/>
         <source>Please pay at the cashier window</source>
         <translation>请到收费窗口缴费</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="51"/>
+        <location filename="../screens/result.py" line="48"/>
         <source>Payment not confirmed yet</source>
         <translation>支付结果尚未确认</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="61"/>
+        <location filename="../screens/result.py" line="58"/>
         <source>Your queue number</source>
         <translation>您的挂号序号</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="63"/>
+        <location filename="../screens/result.py" line="60"/>
         <source>Provisional number</source>
         <translation>临时挂号序号</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="65"/>
+        <location filename="../screens/result.py" line="62"/>
         <source>Your registration number</source>
         <translation>您的挂号序号</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="67"/>
+        <location filename="../screens/result.py" line="64"/>
         <source>Fee (pay at the cashier)</source>
         <translation>挂号费（窗口缴纳）</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="69"/>
+        <location filename="../screens/result.py" line="66"/>
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="70"/>
+        <location filename="../screens/result.py" line="67"/>
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="71"/>
+        <location filename="../screens/result.py" line="68"/>
         <source>Time</source>
         <translation>就诊时间</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="67"/>
+        <location filename="../screens/result.py" line="64"/>
         <source>Paid</source>
         <translation>已付金额</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="80"/>
+        <location filename="../screens/result.py" line="76"/>
         <source>Printing your receipt…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="81"/>
+        <location filename="../screens/result.py" line="77"/>
         <source>Please take your receipt from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="83"/>
+        <location filename="../screens/result.py" line="78"/>
         <source>The slip could not be printed. Please tell the cashier your provisional number.</source>
         <translation>凭条未能打印。请向收费窗口告知您的临时挂号序号。</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="85"/>
+        <location filename="../screens/result.py" line="80"/>
         <source>The receipt could not be printed. Your registration is valid.</source>
         <translation>凭条未能打印，您的挂号依然有效。</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="93"/>
+        <location filename="../screens/result.py" line="86"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="94"/>
+        <location filename="../screens/result.py" line="81"/>
         <source>Try printing the receipt again</source>
         <translation>重新打印凭条</translation>
     </message>
@@ -2854,37 +2807,37 @@
 <context>
     <name>SlotScreen</name>
     <message>
-        <location filename="../screens/choice.py" line="166"/>
+        <location filename="../screens/choice.py" line="172"/>
         <source>{n} left</source>
         <translation>余{n}个</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="166"/>
+        <location filename="../screens/choice.py" line="172"/>
         <source>Full</source>
         <translation>已满</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="175"/>
+        <location filename="../screens/choice.py" line="181"/>
         <source>Choose a time</source>
         <translation>请选择就诊时段</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="176"/>
+        <location filename="../screens/choice.py" line="182"/>
         <source>Doctor: {doctor}</source>
         <translation>医生：{doctor}</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="177"/>
+        <location filename="../screens/choice.py" line="183"/>
         <source>Previous</source>
         <translation>上一页</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="178"/>
+        <location filename="../screens/choice.py" line="184"/>
         <source>Next</source>
         <translation>下一页</translation>
     </message>
     <message>
-        <location filename="../screens/choice.py" line="179"/>
+        <location filename="../screens/choice.py" line="185"/>
         <source>Page {page} of {pages}</source>
         <translation>第 {page} / {pages} 页</translation>
     </message>
@@ -3015,27 +2968,27 @@
 <context>
     <name>TakeScreen</name>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="177"/>
+        <location filename="../features/cashier/screens_patient.py" line="178"/>
         <source>Take the payment</source>
         <translation>收费</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="183"/>
+        <location filename="../features/cashier/screens_patient.py" line="184"/>
         <source>Items</source>
         <translation>项目数</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="184"/>
+        <location filename="../features/cashier/screens_patient.py" line="185"/>
         <source>Total</source>
         <translation>总金额</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="185"/>
+        <location filename="../features/cashier/screens_patient.py" line="186"/>
         <source>Insurance pays</source>
         <translation>医保支付</translation>
     </message>
     <message>
-        <location filename="../features/cashier/screens_patient.py" line="186"/>
+        <location filename="../features/cashier/screens_patient.py" line="187"/>
         <source>Patient pays</source>
         <translation>个人支付</translation>
     </message>
@@ -3043,27 +2996,27 @@
 <context>
     <name>TopUpAmountScreen</name>
     <message>
-        <location filename="../features/topup/screens.py" line="163"/>
+        <location filename="../features/topup/screens.py" line="165"/>
         <source>Choose an amount</source>
         <translation>请选择充值金额</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="164"/>
+        <location filename="../features/topup/screens.py" line="166"/>
         <source>From {low} to {high} per top-up.</source>
         <translation>每次可充值 {low} 至 {high}。</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="169"/>
+        <location filename="../features/topup/screens.py" line="171"/>
         <source>Other amount (whole yuan)</source>
         <translation>其他金额（整元）</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="172"/>
+        <location filename="../features/topup/screens.py" line="174"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="174"/>
+        <location filename="../features/topup/screens.py" line="176"/>
         <source>Top up</source>
         <translation>充值</translation>
     </message>
@@ -3071,52 +3024,52 @@
 <context>
     <name>TopUpBalanceScreen</name>
     <message>
-        <location filename="../features/topup/screens.py" line="80"/>
+        <location filename="../features/topup/screens.py" line="82"/>
         <source>Top-up</source>
         <translation>充值</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="81"/>
+        <location filename="../features/topup/screens.py" line="83"/>
         <source>Bill paid</source>
         <translation>缴费</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="82"/>
+        <location filename="../features/topup/screens.py" line="84"/>
         <source>Refund</source>
         <translation>退款</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="91"/>
+        <location filename="../features/topup/screens.py" line="93"/>
         <source>Prepaid account</source>
         <translation>预交金账户</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="93"/>
+        <location filename="../features/topup/screens.py" line="95"/>
         <source>Balance</source>
         <translation>余额</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="106"/>
+        <location filename="../features/topup/screens.py" line="108"/>
         <source>Looking up your account…</source>
         <translation>正在查询您的账户…</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="108"/>
+        <location filename="../features/topup/screens.py" line="110"/>
         <source>Top-up is not possible while the hospital system is offline. Please try again later.</source>
         <translation>医院系统离线，暂时无法充值，请稍后再试。</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="110"/>
+        <location filename="../features/topup/screens.py" line="112"/>
         <source>No payments or top-ups yet.</source>
         <translation>暂无充值或缴费记录。</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="115"/>
+        <location filename="../features/topup/screens.py" line="117"/>
         <source>Try again</source>
         <translation>重试</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="117"/>
+        <location filename="../features/topup/screens.py" line="119"/>
         <source>Top up</source>
         <translation>充值</translation>
     </message>
@@ -3124,90 +3077,65 @@
 <context>
     <name>TopUpPayScreen</name>
     <message>
-        <location filename="../features/topup/screens.py" line="199"/>
+        <location filename="../features/topup/screens.py" line="193"/>
         <source>Top up the prepaid account</source>
         <translation>预交金充值</translation>
-    </message>
-    <message>
-        <location filename="../features/topup/screens.py" line="204"/>
-        <source>Payment in progress. Please keep your phone ready.</source>
-        <translation>正在支付，请保持手机在手边。</translation>
-    </message>
-    <message>
-        <location filename="../features/topup/screens.py" line="206"/>
-        <source>Open the WeChat or Alipay payment code on your phone and hold it under the scanner.</source>
-        <translation>请打开手机微信或支付宝付款码，对准下方扫码口。</translation>
-    </message>
-    <message>
-        <location filename="../features/topup/screens.py" line="208"/>
-        <source>WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive</source>
-        <translation>微信：我 → 服务 → 收付款   ·   支付宝：首页 → 收付款</translation>
-    </message>
-    <message>
-        <location filename="../features/topup/screens.py" line="210"/>
-        <source>Waiting for the code…</source>
-        <translation>等待扫描付款码…</translation>
-    </message>
-    <message>
-        <location filename="../features/topup/screens.py" line="211"/>
-        <source>Please enter your password on your phone if asked.</source>
-        <translation>如手机提示，请输入支付密码。</translation>
     </message>
 </context>
 <context>
     <name>TopUpResultScreen</name>
     <message>
-        <location filename="../features/topup/screens.py" line="239"/>
+        <location filename="../features/topup/screens.py" line="217"/>
         <source>Top-up complete</source>
         <translation>充值成功</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="240"/>
+        <location filename="../features/topup/screens.py" line="218"/>
         <source>Top-up not confirmed yet</source>
         <translation>充值结果待确认</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="241"/>
+        <location filename="../features/topup/screens.py" line="219"/>
         <source>Top-up not possible right now</source>
         <translation>暂时无法充值</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="247"/>
+        <location filename="../features/topup/screens.py" line="225"/>
         <source>Topped up</source>
         <translation>充值金额</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="248"/>
+        <location filename="../features/topup/screens.py" line="226"/>
         <source>New balance</source>
         <translation>充值后余额</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="249"/>
+        <location filename="../features/topup/screens.py" line="227"/>
         <source>Patient</source>
         <translation>患者</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="258"/>
+        <location filename="../features/topup/screens.py" line="234"/>
         <source>Printing your receipt…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="259"/>
+        <location filename="../features/topup/screens.py" line="235"/>
         <source>Please take your receipt from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="260"/>
+        <location filename="../features/topup/screens.py" line="236"/>
         <source>The receipt could not be printed. Your top-up is in your account.</source>
         <translation>凭条未能打印，充值已到账。</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="266"/>
+        <location filename="../features/topup/screens.py" line="237"/>
         <source>Try printing the receipt again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="268"/>
+        <location filename="../features/topup/screens.py" line="240"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
@@ -3215,12 +3143,12 @@
 <context>
     <name>features</name>
     <message>
-        <location filename="../features/refund/screens.py" line="20"/>
+        <location filename="../features/refund/screens.py" line="21"/>
         <source>Cancel visit</source>
         <translation>退号</translation>
     </message>
     <message>
-        <location filename="../features/refund/screens.py" line="21"/>
+        <location filename="../features/refund/screens.py" line="22"/>
         <source>Hand it back, fee refunded</source>
         <translation>退号并原路退费</translation>
     </message>
@@ -3245,22 +3173,22 @@
         <translation>近期凭条，标注补打</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="20"/>
+        <location filename="../features/topup/screens.py" line="22"/>
         <source>Prepaid account</source>
         <translation>预交金充值</translation>
     </message>
     <message>
-        <location filename="../features/topup/screens.py" line="21"/>
+        <location filename="../features/topup/screens.py" line="23"/>
         <source>Balance and top-up</source>
         <translation>余额查询与充值</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="19"/>
+        <location filename="../features/checkin/screens.py" line="21"/>
         <source>Check in</source>
         <translation>预约取号</translation>
     </message>
     <message>
-        <location filename="../features/checkin/screens.py" line="19"/>
+        <location filename="../features/checkin/screens.py" line="21"/>
         <source>For a visit booked in advance</source>
         <translation>已预约的就诊</translation>
     </message>
@@ -3275,12 +3203,12 @@
         <translation>工作人员登录</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="23"/>
+        <location filename="../features/bills/screens.py" line="25"/>
         <source>Pay bills</source>
         <translation>缴费</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="24"/>
+        <location filename="../features/bills/screens.py" line="26"/>
         <source>Prescriptions and tests</source>
         <translation>处方、检验检查费用</translation>
     </message>

@@ -24,6 +24,7 @@ from typing import ClassVar
 from kiosk_app.features.base import FeatureFlow
 from kiosk_app.features.payment import CodePay, PayOutcome
 from kiosk_app.flows.identify import Method, Patient
+from kiosk_app.flows.printing import PrintState
 from offline_cache.ids import uuid7
 from sync.client import AccountPayment, Bill, BillLock, QrPayment
 
@@ -55,13 +56,6 @@ class Outcome(enum.StrEnum):
     COVERED = "covered"  # the insurance pays everything: nothing to pay, the bills are settled
     UNKNOWN = "unknown"  # the kiosk could not learn the answer: the server settles it
     CASHIER = "cashier"  # the server cannot be reached: pay at the cashier window
-
-
-class PrintState(enum.StrEnum):
-    NONE = "none"
-    PRINTING = "printing"
-    PRINTED = "printed"
-    FAILED = "failed"
 
 
 # ---- commands

@@ -15,7 +15,9 @@ from kiosk_app.features.bills.flow import PAYING, BillsFlow, Outcome, PrintState
 from kiosk_app.features.bills.qr_view import QrCodeView
 from kiosk_app.screens.base import Screen, View, busy_bar, label, yuan
 from kiosk_app.screens.choice import ChoiceScreen
+from kiosk_app.screens.code_pay import CodePayScreen, PayView
 from kiosk_app.screens.confirm import summary_card
+from kiosk_app.screens.print_status import PrintStatus, PrintWords
 from sync.client import Bill, BillLock
 
 # Read by lupdate; translated where the home tile is drawn.
@@ -222,39 +224,14 @@ class PresettleScreen(Screen):
             button.setEnabled(not busy)
 
 
-class PayCodeScreen(Screen):
+class PayCodeScreen(CodePayScreen):
     """Hold the phone's payment code under the scanner; then the wait while it is charged."""
 
-    def __init__(self, controller: KioskController, parent: QWidget | None = None) -> None:
-        super().__init__(controller, parent)
-        self.title = label("Title", center=True)
-        self.amount = label("Amount", center=True)
-        self.hint = label("Hint", center=True)
-        self.steps = label("Subtitle", center=True)
-        self.status = label("Hint", center=True)
-        self.bar = busy_bar()
-        for widget in (self.title, self.amount, self.hint, self.steps):
-            self.box.addWidget(widget)
-        self.box.addStretch(1)
-        self.box.addWidget(self.status)
-        self.box.addWidget(self.bar)
-
-    def refresh(self, flow: Any, view: View) -> None:
+    def view(self, flow: Any, view: View) -> PayView:
         f = _flow(flow)
         lock = f.lock if f is not None else None
-        paying = flow.step == PAYING
-        self.title.setText(self.tr("Pay by payment code"))
-        self.amount.setText(yuan(lock.self_pay_cents or 0) if lock else "")
-        self.hint.setText(
-            self.tr("Payment in progress. Please keep your phone ready.")
-            if paying
-            else self.tr("Open the WeChat or Alipay payment code on your phone and hold it under the scanner.")
-        )
-        self.steps.setText(self.tr("WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive"))
-        self.steps.setVisible(not paying)
-        waiting = self.tr("Waiting for the code…")
-        self.status.setText(self.tr("Please enter your password on your phone if asked.") if paying else waiting)
-        self.bar.setVisible(paying)
+        amount = (lock.self_pay_cents or 0) if lock else None
+        return PayView(self.tr("Pay by payment code"), (), amount, flow.step == PAYING)
 
 
 class QrScreen(Screen):
@@ -382,18 +359,16 @@ class BillResultScreen(Screen):
         super().__init__(controller, parent)
         self.title = label("Title", center=True)
         self.card, self.cells = summary_card(4)
-        self.print_status = label("Hint", center=True)
-        self.bar = busy_bar()
-        self.reprint = QPushButton()
-        self.reprint.clicked.connect(lambda: _event(controller, lambda f: f.reprint()))
+        self.printing = PrintStatus(lambda: _event(controller, lambda f: f.reprint()))
+        self.print_status, self.reprint = self.printing.status, self.printing.retry
         self.done = QPushButton()
         self.done.setObjectName("Primary")
         self.done.clicked.connect(controller.wipe)
         self.box.addWidget(self.title)
         self.box.addWidget(self.card)
         self.box.addStretch(1)
-        for widget in (self.print_status, self.bar, self.reprint, self.done):
-            self.box.addWidget(widget)
+        self.printing.add_to(self.box)
+        self.box.addWidget(self.done)
 
     def refresh(self, flow: Any, view: View) -> None:
         f = _flow(flow)
@@ -412,18 +387,13 @@ class BillResultScreen(Screen):
         rows = [*BillWords.shares(lock), (self.tr("Paid by"), BillWords.method(f.method) if f else "")]
         _fill(self.cells, rows)
         self.card.setVisible(paid)
-        state = f.print_state if f is not None else PrintState.NONE
-        self.print_status.setText(
-            {
-                PrintState.PRINTING: self.tr("Printing your receipt…"),
-                PrintState.PRINTED: self.tr("Please take your receipt from the slot below."),
-                PrintState.FAILED: self.tr("The receipt could not be printed. Your payment is recorded."),
-                PrintState.NONE: "",
-            }[state]
+        words = PrintWords(
+            self.tr("Printing your receipt…"),
+            self.tr("Please take your receipt from the slot below."),
+            self.tr("The receipt could not be printed. Your payment is recorded."),
+            self.tr("Try printing the receipt again"),
         )
-        self.bar.setVisible(state is PrintState.PRINTING)
-        self.reprint.setText(self.tr("Try printing the receipt again"))
-        self.reprint.setVisible(state is PrintState.FAILED)
+        self.printing.show(f.print_state if f is not None else PrintState.NONE, words)
         self.done.setText(self.tr("Finish"))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
 from kiosk_app.flows.identify import Patient
@@ -53,13 +52,6 @@ def message_key(key: str) -> str:
     """``server.rejected.<code>`` as the window says it (``cashier.rejected.<code>``) when it has its own words."""
     code = key.removeprefix("server.rejected.")
     return f"cashier.rejected.{code}" if code != key and code in REJECTIONS else key
-
-
-class PrintState(enum.Enum):
-    NONE = "none"
-    PRINTING = "printing"
-    PRINTED = "printed"
-    FAILED = "failed"
 
 
 # ---- commands (run by the service)

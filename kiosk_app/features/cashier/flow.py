@@ -48,7 +48,6 @@ from kiosk_app.features.cashier.commands import (
     PrintReceipt,
     PrintRefundSlip,
     PrintReport,
-    PrintState,
     Quote,
     Refund,
     Release,
@@ -60,6 +59,7 @@ from kiosk_app.features.cashier.commands import (
 from kiosk_app.features.cashier.entry import Entry
 from kiosk_app.features.payment import CodePay, PayOutcome
 from kiosk_app.flows.identify import Method, Patient
+from kiosk_app.flows.printing import PrintState
 from offline_cache.ids import uuid7
 from sync.client import (
     CashierItems,

@@ -7,10 +7,11 @@ from typing import Any
 from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
 
 from kiosk_app.controller import KioskController
-from kiosk_app.features.cashier.commands import PrintState
 from kiosk_app.features.cashier.screens_staff import CashierScreen, cashier_flow, event
 from kiosk_app.features.cashier.widgets import Keypad, Row, ToggleList, card, fill
+from kiosk_app.flows.printing import PrintState
 from kiosk_app.screens.base import View, busy_bar, label, yuan
+from kiosk_app.screens.print_status import PrintStatus, PrintWords
 
 QUICK_NOTES_CENTS = (5000, 10000)  # the notes most often handed over: ¥50, ¥100
 
@@ -311,20 +312,16 @@ class PaidScreen(PatientLine):
         super().__init__(controller, parent)
         self.title = label("Title", center=True)
         self.card, self.cells = card(5)
-        self.print_status = label("Hint", center=True)
-        self.bar = busy_bar()
-        self.reprint = QPushButton()
-        self.reprint.setObjectName("Secondary")
-        self.reprint.clicked.connect(lambda: event(controller, lambda f: f.reprint()))
+        self.printing = PrintStatus(lambda: event(controller, lambda f: f.reprint()), retry_style="Secondary")
+        self.print_status, self.bar, self.reprint = self.printing.status, self.printing.bar, self.printing.retry
         self.next_button = QPushButton()
         self.next_button.setObjectName("Primary")
         self.next_button.clicked.connect(controller.wipe)
         self.box.addWidget(self.title)
         self.box.addWidget(self.card)
         self.box.addStretch(1)
-        bottom: tuple[QWidget, ...] = (self.print_status, self.bar, self.reprint, self.next_button)
-        for widget in bottom:
-            self.box.addWidget(widget)
+        self.printing.add_to(self.box)
+        self.box.addWidget(self.next_button)
 
     def refresh(self, flow: Any, view: View) -> None:
         f = cashier_flow(flow)
@@ -340,16 +337,11 @@ class PaidScreen(PatientLine):
                 rows.append((self.tr("POS reference"), s.pos_ref))
         fill(self.cells, rows)
         self.card.setVisible(bool(rows))
-        state = f.print_state if f else PrintState.NONE
-        self.print_status.setText(
-            {
-                PrintState.PRINTING: self.tr("Printing the receipt…"),
-                PrintState.PRINTED: self.tr("Hand the receipt to the patient."),
-                PrintState.FAILED: self.tr("The receipt did not print. The payment is recorded."),
-                PrintState.NONE: "",
-            }[state]
+        words = PrintWords(
+            self.tr("Printing the receipt…"),
+            self.tr("Hand the receipt to the patient."),
+            self.tr("The receipt did not print. The payment is recorded."),
+            self.tr("Print the receipt again"),
         )
-        self.bar.setVisible(state is PrintState.PRINTING)
-        self.reprint.setText(self.tr("Print the receipt again"))
-        self.reprint.setVisible(state is PrintState.FAILED)
+        self.printing.show(f.print_state if f else PrintState.NONE, words)
         self.next_button.setText(self.tr("Next patient"))

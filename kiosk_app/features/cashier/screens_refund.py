@@ -7,11 +7,13 @@ from typing import Any
 from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
 
 from kiosk_app.controller import KioskController
-from kiosk_app.features.cashier.commands import REASONS, PrintState
+from kiosk_app.features.cashier.commands import REASONS
 from kiosk_app.features.cashier.screens_patient import PatientLine
 from kiosk_app.features.cashier.screens_staff import cashier_flow, event
 from kiosk_app.features.cashier.widgets import Keypad, ToggleList, card, fill
+from kiosk_app.flows.printing import PrintState
 from kiosk_app.screens.base import View, busy_bar, label, yuan
+from kiosk_app.screens.print_status import PrintStatus, PrintWords
 
 
 class RefundScreen(PatientLine):
@@ -172,21 +174,16 @@ class RefundedScreen(PatientLine):
         self.title = label("Title", center=True)
         self.hand_back = label("BigNumber", center=True)
         self.card, self.cells = card(4)
-        self.print_status = label("Hint", center=True)
-        self.bar = busy_bar()
-        self.reprint = QPushButton()
-        self.reprint.setObjectName("Secondary")
-        self.reprint.clicked.connect(lambda: event(controller, lambda f: f.reprint()))
+        self.printing = PrintStatus(lambda: event(controller, lambda f: f.reprint()), retry_style="Secondary")
+        self.print_status, self.bar, self.reprint = self.printing.status, self.printing.bar, self.printing.retry
         self.next_button = QPushButton()
         self.next_button.setObjectName("Primary")
         self.next_button.clicked.connect(controller.wipe)
-        top: tuple[QWidget, ...] = (self.title, self.hand_back, self.card)
-        for widget in top:
+        for widget in (self.title, self.hand_back, self.card):
             self.box.addWidget(widget)
         self.box.addStretch(1)
-        bottom: tuple[QWidget, ...] = (self.print_status, self.bar, self.reprint, self.next_button)
-        for widget in bottom:
-            self.box.addWidget(widget)
+        self.printing.add_to(self.box)
+        self.box.addWidget(self.next_button)
 
     def refresh(self, flow: Any, view: View) -> None:
         f = cashier_flow(flow)
@@ -216,16 +213,11 @@ class RefundedScreen(PatientLine):
             ]
         fill(self.cells, rows)
         self.card.setVisible(bool(rows))
-        state = f.print_state if f else PrintState.NONE
-        self.print_status.setText(
-            {
-                PrintState.PRINTING: self.tr("Printing the refund slip…"),
-                PrintState.PRINTED: self.tr("Hand the refund slip to the patient."),
-                PrintState.FAILED: self.tr("The refund slip did not print. The refund is recorded."),
-                PrintState.NONE: "",
-            }[state]
+        words = PrintWords(
+            self.tr("Printing the refund slip…"),
+            self.tr("Hand the refund slip to the patient."),
+            self.tr("The refund slip did not print. The refund is recorded."),
+            self.tr("Print the slip again"),
         )
-        self.bar.setVisible(state is PrintState.PRINTING)
-        self.reprint.setText(self.tr("Print the slip again"))
-        self.reprint.setVisible(state is PrintState.FAILED)
+        self.printing.show(f.print_state if f else PrintState.NONE, words)
         self.next_button.setText(self.tr("Next patient"))

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from kiosk_app import theme
 from kiosk_app.controller import KioskController
-from kiosk_app.features.cashier.commands import PrintState
 from kiosk_app.features.cashier.flow import CashierFlow
 from kiosk_app.features.cashier.widgets import Keypad, card, fill
+from kiosk_app.flows.printing import PrintState
 from kiosk_app.screens.base import Screen, View, busy_bar, label, yuan
 from sync.client import ShiftReport
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kiosk_app.features.cashier import commands as c
+from kiosk_app.flows.printing import PrintState
 
 
 def _type(t: Any, keypad: Any, text: str) -> None:
@@ -68,7 +69,7 @@ def tour(t: Any) -> Iterator[Any]:
         t.shot("84_cashier_cash_en")
         jobs_before = len(demo.printer.jobs)
         t.click(screens[c.CASH].keypad.ok_button)
-        yield lambda: t.flow.step == c.PAID and t.idle() and t.flow.print_state is not c.PrintState.PRINTING
+        yield lambda: t.flow.step == c.PAID and t.idle() and t.flow.print_state is not PrintState.PRINTING
         t.shot("85_cashier_paid_en")
         job = demo.printer.wait_for_jobs(jobs_before + 1, timeout=10)[-1]
         (t.out / "cashier_receipt.txt").write_text(job.text, encoding="utf-8")
@@ -96,7 +97,7 @@ def tour(t: Any) -> Iterator[Any]:
         _type(t, approve.keypad, "8642")
         t.shot("87_cashier_approve_en")
         t.click(approve.keypad.ok_button)
-        yield lambda: t.flow.step == c.REFUNDED and t.idle() and t.flow.print_state is not c.PrintState.PRINTING
+        yield lambda: t.flow.step == c.REFUNDED and t.idle() and t.flow.print_state is not PrintState.PRINTING
         t.click(screens[c.REFUNDED].next_button)
     yield t.at(c.IDENTIFY)
 
@@ -104,7 +105,7 @@ def tour(t: Any) -> Iterator[Any]:
     yield t.at(c.REPORT)
     t.shot("88_cashier_report_en")
     t.click(screens[c.REPORT].keypad.ok_button)
-    yield lambda: t.flow.step == c.CLOSED and t.idle() and t.flow.print_state is not c.PrintState.PRINTING
+    yield lambda: t.flow.step == c.CLOSED and t.idle() and t.flow.print_state is not PrintState.PRINTING
     t.shot("89_cashier_closed_en")
     k.window.toggle_language()
     yield lambda: True

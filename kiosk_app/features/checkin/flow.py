@@ -16,7 +16,6 @@ retry after a lost answer is replayed by the server instead of being refused as 
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import ClassVar
 from kiosk_app.features.base import FeatureFlow
 from kiosk_app.features.payment import Answer, CodePay, PayOutcome, PayPhase
 from kiosk_app.flows.identify import Patient
+from kiosk_app.flows.printing import PrintState
 from offline_cache.ids import uuid7
 from sync.client import Appointment, CheckIn, Registration
 
@@ -44,13 +44,6 @@ _CLOSED = {
     "cancelled": "server.rejected.appointment_cancelled",
     "no_show": "server.rejected.appointment_no_show",
 }
-
-
-class PrintState(enum.Enum):
-    NONE = "none"
-    PRINTING = "printing"
-    PRINTED = "printed"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)

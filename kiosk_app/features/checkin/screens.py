@@ -9,11 +9,13 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from kiosk_app.controller import KioskController
-from kiosk_app.features.checkin.flow import CHECKING_IN, PAYING, CheckinFlow, PrintState
+from kiosk_app.features.checkin.flow import CHECKING_IN, PAYING, CheckinFlow
 from kiosk_app.features.payment import PayPhase
 from kiosk_app.screens.base import Screen, View, busy_bar, label, yuan
 from kiosk_app.screens.choice import ChoiceScreen
+from kiosk_app.screens.code_pay import CodePayScreen, PayView
 from kiosk_app.screens.confirm import summary_card
+from kiosk_app.screens.print_status import PrintStatus, PrintWords
 from sync.client import Appointment, Registration
 
 TILE = (QT_TRANSLATE_NOOP("features", "Check in"), QT_TRANSLATE_NOOP("features", "For a visit booked in advance"))
@@ -128,51 +130,23 @@ class CheckinConfirmScreen(Screen):
         self.bar.setVisible(busy)
 
 
-class CheckinPayScreen(Screen):
+class CheckinPayScreen(CodePayScreen):
     """The fee: the patient shows their payment code to the scanner (pay and paying steps)."""
 
     def __init__(self, controller: KioskController, parent: QWidget | None = None) -> None:
-        super().__init__(controller, parent)
-        self.title = label("Title", center=True)
-        self.number = label("Subtitle", center=True)
-        self.what = label("Subtitle", center=True)
-        self.amount = label("Amount", center=True)
-        self.hint = label("Hint", center=True)
-        self.steps = label("Subtitle", center=True)
-        self.status = label("Hint", center=True)
-        self.bar = busy_bar()
-        for w in (self.title, self.number, self.what, self.amount, self.hint, self.steps):
-            self.box.addWidget(w)
-        self.box.addStretch(1)
-        self.box.addWidget(self.status)
-        self.box.addWidget(self.bar)
+        super().__init__(controller, parent, lines=2)
+        self.number, self.what = self.lines
 
-    def refresh(self, flow: CheckinFlow, view: View) -> None:
+    def view(self, flow: CheckinFlow, view: View) -> PayView:
         reg = flow.registration
-        self.title.setText(self.tr("Pay the registration fee"))
-        self.number.setText(self.tr("You are checked in: number {n}").format(n=flow.queue_no) if reg else "")
+        number = self.tr("You are checked in: number {n}").format(n=flow.queue_no) if reg else ""
+        what = ""
         if reg is not None:
             doctor = view.pick(reg.doctor_name_zh, reg.doctor_name_en)
             dept = view.pick(reg.department_name_zh, reg.department_name_en)
-            self.what.setText(f"{dept} · {doctor} · {reg.date} {reg.start}")
-            self.amount.setText(yuan(reg.amount_cents))
-        else:
-            self.what.setText("")
-            self.amount.setText("")
-        paying = flow.step == PAYING
-        self.hint.setText(
-            self.tr("Payment in progress. Please keep your phone ready.")
-            if paying
-            else self.tr("Open the WeChat or Alipay payment code on your phone and hold it under the scanner.")
-        )
-        self.steps.setText(self.tr("WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive"))
-        self.steps.setVisible(not paying)
-        self.status.setText(
-            self.tr("Please enter your password on your phone if asked.")
-            if paying
-            else self.tr("Waiting for the code…")
-        )
-        self.bar.setVisible(paying)
+            what = f"{dept} · {doctor} · {reg.date} {reg.start}"
+        amount = reg.amount_cents if reg is not None else None
+        return PayView(self.tr("Pay the registration fee"), (number, what), amount, flow.step == PAYING)
 
 
 class CheckinDoneScreen(Screen):
@@ -184,20 +158,16 @@ class CheckinDoneScreen(Screen):
         self.number_label = label("Subtitle", center=True)
         self.number = label("BigNumber", center=True)
         self.card, self.cells = summary_card(4)
-        self.print_status = label("Hint", center=True)
-        self.bar = busy_bar()
-        self.reprint = QPushButton()
-        self.reprint.clicked.connect(lambda: _event(controller, lambda f: f.reprint()))
+        self.printing = PrintStatus(lambda: _event(controller, lambda f: f.reprint()))
+        self.print_status, self.reprint = self.printing.status, self.printing.retry
         self.done = QPushButton()
         self.done.setObjectName("Primary")
         self.done.clicked.connect(controller.wipe)
-        top: list[QWidget] = [self.title, self.number_label, self.number, self.card]
-        bottom: list[QWidget] = [self.print_status, self.bar, self.reprint, self.done]
-        for w in top:
+        for w in (self.title, self.number_label, self.number, self.card):
             self.box.addWidget(w)
         self.box.addStretch(1)
-        for w in bottom:
-            self.box.addWidget(w)
+        self.printing.add_to(self.box)
+        self.box.addWidget(self.done)
 
     def refresh(self, flow: CheckinFlow, view: View) -> None:
         reg, settled = flow.registration, flow.paid or flow.prepaid
@@ -222,17 +192,11 @@ class CheckinDoneScreen(Screen):
             for (key, value), (k, v) in zip(self.cells, rows, strict=True):
                 key.setText(k)
                 value.setText(v)
-        state = flow.print_state
-        self.print_status.setText(
-            {
-                PrintState.PRINTING: self.tr("Printing your slip…"),
-                PrintState.PRINTED: self.tr("Please take your slip from the slot below."),
-                PrintState.FAILED: self.tr("The slip could not be printed. You are checked in all the same."),
-                PrintState.NONE: "",
-            }[state]
+        words = PrintWords(
+            self.tr("Printing your slip…"),
+            self.tr("Please take your slip from the slot below."),
+            self.tr("The slip could not be printed. You are checked in all the same."),
+            self.tr("Try printing the slip again"),
         )
-        self.print_status.setVisible(bool(self.print_status.text()))
-        self.bar.setVisible(state is PrintState.PRINTING)
-        self.reprint.setText(self.tr("Try printing the slip again"))
-        self.reprint.setVisible(state is PrintState.FAILED)
+        self.printing.show(flow.print_state, words)
         self.done.setText(self.tr("Done"))

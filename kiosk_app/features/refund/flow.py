@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from kiosk_app.features.base import FeatureFlow
 from kiosk_app.flows.identify import Patient
+from kiosk_app.flows.printing import PrintState
 from offline_cache.ids import uuid7
 from sync.client import RefundableRegistration, RefundResult
 
@@ -27,13 +28,6 @@ class Outcome(enum.StrEnum):
     PENDING = "pending"  # the registration is cancelled; the provider is still moving the money
     FAILED = "failed"  # cancelled, but the provider refused: the cashier refunds by hand
     UNKNOWN = "unknown"  # the kiosk could not learn the answer; the server finishes it
-
-
-class PrintState(enum.Enum):
-    NONE = "none"
-    PRINTING = "printing"
-    PRINTED = "printed"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)

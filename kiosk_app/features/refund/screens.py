@@ -13,6 +13,7 @@ from kiosk_app.features.refund.flow import Outcome, PrintState, RefundFlow
 from kiosk_app.screens.base import Screen, View, busy_bar, label, yuan
 from kiosk_app.screens.choice import ChoiceScreen
 from kiosk_app.screens.confirm import summary_card
+from kiosk_app.screens.print_status import PrintStatus, PrintWords
 from sync.client import RefundableRegistration
 
 # Read by lupdate; translated where the home tile is drawn.
@@ -144,19 +145,16 @@ class RefundResultScreen(Screen):
         super().__init__(controller, parent)
         self.title = label("Title", center=True)
         self.card, self.cells = summary_card(3)
-        self.print_status = label("Hint", center=True)
-        self.bar = busy_bar()
-        self.reprint = QPushButton()
-        self.reprint.clicked.connect(lambda: _event(controller, lambda f: f.reprint()))
+        self.printing = PrintStatus(lambda: _event(controller, lambda f: f.reprint()))
+        self.print_status, self.reprint = self.printing.status, self.printing.retry
         self.done = QPushButton()
         self.done.setObjectName("Primary")
         self.done.clicked.connect(controller.wipe)
         self.box.addWidget(self.title)
         self.box.addWidget(self.card)
         self.box.addStretch(1)
-        bottom: tuple[QWidget, ...] = (self.print_status, self.bar, self.reprint, self.done)
-        for widget in bottom:
-            self.box.addWidget(widget)
+        self.printing.add_to(self.box)
+        self.box.addWidget(self.done)
 
     def refresh(self, flow: Any, view: View) -> None:
         outcome = flow.outcome if isinstance(flow, RefundFlow) else None
@@ -182,16 +180,11 @@ class RefundResultScreen(Screen):
             key.setText(k)
             value.setText(v)
         self.card.setVisible(item is not None)
-        state = flow.print_state if isinstance(flow, RefundFlow) else PrintState.NONE
-        self.print_status.setText(
-            {
-                PrintState.PRINTING: self.tr("Printing your slip…"),
-                PrintState.PRINTED: self.tr("Please take your slip from the slot below."),
-                PrintState.FAILED: self.tr("The slip could not be printed. Your registration is cancelled."),
-                PrintState.NONE: "",
-            }[state]
+        words = PrintWords(
+            self.tr("Printing your slip…"),
+            self.tr("Please take your slip from the slot below."),
+            self.tr("The slip could not be printed. Your registration is cancelled."),
+            self.tr("Try printing the slip again"),
         )
-        self.bar.setVisible(state is PrintState.PRINTING)
-        self.reprint.setText(self.tr("Try printing the slip again"))
-        self.reprint.setVisible(state is PrintState.FAILED)
+        self.printing.show(flow.print_state if isinstance(flow, RefundFlow) else PrintState.NONE, words)
         self.done.setText(self.tr("Finish"))

@@ -6,23 +6,16 @@ Every copy is marked 补打 (REPRINT) and recorded as a print job of its own in 
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import ClassVar
 
 from kiosk_app.features.base import FeatureFlow
 from kiosk_app.flows.identify import Patient
+from kiosk_app.flows.printing import PrintState
 from offline_cache.reprints import PrintRecord
 
 LIST = "reprint.list"
 DONE = "reprint.done"
-
-
-class PrintState(enum.Enum):
-    NONE = "none"
-    PRINTING = "printing"
-    PRINTED = "printed"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)

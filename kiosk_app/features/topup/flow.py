@@ -17,6 +17,7 @@ from typing import ClassVar
 from devices.scanner import is_payment_code
 from kiosk_app.features.base import FeatureFlow
 from kiosk_app.flows.identify import Patient
+from kiosk_app.flows.printing import PrintState
 from offline_cache.ids import uuid7
 from sync.client import Account, TopUpResult
 
@@ -36,13 +37,6 @@ class Outcome(enum.StrEnum):
     CREDITED = "credited"  # paid, and the balance shows it
     UNKNOWN = "unknown"  # the kiosk stopped waiting; the server credits it if it was paid
     OFFLINE = "offline"  # the hospital system could not be reached: nothing was charged
-
-
-class PrintState(enum.Enum):
-    NONE = "none"
-    PRINTING = "printing"
-    PRINTED = "printed"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)

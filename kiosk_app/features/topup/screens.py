@@ -12,7 +12,9 @@ from PySide6.QtWidgets import QGridLayout, QPushButton, QSizePolicy, QWidget
 from kiosk_app.controller import KioskController
 from kiosk_app.features.topup.flow import PAYING, Outcome, PrintState, TopUpFlow
 from kiosk_app.screens.base import Screen, View, busy_bar, label, yuan
+from kiosk_app.screens.code_pay import CodePayScreen, PayView
 from kiosk_app.screens.confirm import summary_card
+from kiosk_app.screens.print_status import PrintStatus, PrintWords
 from sync.client import AccountEntry
 
 # Read by lupdate; translated where the home tile is drawn.
@@ -175,41 +177,20 @@ class TopUpAmountScreen(Screen):
         self.ok_button.setEnabled(bool(typed) and not flow.busy)
 
 
-class TopUpPayScreen(Screen):
+class TopUpPayScreen(CodePayScreen):
     """The pay step and the wait while paying (two steps, one layout)."""
 
     def __init__(self, controller: KioskController, parent: QWidget | None = None) -> None:
-        super().__init__(controller, parent)
-        self.title = label("Title", center=True)
-        self.what = label("Subtitle", center=True)
-        self.amount = label("Amount", center=True)
-        self.hint = label("Hint", center=True)
-        self.steps = label("Subtitle", center=True)
-        self.status = label("Hint", center=True)
-        self.bar = busy_bar()
-        for w in (self.title, self.what, self.amount, self.hint, self.steps):
-            self.box.addWidget(w)
-        self.box.addStretch(1)
-        self.box.addWidget(self.status)
-        self.box.addWidget(self.bar)
+        super().__init__(controller, parent, lines=1)
+        self.what = self.lines[0]
 
-    def refresh(self, flow: Any, view: View) -> None:
+    def view(self, flow: Any, view: View) -> PayView:
         f = _flow(flow)
-        paying = f is not None and f.step == PAYING
-        self.title.setText(self.tr("Top up the prepaid account"))
         p = flow.patient
-        self.what.setText(f"{p.name_masked}  {p.id_masked}" if p else "")
-        self.amount.setText(yuan(f.amount_cents) if f and f.amount_cents else "")
-        self.hint.setText(
-            self.tr("Payment in progress. Please keep your phone ready.")
-            if paying
-            else self.tr("Open the WeChat or Alipay payment code on your phone and hold it under the scanner.")
-        )
-        self.steps.setText(self.tr("WeChat: Me → Pay → Money   ·   Alipay: Pay / Receive"))
-        self.steps.setVisible(not paying)
-        waiting = self.tr("Waiting for the code…")
-        self.status.setText(self.tr("Please enter your password on your phone if asked.") if paying else waiting)
-        self.bar.setVisible(paying)
+        what = f"{p.name_masked}  {p.id_masked}" if p else ""
+        amount = f.amount_cents if f and f.amount_cents else None
+        paying = f is not None and f.step == PAYING
+        return PayView(self.tr("Top up the prepaid account"), (what,), amount, paying)
 
 
 class TopUpResultScreen(Screen):
@@ -217,19 +198,16 @@ class TopUpResultScreen(Screen):
         super().__init__(controller, parent)
         self.title = label("Title", center=True)
         self.card, self.cells = summary_card(3)
-        self.print_status = label("Hint", center=True)
-        self.bar = busy_bar()
-        self.reprint = QPushButton()
-        self.reprint.clicked.connect(lambda: _event(controller, lambda f: f.reprint()))
+        self.printing = PrintStatus(lambda: _event(controller, lambda f: f.reprint()))
+        self.print_status, self.reprint = self.printing.status, self.printing.retry
         self.done = QPushButton()
         self.done.setObjectName("Primary")
         self.done.clicked.connect(controller.wipe)
-        top: list[QWidget] = [self.title, self.card]
-        for widget in top:
-            self.box.addWidget(widget)
+        self.box.addWidget(self.title)
+        self.box.addWidget(self.card)
         self.box.addStretch(1)
-        for widget in (self.print_status, self.bar, self.reprint, self.done):
-            self.box.addWidget(widget)
+        self.printing.add_to(self.box)
+        self.box.addWidget(self.done)
 
     def refresh(self, flow: Any, view: View) -> None:
         f = _flow(flow)
@@ -252,17 +230,11 @@ class TopUpResultScreen(Screen):
             key.setText(k)
             value.setText(v)
         self.card.setVisible(credited)
-        state = f.print_state if f else PrintState.NONE
-        self.print_status.setText(
-            {
-                PrintState.PRINTING: self.tr("Printing your receipt…"),
-                PrintState.PRINTED: self.tr("Please take your receipt from the slot below."),
-                PrintState.FAILED: self.tr("The receipt could not be printed. Your top-up is in your account."),
-                PrintState.NONE: "",
-            }[state]
+        words = PrintWords(
+            self.tr("Printing your receipt…"),
+            self.tr("Please take your receipt from the slot below."),
+            self.tr("The receipt could not be printed. Your top-up is in your account."),
+            self.tr("Try printing the receipt again"),
         )
-        self.print_status.setVisible(bool(self.print_status.text()))
-        self.bar.setVisible(state is PrintState.PRINTING)
-        self.reprint.setText(self.tr("Try printing the receipt again"))
-        self.reprint.setVisible(state is PrintState.FAILED)
+        self.printing.show(f.print_state if f else PrintState.NONE, words)
         self.done.setText(self.tr("Finish"))

@@ -24,6 +24,7 @@ from sync.client import ServerError, ServerTimeout, ServerUnavailable, TopUpResu
 
 log = logging.getLogger(__name__)
 
+
 class TopUpService(FeatureService):
     def __init__(self, parts: ServiceParts, sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(parts.finder)

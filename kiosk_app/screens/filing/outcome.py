@@ -7,10 +7,11 @@ from typing import Any
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from kiosk_app.controller import KioskController
-from kiosk_app.flows.filing import PrintState, mask_visit_card
-from kiosk_app.screens.base import Screen, View, busy_bar, label
+from kiosk_app.flows.filing import mask_visit_card
+from kiosk_app.screens.base import Screen, View, label
 from kiosk_app.screens.confirm import summary_card
 from kiosk_app.screens.home import Tile
+from kiosk_app.screens.print_status import PrintStatus, PrintWords
 
 
 class FaceFailedScreen(Screen):
@@ -81,18 +82,16 @@ class FilingResultScreen(Screen):
         self.number_label = label("Subtitle", center=True)
         self.number = label("BigNumber", center=True)
         self.card, self.cells = summary_card(2)
-        self.print_status = label("Hint", center=True)
-        self.bar = busy_bar()
-        self.reprint = QPushButton()
-        self.reprint.clicked.connect(lambda: controller.filing_event(lambda f: f.reprint()))
+        self.printing = PrintStatus(lambda: controller.filing_event(lambda f: f.reprint()))
+        self.print_status, self.reprint = self.printing.status, self.printing.retry
         self.done = QPushButton()
         self.done.setObjectName("Primary")
         self.done.clicked.connect(controller.wipe)
         for w in (self.title, self.number_label, self.number, self.card):
             self.box.addWidget(w)
         self.box.addStretch(1)
-        for bottom in (self.print_status, self.bar, self.reprint, self.done):
-            self.box.addWidget(bottom)
+        self.printing.add_to(self.box)
+        self.box.addWidget(self.done)
 
     def refresh(self, flow: Any, view: View) -> None:
         filed = flow.filed
@@ -112,17 +111,11 @@ class FilingResultScreen(Screen):
             value.setText(v)
         for w in (self.number_label, self.number, self.card):
             w.setVisible(filed is not None)
-        state = flow.print_state
-        self.print_status.setText(
-            {
-                PrintState.PRINTING: self.tr("Printing your slip…"),
-                PrintState.PRINTED: self.tr("Please take your slip from the slot below."),
-                PrintState.FAILED: self.tr("The slip could not be printed. Your record is kept."),
-                PrintState.NONE: "",
-            }[state]
+        words = PrintWords(
+            self.tr("Printing your slip…"),
+            self.tr("Please take your slip from the slot below."),
+            self.tr("The slip could not be printed. Your record is kept."),
+            self.tr("Try printing the slip again"),
         )
-        self.print_status.setVisible(bool(self.print_status.text()))
-        self.bar.setVisible(state is PrintState.PRINTING)
-        self.reprint.setText(self.tr("Try printing the slip again"))
-        self.reprint.setVisible(state is PrintState.FAILED)
+        self.printing.show(flow.print_state, words)
         self.done.setText(self.tr("Finish"))
