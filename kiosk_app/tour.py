@@ -95,7 +95,7 @@ class Tour:
     def shot(self, name: str) -> None:
         """Save the window as ``name``.png, and the same screen in the other language as its twin
         (``_en`` added or removed) unless a walk saved that one on purpose."""
-        QApplication.processEvents()
+        _settle()
         path = self.out / f"{name}.png"
         w = self.kiosk.window
         w.grab().save(str(path))
@@ -104,10 +104,10 @@ class Tour:
         if twin in self.shots:
             return
         w.toggle_language()  # a re-render of the same state: the flow is not touched
-        QApplication.processEvents()
+        _settle()
         w.grab().save(str(twin))
         w.toggle_language()
-        QApplication.processEvents()
+        _settle()
         self.twins.append(twin)
 
     def idle(self) -> bool:
@@ -479,3 +479,11 @@ class Tour:
         self.shot("23_diagnostics_report")
         self.click(page.exit_button)
         yield lambda: not w.in_diagnostics
+
+
+def _settle() -> None:
+    """Let the layouts converge before a grab: new text in a wrapping label changes its height
+    for its width, which asks the card's layout again, which can ask once more. The live kiosk's
+    event loop does this within milliseconds; a single processEvents() can grab in between."""
+    for _ in range(4):
+        QApplication.processEvents()
