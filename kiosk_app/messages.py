@@ -390,8 +390,8 @@ _MESSAGES = {
     "reports.printed": QT_TRANSLATE_NOOP("messages", "Your report is printed. Please take it from the slot below."),
     "reports.paper_out": QT_TRANSLATE_NOOP(
         "messages",
-        "The printer ran out of paper while printing your report. That copy does not count: once the staff "
-        "have refilled the paper, touch the report to print it again.",
+        "The printer is out of paper. That copy does not count: after the staff refill it, touch the report "
+        "to print it again.",
     ),
     "reports.print_failed": QT_TRANSLATE_NOOP(
         "messages",

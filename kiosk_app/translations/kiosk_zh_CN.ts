@@ -3889,7 +3889,7 @@
     </message>
     <message>
         <location filename="../messages.py" line="391"/>
-        <source>The printer ran out of paper while printing your report. That copy does not count: once the staff have refilled the paper, touch the report to print it again.</source>
+        <source>The printer is out of paper. That copy does not count: after the staff refill it, touch the report to print it again.</source>
         <translation>打印报告时打印机缺纸。这一份不计入打印次数：工作人员补纸后，请点击该报告重新打印。</translation>
     </message>
     <message>
