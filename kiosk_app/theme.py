@@ -24,6 +24,7 @@ def base_px(height: int, elderly: bool) -> int:
 
 def stylesheet(b: int) -> str:
     """The whole app's style for base size ``b`` (pixels)."""
+    tile = round(b * 3.5)  # the least content height (padding and border come on top): eight must fit
     return f"""
     QWidget {{ font-family: "{FONT_FAMILY}"; font-size: {b}px; color: {TEXT}; }}
     #KioskWindow {{ background: {BG}; }}
@@ -50,10 +51,10 @@ def stylesheet(b: int) -> str:
         padding: {b // 2}px; min-height: {round(b * 2.2)}px; font-size: {round(b * 1.05)}px; }}
     QPushButton:pressed {{ background: #D7EEEB; }}
     QPushButton:disabled {{ color: #9AA5AA; background: #F2F4F5; }}
-    QPushButton#Tile {{ min-height: {round(b * 6)}px; font-size: {round(b * 1.35)}px; font-weight: bold;
-        border: 3px solid {PRIMARY}; }}
-    QPushButton#TileSoon {{ min-height: {round(b * 6)}px; font-size: {round(b * 1.2)}px; color: {MUTED};
-        border: 3px dashed #B0BEC5; }}
+    QPushButton#Tile {{ min-height: {tile}px; max-height: {tile * 2}px; font-size: {round(b * 1.35)}px;
+        font-weight: bold; border: 3px solid {PRIMARY}; }}
+    QPushButton#TileSoon {{ min-height: {tile}px; max-height: {tile * 2}px; font-size: {round(b * 1.2)}px;
+        color: {MUTED}; border: 3px dashed #B0BEC5; }}
     #TileTitle {{ font-size: {round(b * 1.4)}px; font-weight: bold; color: {TEXT}; }}
     #TileDetail {{ font-size: {round(b * 0.95)}px; color: {MUTED}; }}
     QPushButton#TileSoon #TileTitle {{ color: {MUTED}; font-weight: normal; }}

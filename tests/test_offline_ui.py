@@ -22,6 +22,7 @@ from kiosk_app.config import Config
 from kiosk_app.diagnostics.report import ReportInputs, build_report, render_text
 from kiosk_app.fleet import queue_depth
 from kiosk_app.flows.registration import PrintState, Step
+from kiosk_app.screens.home import Tile
 from kiosk_app.screens.result import ResultScreen
 from sync.client import Registration
 from sync.uploader import UploaderStatus
@@ -288,10 +289,20 @@ def test_screenshots(qtbot, kiosk: Kiosk, tmp_path: Path, language: str) -> None
     w.elderly_button.setChecked(False)
     kiosk.controller.wipe()
     qtbot.waitUntil(lambda: kiosk.controller.flow.step is Step.HOME, timeout=WAIT_MS)
+    qtbot.wait(50)  # the home's layout settles (a grab at once can catch it half-way)
     path = out / f"home_offline_{language}.png"
     assert w.grab().save(str(path))
     assert w.offline_banner.isVisible() and squeezed(w) == [], path
     shots.append(path)
+    w.elderly_button.setChecked(True)  # eight tiles in large type, under the offline strip
+    qtbot.wait(50)
+    path = out / f"home_offline_{language}_elderly.png"
+    assert w.grab().save(str(path))
+    tiles = [t.geometry() for t in w.screens["home"].findChildren(Tile) if t.isVisible()]
+    assert len(tiles) >= 8 and squeezed(w) == [], path
+    assert not [(a, b) for i, a in enumerate(tiles) for b in tiles[i + 1 :] if a.intersects(b)], path
+    shots.append(path)
+    w.elderly_button.setChecked(False)
     assert w.diagnostics is not None
     w.open_diagnostics()
     w.diagnostics.enter()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk_app.controller import KioskController
@@ -17,11 +18,15 @@ class Tile(QPushButton):
     def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(object_name)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._fit_pending = False
+        # Tiles share the height there is (less under the offline strip, more without it) down to
+        # the style's min-height, so eight of them never overlap.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
         self.heading = label("TileTitle", center=True)
         self.detail = label("TileDetail", center=True)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(12, 12, 12, 12)
+        box = self._box = QVBoxLayout(self)
+        box.setContentsMargins(8, 6, 8, 6)  # the room goes to the text: eight tiles, large type
+        box.setSpacing(4)
         box.addStretch(1)
         box.addWidget(self.heading)
         box.addWidget(self.detail)
@@ -32,6 +37,41 @@ class Tile(QPushButton):
     def set_texts(self, heading: str, detail: str) -> None:
         self.heading.setText(heading)
         self.detail.setText(detail)
+        self._fit_soon()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_soon()
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.StyleChange, QEvent.Type.FontChange):
+            self._fit_soon()  # new text, or new fonts (large type, the other language)
+        return handled
+
+    def _fit_soon(self) -> None:
+        # Once the current round of resizes and font changes is over: halfway through it, a
+        # label's height for its width can still be the old font's.
+        if not self._fit_pending:
+            self._fit_pending = True
+            QTimer.singleShot(0, self, self._fit)
+
+    def _fit(self) -> None:
+        """The detail line only where it fits under the title: eight tiles in large type, or under
+        the offline strip, leave room for the titles alone (the tile's height does not depend on
+        its labels, so this cannot feed back into the layout)."""
+        self._fit_pending = False
+        layout = self._box
+        margins = layout.contentsMargins()
+        width = self.width() - margins.left() - margins.right()
+        if width <= 0:
+            return
+        need = margins.top() + margins.bottom() + self.heading.heightForWidth(width)
+        need += layout.spacing() + self.detail.heightForWidth(width)
+        fits = need <= self.height()
+        if fits != self.detail.isVisibleTo(self):
+            self.detail.setVisible(fits)
+            layout.activate()  # place the title now, not at the next event-loop turn
 
     def text(self) -> str:
         """Both lines, for tests and accessibility tools."""
@@ -67,9 +107,7 @@ class HomeScreen(Screen):
             if button in self.soon_buttons:
                 button.clicked.connect(self._coming_soon)
             grid.addWidget(button, i // 2, i % 2)
-        self.box.addStretch(1)
-        self.box.addLayout(grid)
-        self.box.addStretch(2)
+        self.box.addLayout(grid, 1)
         self.hint = label("Subtitle", center=True)
         self.box.addWidget(self.hint)
 
