@@ -265,6 +265,22 @@ def test_diagnostics_shows_the_sync_state(qtbot, kiosk: Kiosk) -> None:
 
 
 @pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_paid_but_paper_out_fits_in_large_type(qtbot, kiosk: Kiosk, tmp_path: Path, language: str) -> None:
+    """The longest online result: the paper-out message, the queue number, the card, the retry
+    button; in elderly sizes every label keeps its whole height."""
+    w = kiosk.window
+    kiosk.translations.switch(language)
+    w.elderly_button.setChecked(True)
+    show_result(kiosk, registration("paid", "R20260302000007"), "printer.paper_out", paid=True)
+    kiosk.controller.flow.print_state = PrintState.FAILED
+    w.refresh()
+    qtbot.wait(50)
+    path = shots_dir(tmp_path) / f"paper_out_{language}_elderly.png"
+    assert w.grab().save(str(path))
+    assert w.screens[Step.RESULT].reprint.isVisible() and squeezed(w) == [], path  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
 def test_screenshots(qtbot, kiosk: Kiosk, tmp_path: Path, language: str) -> None:
     out = shots_dir(tmp_path)
     w = kiosk.window

@@ -50,9 +50,10 @@ class ResultScreen(Screen):
         shown = (flow.paid or pending or cashier) and reg is not None
         for w in (self.number_label, self.number, self.card):
             w.setVisible(shown)
-        # The offline outcomes come with a long banner: tighter spacing and a smaller title keep
-        # the card whole in elderly sizes. The paid layout is left as it always was.
-        self._compact(pending or cashier)
+        # The offline outcomes, and a receipt that did not print, come with a banner and more lines:
+        # tighter spacing and a smaller title keep the card whole in elderly sizes. The plain paid
+        # layout is left as it always was.
+        self._compact(pending or cashier or flow.print_state is PrintState.FAILED)
         if shown and reg is not None:
             if flow.paid:
                 self.number_label.setText(self.tr("Your queue number"))
