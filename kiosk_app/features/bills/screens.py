@@ -205,12 +205,15 @@ class PresettleScreen(Screen):
         self.title.setText(self.tr("Amount to pay"))
         titles = [view.pick(b.title_zh, b.title_en) for b in lock.bills] if lock else []
         self.what.setText(" · ".join(titles))
-        self.what.setVisible(not view.elderly)  # elderly mode: room for the amounts in large type
+        # Room for the amounts: in large type, or under a message (a refused code, paper out),
+        # what the bills are and the self-pay note step aside; the patient has read both already.
+        banner = bool(flow.message)
+        self.what.setVisible(not view.elderly and not banner)
         _fill(self.cells, BillWords.shares(lock)[:2])
         self.you_pay.setText(BillWords.shares(lock)[2][0])
         self.amount.setText(yuan(lock.self_pay_cents or 0) if lock else "")
         self.hint.setText(BillWords.uninsured() if f is not None and lock and not f.insured else "")
-        self.hint.setVisible(bool(self.hint.text()))
+        self.hint.setVisible(bool(self.hint.text()) and not banner)
         until = _hhmm(lock.locked_until) if lock else ""
         self.held.setText(self.tr("These items are held for you until {time}.").format(time=until) if until else "")
         busy = flow.busy or lock is None
