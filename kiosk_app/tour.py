@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
 
 from devices.emulators.escpos_decode import decode_escpos
 from devices.emulators.printer import render_png
@@ -46,6 +46,7 @@ class Tour:
         self.exit_code = 1
         self.shots: list[Path] = []
         self.twins: list[Path] = []  # the other language's copy of each shot
+        self.cut: list[str] = []  # "shot: text" of each label shown shorter than its text needs
         self._script: Generator[Wait, None, None] | None = None
         self._waiting: Wait | None = None
         self._deadline = 0.0
@@ -87,6 +88,9 @@ class Tour:
 
     def _finish(self) -> None:
         self._timer.stop()
+        (self.out / "cut_labels.txt").write_text("".join(f"{line}\n" for line in self.cut), encoding="utf-8")
+        if self.cut:
+            log.warning("tour: %d labels shown cut off, listed in cut_labels.txt", len(self.cut))
         log.info("tour finished with %d screenshots, exit code %d", len(self.shots), self.exit_code)
         QApplication.quit()
 
@@ -100,15 +104,20 @@ class Tour:
         w = self.kiosk.window
         w.grab().save(str(path))
         self.shots.append(path)
+        self._check_cut(path)
         twin = self.out / f"{name.replace('_en', '', 1) if '_en' in name else name + '_en'}.png"
         if twin in self.shots:
             return
         w.toggle_language()  # a re-render of the same state: the flow is not touched
         _settle()
         w.grab().save(str(twin))
+        self._check_cut(twin)
         w.toggle_language()
         _settle()
         self.twins.append(twin)
+
+    def _check_cut(self, path: Path) -> None:
+        self.cut += [f"{path.stem}: {text}" for text in cut_labels(self.kiosk.window)]
 
     def idle(self) -> bool:
         return not self.flow.busy and self.kiosk.tasks.pending == 0
@@ -487,3 +496,14 @@ def _settle() -> None:
     event loop does this within milliseconds; a single processEvents() can grab in between."""
     for _ in range(4):
         QApplication.processEvents()
+
+
+def cut_labels(root: QWidget) -> list[str]:
+    """Visible labels given less height than their text needs at their width (text cut off)."""
+    out = []
+    for lbl in root.findChildren(QLabel):
+        if lbl.isVisible() and lbl.text():
+            need = lbl.heightForWidth(lbl.width()) if lbl.wordWrap() else lbl.sizeHint().height()
+            if lbl.height() < need:
+                out.append(f"{lbl.text()!r} {lbl.height()} < {need}")
+    return out

@@ -87,6 +87,11 @@ def test_tour_writes_every_screen_and_the_receipt(tmp_path: Path) -> None:
         # Every screen in both languages (a walk's shot and its re-rendered twin).
         twin = name.replace("_en", "", 1) if "_en" in name else f"{name}_en"
         assert f"{twin}.png" in shots, twin
+    # No text cut off on any screen, in either language. A few pixels short of the label's own
+    # line height is allowed: the font's line gap absorbs them (every glyph still shows).
+    cut = (out / "cut_labels.txt").read_text(encoding="utf-8").splitlines()
+    short = [line for line in cut if int(line.rsplit(" ", 1)[1]) - int(line.rsplit(" ", 3)[1]) > 8]
+    assert short == [], short
     if DEMO_FACE_CLIP.is_file():  # the real-face clip beside the repository drives the camera
         for name in ("32_filing_face_failed", "33_filing_camera_hint", "34_filing_challenge", "34_filing_challenge_en"):
             assert f"{name}.png" in shots
