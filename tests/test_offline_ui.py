@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel
 
 from kiosk_app import messages
 from kiosk_app.app import Kiosk, build
@@ -24,6 +24,7 @@ from kiosk_app.fleet import queue_depth
 from kiosk_app.flows.registration import PrintState, Step
 from kiosk_app.screens.home import Tile
 from kiosk_app.screens.result import ResultScreen
+from kiosk_app.tour import cut_labels
 from sync.client import Registration
 from sync.uploader import UploaderStatus
 
@@ -89,17 +90,6 @@ def queue_one(k: Kiosk, age: timedelta = timedelta(0)) -> str:
         created = (datetime.now(UTC) - age).isoformat(timespec="milliseconds")
         k.store.write(lambda db: db.execute("UPDATE outbox SET created_at = ? WHERE key = ?", [created, key]))
     return key
-
-
-def squeezed(root: QWidget) -> list[str]:
-    """Visible labels given less height than their text needs at their width (cut-off text)."""
-    out = []
-    for lbl in root.findChildren(QLabel):
-        if lbl.isVisible() and lbl.text():
-            need = lbl.heightForWidth(lbl.width()) if lbl.wordWrap() else lbl.sizeHint().height()
-            if lbl.height() < need:
-                out.append(f"{lbl.text()!r}: {lbl.height()} < {need}")
-    return out
 
 
 def shots_dir(tmp_path: Path) -> Path:
@@ -277,7 +267,7 @@ def test_paid_but_paper_out_fits_in_large_type(qtbot, kiosk: Kiosk, tmp_path: Pa
     qtbot.wait(50)
     path = shots_dir(tmp_path) / f"paper_out_{language}_elderly.png"
     assert w.grab().save(str(path))
-    assert w.screens[Step.RESULT].reprint.isVisible() and squeezed(w) == [], path  # type: ignore[attr-defined]
+    assert w.screens[Step.RESULT].reprint.isVisible() and cut_labels(w) == [], path  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("language", ["zh_CN", "en"])
@@ -294,13 +284,13 @@ def test_screenshots(qtbot, kiosk: Kiosk, tmp_path: Path, language: str) -> None
         qtbot.wait(50)
         path = out / f"pending_{language}{'_elderly' if elderly else ''}.png"
         assert w.grab().save(str(path))
-        assert squeezed(w) == [], path
+        assert cut_labels(w) == [], path
         shots.append(path)
     show_result(kiosk, registration("unpaid", "0042"), "pay.offline_cashier", hold_kept=True)
     qtbot.wait(50)
     path = out / f"cashier_{language}_elderly.png"
     assert w.grab().save(str(path))
-    assert squeezed(w) == [], path
+    assert cut_labels(w) == [], path
     shots.append(path)
     w.elderly_button.setChecked(False)
     kiosk.controller.wipe()
@@ -308,14 +298,14 @@ def test_screenshots(qtbot, kiosk: Kiosk, tmp_path: Path, language: str) -> None
     qtbot.wait(50)  # the home's layout settles (a grab at once can catch it half-way)
     path = out / f"home_offline_{language}.png"
     assert w.grab().save(str(path))
-    assert w.offline_banner.isVisible() and squeezed(w) == [], path
+    assert w.offline_banner.isVisible() and cut_labels(w) == [], path
     shots.append(path)
     w.elderly_button.setChecked(True)  # eight tiles in large type, under the offline strip
     qtbot.wait(50)
     path = out / f"home_offline_{language}_elderly.png"
     assert w.grab().save(str(path))
     tiles = [t.geometry() for t in w.screens["home"].findChildren(Tile) if t.isVisible()]
-    assert len(tiles) >= 8 and squeezed(w) == [], path
+    assert len(tiles) >= 8 and cut_labels(w) == [], path
     assert not [(a, b) for i, a in enumerate(tiles) for b in tiles[i + 1 :] if a.intersects(b)], path
     shots.append(path)
     w.elderly_button.setChecked(False)
