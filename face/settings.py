@@ -31,7 +31,7 @@ class FaceSettings:
     margin: float = 0.05  # 1:N: the best match must lead the second best by this much
     cache_dir: Path = Path("var/face-cache")  # the input-fixed SFace model is written here once
     template_db: Path = Path("var/face-templates.db")
-    # None: the systemd credential "face-template-key", else <data_dir>/face-template.key (0600)
+    # None: <data_dir>/face-template.key (0600); under systemd credentials, their copy of the file
     template_key_file: Path | None = None
     keep_frames: bool = False  # debugging only: keep captured frames on disk (logged loudly when on)
     keep_frames_dir: Path = Path("var/face-debug")

@@ -135,7 +135,7 @@ SCHEMA: dict[str, dict[str, Check]] = {
         "liveness_timeout_s": _float(2, 60),
         "challenge_actions": _int(1, 4),
         "retries": _int(0, 5),  # "try again" offers after a failed check, before only the staff path is left
-        "template_key_file": _str,  # default: systemd credential face-template-key, else <data_dir>/face-template.key
+        "template_key_file": _str,  # default <data_dir>/face-template.key; read via sync.credentials.resolve
         "keep_frames": _bool,  # debugging only: keeps captured frames on disk (a WARNING is logged at start)
     },
     "voice": {
