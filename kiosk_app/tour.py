@@ -45,7 +45,6 @@ class Tour:
         self.kiosk, self.demo, self.out = kiosk, demo, out_dir
         self.exit_code = 1
         self.shots: list[Path] = []
-        self.twins: list[Path] = []  # the other language's copy of each shot
         self.cut: list[str] = []  # "shot: text" of each label shown shorter than its text needs
         self._script: Generator[Wait, None, None] | None = None
         self._waiting: Wait | None = None
@@ -114,7 +113,6 @@ class Tour:
         self._check_cut(twin)
         w.toggle_language()
         _settle()
-        self.twins.append(twin)
 
     def _check_cut(self, path: Path) -> None:
         self.cut += [f"{path.stem}: {text}" for text in cut_labels(self.kiosk.window)]

@@ -59,7 +59,7 @@ class CodePayScreen(Screen):
             self.status.setText(translate("CodePayScreen", "Please enter your password on your phone if asked."))
         else:
             self.hint.setText(
-                QCoreApplication.translate(
+                translate(
                     "CodePayScreen",
                     "Open the WeChat or Alipay payment code on your phone and hold it under the scanner.",
                 )

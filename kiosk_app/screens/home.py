@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk_app.controller import KioskController
 from kiosk_app.screens.base import Screen, View, label
+
+# A new size, new text (its labels ask for a new layout) or new fonts (large type, the language).
+_REFIT = (QEvent.Type.Resize, QEvent.Type.LayoutRequest, QEvent.Type.StyleChange, QEvent.Type.FontChange)
 
 
 class Tile(QPushButton):
@@ -37,16 +39,11 @@ class Tile(QPushButton):
     def set_texts(self, heading: str, detail: str) -> None:
         self.heading.setText(heading)
         self.detail.setText(detail)
-        self._fit_soon()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._fit_soon()
 
     def event(self, event: QEvent) -> bool:
         handled = super().event(event)
-        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.StyleChange, QEvent.Type.FontChange):
-            self._fit_soon()  # new text, or new fonts (large type, the other language)
+        if event.type() in _REFIT:
+            self._fit_soon()
         return handled
 
     def _fit_soon(self) -> None:

@@ -4,17 +4,17 @@
 <context>
     <name>AccountScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="344"/>
+        <location filename="../features/bills/screens.py" line="347"/>
         <source>Pay from your prepaid account</source>
         <translation>预交金支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="348"/>
+        <location filename="../features/bills/screens.py" line="351"/>
         <source>You confirmed who you are with your face. The amount is taken from your prepaid account; the receipt shows it.</source>
         <translation>您已通过人脸确认身份。费用将从您的预交金账户中扣除，凭条上会注明。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="353"/>
+        <location filename="../features/bills/screens.py" line="356"/>
         <source>Pay {amount} from my account</source>
         <translation>从预交金支付 {amount}</translation>
     </message>
@@ -131,52 +131,52 @@
 <context>
     <name>BillResultScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="378"/>
+        <location filename="../features/bills/screens.py" line="381"/>
         <source>Paid</source>
         <translation>已支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="379"/>
+        <location filename="../features/bills/screens.py" line="382"/>
         <source>Nothing to pay</source>
         <translation>无需支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="380"/>
+        <location filename="../features/bills/screens.py" line="383"/>
         <source>Payment being confirmed</source>
         <translation>支付结果确认中</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="381"/>
+        <location filename="../features/bills/screens.py" line="384"/>
         <source>Please pay at the cashier window</source>
         <translation>请到收费窗口缴费</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="387"/>
+        <location filename="../features/bills/screens.py" line="390"/>
         <source>Paid by</source>
         <translation>支付方式</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="391"/>
+        <location filename="../features/bills/screens.py" line="394"/>
         <source>Printing your receipt…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="392"/>
+        <location filename="../features/bills/screens.py" line="395"/>
         <source>Please take your receipt from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="393"/>
+        <location filename="../features/bills/screens.py" line="396"/>
         <source>The receipt could not be printed. Your payment is recorded.</source>
         <translation>凭条未能打印，您的缴费已记录。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="394"/>
+        <location filename="../features/bills/screens.py" line="397"/>
         <source>Try printing the receipt again</source>
         <translation>重新打印凭条</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="397"/>
+        <location filename="../features/bills/screens.py" line="400"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
@@ -1541,52 +1541,52 @@
 <context>
     <name>HomeScreen</name>
     <message>
-        <location filename="../screens/home.py" line="80"/>
+        <location filename="../screens/home.py" line="116"/>
         <source>Welcome</source>
         <translation>欢迎使用自助服务</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="81"/>
+        <location filename="../screens/home.py" line="117"/>
         <source>Please choose a service</source>
         <translation>请选择您要办理的业务</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="82"/>
+        <location filename="../screens/home.py" line="118"/>
         <source>Registration</source>
         <translation>挂号</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="82"/>
+        <location filename="../screens/home.py" line="118"/>
         <source>Book a doctor for today</source>
         <translation>预约今日门诊医生</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="83"/>
+        <location filename="../screens/home.py" line="119"/>
         <source>coming soon</source>
         <translation>即将开放</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="84"/>
+        <location filename="../screens/home.py" line="120"/>
         <source>First visit: create your record</source>
         <translation>首次就诊，建立档案</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="87"/>
+        <location filename="../screens/home.py" line="123"/>
         <source>Pay bills</source>
         <translation>门诊缴费</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="87"/>
+        <location filename="../screens/home.py" line="123"/>
         <source>Print reports</source>
         <translation>报告打印</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="84"/>
+        <location filename="../screens/home.py" line="120"/>
         <source>New patient</source>
         <translation>新患者建档</translation>
     </message>
     <message>
-        <location filename="../screens/home.py" line="90"/>
+        <location filename="../screens/home.py" line="126"/>
         <source>Touch a service to begin. Your data is cleared when you finish.</source>
         <translation>点击业务开始办理。办理结束后，您的信息将被清除。</translation>
     </message>
@@ -1792,7 +1792,7 @@
 <context>
     <name>PayCodeScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="234"/>
+        <location filename="../features/bills/screens.py" line="237"/>
         <source>Pay by payment code</source>
         <translation>付款码支付</translation>
     </message>
@@ -1927,27 +1927,27 @@
         <translation>应付金额</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="215"/>
+        <location filename="../features/bills/screens.py" line="218"/>
         <source>These items are held for you until {time}.</source>
         <translation>以上项目已为您保留至 {time}。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="218"/>
+        <location filename="../features/bills/screens.py" line="221"/>
         <source>Scan my payment code</source>
         <translation>扫我的付款码</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="219"/>
+        <location filename="../features/bills/screens.py" line="222"/>
         <source>Show a WeChat QR code</source>
         <translation>微信扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="220"/>
+        <location filename="../features/bills/screens.py" line="223"/>
         <source>Show an Alipay QR code</source>
         <translation>支付宝扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="221"/>
+        <location filename="../features/bills/screens.py" line="224"/>
         <source>Pay from my prepaid account</source>
         <translation>使用预交金支付</translation>
     </message>
@@ -1968,47 +1968,47 @@
 <context>
     <name>QrScreen</name>
     <message>
-        <location filename="../features/bills/screens.py" line="271"/>
+        <location filename="../features/bills/screens.py" line="274"/>
         <source>Scan with WeChat</source>
         <translation>请用微信扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="271"/>
+        <location filename="../features/bills/screens.py" line="274"/>
         <source>Scan with Alipay</source>
         <translation>请用支付宝扫码支付</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="279"/>
+        <location filename="../features/bills/screens.py" line="282"/>
         <source>Making your QR code…</source>
         <translation>正在生成二维码…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="281"/>
+        <location filename="../features/bills/screens.py" line="284"/>
         <source>Scanned. Please confirm the payment on your phone.</source>
         <translation>已扫码，请在手机上确认支付。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="283"/>
+        <location filename="../features/bills/screens.py" line="286"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="285"/>
+        <location filename="../features/bills/screens.py" line="288"/>
         <source>Open WeChat or Alipay, tap Scan, and point the phone at this code.</source>
         <translation>请打开微信或支付宝，点击“扫一扫”，对准此二维码。</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="296"/>
+        <location filename="../features/bills/screens.py" line="299"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="318"/>
+        <location filename="../features/bills/screens.py" line="321"/>
         <source>Time left: {m}:{s:02d}</source>
         <translation>剩余时间：{m}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../features/bills/screens.py" line="318"/>
+        <location filename="../features/bills/screens.py" line="321"/>
         <source>Time is up</source>
         <translation>时间已到</translation>
     </message>
@@ -2618,72 +2618,72 @@
         <translation>支付结果尚未确认</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="58"/>
+        <location filename="../screens/result.py" line="59"/>
         <source>Your queue number</source>
         <translation>您的挂号序号</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="60"/>
+        <location filename="../screens/result.py" line="61"/>
         <source>Provisional number</source>
         <translation>临时挂号序号</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="62"/>
+        <location filename="../screens/result.py" line="63"/>
         <source>Your registration number</source>
         <translation>您的挂号序号</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="64"/>
+        <location filename="../screens/result.py" line="65"/>
         <source>Fee (pay at the cashier)</source>
         <translation>挂号费（窗口缴纳）</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="66"/>
+        <location filename="../screens/result.py" line="67"/>
         <source>Department</source>
         <translation>科室</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="67"/>
+        <location filename="../screens/result.py" line="68"/>
         <source>Doctor</source>
         <translation>医生</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="68"/>
+        <location filename="../screens/result.py" line="69"/>
         <source>Time</source>
         <translation>就诊时间</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="64"/>
+        <location filename="../screens/result.py" line="65"/>
         <source>Paid</source>
         <translation>已付金额</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="76"/>
+        <location filename="../screens/result.py" line="77"/>
         <source>Printing your receipt…</source>
         <translation>正在打印凭条…</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="77"/>
+        <location filename="../screens/result.py" line="78"/>
         <source>Please take your receipt from the slot below.</source>
         <translation>请从下方出纸口取走凭条。</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="78"/>
+        <location filename="../screens/result.py" line="79"/>
         <source>The slip could not be printed. Please tell the cashier your provisional number.</source>
         <translation>凭条未能打印。请向收费窗口告知您的临时挂号序号。</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="80"/>
+        <location filename="../screens/result.py" line="81"/>
         <source>The receipt could not be printed. Your registration is valid.</source>
         <translation>凭条未能打印，您的挂号依然有效。</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="86"/>
+        <location filename="../screens/result.py" line="87"/>
         <source>Finish</source>
         <translation>完成</translation>
     </message>
     <message>
-        <location filename="../screens/result.py" line="81"/>
+        <location filename="../screens/result.py" line="82"/>
         <source>Try printing the receipt again</source>
         <translation>重新打印凭条</translation>
     </message>
