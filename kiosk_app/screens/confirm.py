@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QBoxLayout, QFrame, QGridLayout, QLabel, QPushButton, QWidget
 
 from kiosk_app.controller import KioskController
 from kiosk_app.flows.registration import RegistrationFlow
@@ -23,6 +23,23 @@ def summary_card(rows: int) -> tuple[QFrame, list[tuple[QLabel, QLabel]]]:
         cells.append((key, value))
     grid.setColumnStretch(1, 1)
     return card, cells
+
+
+def compact(box: QBoxLayout, title: QLabel, card: QFrame, on: bool) -> None:
+    """Tighter spacing, a smaller title and a tighter card: a result screen's layout when a banner
+    and more lines (offline, a print that failed) must fit beside the card in elderly sizes."""
+    if bool(title.property("compact")) == on:
+        return
+    margin, spacing, card_margin, row_spacing = (6, 8, 12, 6) if on else (24, 18, 24, 14)
+    box.setSpacing(spacing)
+    box.setContentsMargins(24, margin, 24, margin)
+    grid = card.layout()
+    if isinstance(grid, QGridLayout):
+        grid.setContentsMargins(24, card_margin, 24, card_margin)
+        grid.setVerticalSpacing(row_spacing)
+    title.setProperty("compact", on)  # a smaller title (theme.py)
+    title.style().unpolish(title)
+    title.style().polish(title)
 
 
 class ConfirmScreen(Screen):

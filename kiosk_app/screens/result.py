@@ -8,12 +8,12 @@ offline at the pay step (``flow.hold_kept``: the place is kept, the fee is paid 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from kiosk_app.controller import KioskController
 from kiosk_app.flows.registration import PrintState, RegistrationFlow
 from kiosk_app.screens.base import Screen, View, label, yuan
-from kiosk_app.screens.confirm import summary_card
+from kiosk_app.screens.confirm import compact, summary_card
 from kiosk_app.screens.print_status import PrintStatus, PrintWords
 
 
@@ -53,7 +53,7 @@ class ResultScreen(Screen):
         # The offline outcomes, and a receipt that did not print, come with a banner and more lines:
         # tighter spacing and a smaller title keep the card whole in elderly sizes. The plain paid
         # layout is left as it always was.
-        self._compact(pending or cashier or flow.print_state is PrintState.FAILED)
+        compact(self.box, self.title, self.card, pending or cashier or flow.print_state is PrintState.FAILED)
         if shown and reg is not None:
             if flow.paid:
                 self.number_label.setText(self.tr("Your queue number"))
@@ -85,17 +85,3 @@ class ResultScreen(Screen):
         quiet = pending and state is PrintState.PRINTED
         self.printing.show(state, words, status=not quiet, retry=flow.paid or pending)
         self.done.setText(self.tr("Finish"))
-
-    def _compact(self, on: bool) -> None:
-        if bool(self.title.property("compact")) == on:
-            return
-        margin, spacing, card_margin, row_spacing = (6, 8, 12, 6) if on else (24, 18, 24, 14)
-        self.box.setSpacing(spacing)
-        self.box.setContentsMargins(24, margin, 24, margin)
-        grid = self.card.layout()
-        if isinstance(grid, QGridLayout):
-            grid.setContentsMargins(24, card_margin, 24, card_margin)
-            grid.setVerticalSpacing(row_spacing)
-        self.title.setProperty("compact", on)  # a smaller title (theme.py)
-        self.title.style().unpolish(self.title)
-        self.title.style().polish(self.title)

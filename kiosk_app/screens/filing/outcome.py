@@ -8,8 +8,9 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from kiosk_app.controller import KioskController
 from kiosk_app.flows.filing import mask_visit_card
+from kiosk_app.flows.printing import PrintState
 from kiosk_app.screens.base import Screen, View, label
-from kiosk_app.screens.confirm import summary_card
+from kiosk_app.screens.confirm import compact, summary_card
 from kiosk_app.screens.home import Tile
 from kiosk_app.screens.print_status import PrintStatus, PrintWords
 
@@ -111,6 +112,7 @@ class FilingResultScreen(Screen):
             value.setText(v)
         for w in (self.number_label, self.number, self.card):
             w.setVisible(filed is not None)
+        compact(self.box, self.title, self.card, flow.print_state is PrintState.FAILED)  # a banner, a retry
         words = PrintWords(
             self.tr("Printing your slip…"),
             self.tr("Please take your slip from the slot below."),
